@@ -1,0 +1,30 @@
+import Foundation
+
+/// The real clock: wall-clock time from `clock_gettime(CLOCK_REALTIME)`.
+///
+/// Sleeping re-reads the wall clock after each wake, so a wall-clock step (NTP, a manual change)
+/// is noticed within `maximumSleepSlice`.
+public struct SystemJobClock: JobClock {
+    /// The longest single sleep before the wall clock is read again.
+    public var maximumSleepSlice: Duration
+
+    /// Creates the system clock.
+    public init(maximumSleepSlice: Duration = .seconds(60)) {
+        self.maximumSleepSlice = maximumSleepSlice
+    }
+
+    public func now() -> UnixMicros {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+
+    public func sleep(until deadline: UnixMicros) async throws {
+        let slice = maximumSleepSlice.microseconds
+        while true {
+            let remaining = deadline - now()
+            if remaining <= 0 { return }
+            try await Task.sleep(for: .microseconds(min(remaining, slice)), tolerance: .microseconds(1))
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+
+/// A job as declared by its owner: name, queue, what to run, when, and its policies.
+///
+/// ```swift
+/// let job = try JobDefinition(
+///     name: "prune-sessions",
+///     handler: "prune-sessions",
+///     payload: PruneRequest(olderThan: 3600),
+///     schedule: .every(.minutes(5))
+/// )
+/// try await store.declare(job)   // idempotent: creates, updates a changed definition, keeps history
+/// ```
+public struct JobDefinition: Sendable, Hashable {
+    /// The longest job or queue name, in UTF-8 bytes.
+    public static let maximumNameLength = 200
+    /// The largest payload, in UTF-8 bytes of JSON.
+    public static let maximumPayloadSize = 65_536
+    /// The most argv entries of a command job.
+    public static let maximumArguments = 1024
+    /// The largest argv of a command job, in bytes, all entries together.
+    public static let maximumCommandSize = 131_072
+
+    /// The unique name.
+    public var name: String
+    /// The worker queue it runs on.
+    public var queue: String
+    /// A registered handler or a command.
+    public var action: JobAction
+    /// JSON text handed to the handler (and to a command as `JOB_PAYLOAD`), or nil.
+    public var payload: String?
+    /// When it runs.
+    public var schedule: Schedule
+    /// When set, the first run is due this long after the job is added (zero: at once), instead of
+    /// one interval later (periodic jobs) or on the first matching cron slot.
+    public var initialDelay: Duration?
+    /// The longest a run may take before it is cancelled and recorded `timeout`; nil for no limit.
+    public var timeout: Duration?
+    /// Retries of failed runs.
+    public var retry: RetryPolicy
+    /// A random delay in `0...jitter` added to each occurrence, to spread load.
+    public var jitter: Duration
+    /// What to do about missed occurrences.
+    public var misfire: MisfirePolicy
+
+    /// Creates a definition. Nothing is validated until the store sees it.
+    public init(
+        name: String,
+        queue: String = "default",
+        action: JobAction,
+        payload: String? = nil,
+        schedule: Schedule,
+        initialDelay: Duration? = nil,
+        timeout: Duration? = nil,
+        retry: RetryPolicy = .none,
+        jitter: Duration = .zero,
+        misfire: MisfirePolicy = .coalesce
+    ) {
+        self.name = name
+        self.queue = queue
+        self.action = action
+        self.payload = payload
+        self.schedule = schedule
+        self.initialDelay = initialDelay
+        self.timeout = timeout
+        self.retry = retry
+        self.jitter = jitter
+        self.misfire = misfire
+    }
+
+    /// Creates a handler job with a typed payload, encoded as JSON.
+    ///
+    /// - Throws: an `EncodingError` if the payload cannot be encoded.
+    public init<Payload: Encodable>(
+        name: String,
+        queue: String = "default",
+        handler: String,
+        payload: Payload,
+        schedule: Schedule,
+        initialDelay: Duration? = nil,
+        timeout: Duration? = nil,
+        retry: RetryPolicy = .none,
+        jitter: Duration = .zero,
+        misfire: MisfirePolicy = .coalesce
+    ) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(payload)
+        self.init(
+            name: name, queue: queue, action: .handler(handler), payload: String(decoding: data, as: UTF8.self),
+            schedule: schedule, initialDelay: initialDelay, timeout: timeout, retry: retry, jitter: jitter,
+            misfire: misfire
+        )
+    }
+
+    /// Checks every field against the documented limits.
+    ///
+    /// - Throws: ``JobRunnerError`` naming the first problem.
+    public func validate(now: UnixMicros) throws {
+        try JobDefinition.validateName(name, what: "job name")
+        try JobDefinition.validateName(queue, what: "queue name")
+        switch action {
+        case .handler(let handler):
+            try JobDefinition.validateName(handler, what: "handler name")
+        case .command(let argv, let directory):
+            guard let first = argv.first, !first.isEmpty else {
+                throw JobRunnerError.invalidDefinition("a command job needs a non-empty command")
+            }
+            if argv.count > JobDefinition.maximumArguments {
+                throw JobRunnerError.invalidDefinition(
+                    "the command has \(argv.count) arguments; the limit is \(JobDefinition.maximumArguments)"
+                )
+            }
+            let size = argv.reduce(0) { $0 + $1.utf8.count + 1 }
+            if size > JobDefinition.maximumCommandSize {
+                throw JobRunnerError.invalidDefinition(
+                    "the command is \(size) bytes long; the limit is \(JobDefinition.maximumCommandSize)"
+                )
+            }
+            if argv.contains(where: { $0.utf8.contains(0) }) {
+                throw JobRunnerError.invalidDefinition("a command argument contains a NUL byte")
+            }
+            if let directory, !directory.hasPrefix("/") {
+                throw JobRunnerError.invalidDefinition("working directory must be an absolute path: \(directory)")
+            }
+        }
+        if let payload { try JobDefinition.validatePayload(payload) }
+        do {
+            try schedule.validate(now: now)
+        } catch let error as ScheduleError {
+            throw JobRunnerError.invalidDefinition(error.message)
+        }
+        if let initialDelay, initialDelay < .zero { throw JobRunnerError.invalidDefinition("initial delay must not be negative") }
+        if let timeout, timeout.microseconds <= 0 {
+            throw JobRunnerError.invalidDefinition("timeout must be positive")
+        }
+        if retry.maxRetries < 0 || retry.maxRetries > 1000 {
+            throw JobRunnerError.invalidDefinition("retries must be between 0 and 1000, got \(retry.maxRetries)")
+        }
+        if retry.backoff < .zero { throw JobRunnerError.invalidDefinition("backoff must not be negative") }
+        if jitter < .zero { throw JobRunnerError.invalidDefinition("jitter must not be negative") }
+    }
+
+    static func validateName(_ name: String, what: String) throws {
+        if name.isEmpty { throw JobRunnerError.invalidDefinition("\(what) must not be empty") }
+        if name.utf8.count > maximumNameLength {
+            throw JobRunnerError.invalidDefinition(
+                "\(what) is \(name.utf8.count) bytes long; the limit is \(maximumNameLength)"
+            )
+        }
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }) {
+            throw JobRunnerError.invalidDefinition("\(what) must not contain control characters")
+        }
+        if name.hasPrefix("-") {
+            throw JobRunnerError.invalidDefinition("\(what) must not start with '-'")
+        }
+        if name.trimmingCharacters(in: .whitespaces) != name {
+            throw JobRunnerError.invalidDefinition("\(what) must not start or end with spaces")
+        }
+    }
+
+    static func validatePayload(_ payload: String) throws {
+        let size = payload.utf8.count
+        if size > maximumPayloadSize {
+            throw JobRunnerError.invalidDefinition(
+                "payload is \(size) bytes; the limit is \(maximumPayloadSize) bytes"
+            )
+        }
+        do {
+            _ = try JSONSerialization.jsonObject(with: Data(payload.utf8), options: [.fragmentsAllowed])
+        } catch {
+            throw JobRunnerError.invalidDefinition("payload is not valid JSON")
+        }
+    }
+}

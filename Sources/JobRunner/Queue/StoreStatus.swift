@@ -1,0 +1,29 @@
+/// Counts over the whole database, for `jobctl status`.
+public struct StoreStatus: Sendable, Hashable {
+    /// Jobs by state.
+    public var jobsByState: [JobState: Int]
+    /// Runs by final outcome, over all time (pruning history does not change these).
+    public var runsByOutcome: [RunOutcome: Int64]
+    /// Runners that are running or draining.
+    public var liveRunners: [RunnerRecord]
+    /// Runs in flight now.
+    public var inFlight: Int
+    /// Jobs that are due but not yet claimed.
+    public var due: Int
+    /// Each job's run count ("called N times so far"), by name.
+    public var perJob: [(name: String, runCount: Int64)]
+
+    public static func == (lhs: StoreStatus, rhs: StoreStatus) -> Bool {
+        lhs.jobsByState == rhs.jobsByState && lhs.runsByOutcome == rhs.runsByOutcome
+            && lhs.liveRunners == rhs.liveRunners && lhs.inFlight == rhs.inFlight && lhs.due == rhs.due
+            && lhs.perJob.elementsEqual(rhs.perJob, by: { $0 == $1 })
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(inFlight)
+        hasher.combine(due)
+    }
+
+    /// The total number of finished runs.
+    public var totalRuns: Int64 { runsByOutcome.values.reduce(0, +) }
+}

@@ -1,0 +1,200 @@
+import CSQLite
+import Foundation
+
+/// How hard SQLite syncs to disk (`PRAGMA synchronous`).
+public enum SynchronousMode: String, Sendable, CaseIterable {
+    /// Durable against application crashes; a power loss may roll back the last commits. The default.
+    case normal = "NORMAL"
+    /// Durable against power loss too, at the cost of an fsync per commit.
+    case full = "FULL"
+}
+
+/// One SQLite connection. Not thread-safe: it is confined to its owner (``JobStore``).
+final class Connection {
+    /// The oldest SQLite we accept: STRICT tables need 3.37, RETURNING 3.35.
+    static let minimumVersion: Int32 = 3_037_000
+
+    let handle: OpaquePointer
+    let path: String
+    private var cache: [String: Statement] = [:]
+
+    struct Options {
+        var busyTimeout: Duration = .seconds(5)
+        var synchronous: SynchronousMode = .normal
+        var readOnly = false
+    }
+
+    /// Opens (creating if needed, with mode 0600) the database at `path`.
+    init(path: String, options: Options) throws(SQLiteError) {
+        guard sqlite3_libversion_number() >= Connection.minimumVersion else {
+            throw SQLiteError(
+                code: .error,
+                message: "SQLite \(String(cString: sqlite3_libversion())) is too old; JobRunner needs 3.37 or newer"
+            )
+        }
+        self.path = path
+        try Connection.createPrivately(path)
+        var db: OpaquePointer?
+        let flags = (options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+            | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_close_v2(db)
+            throw SQLiteError(code: ResultCode(rawValue: rc), message: "\(message): \(path)")
+        }
+        self.handle = db
+        sqlite3_extended_result_codes(db, 1)
+        let millis = options.busyTimeout.components.seconds * 1000
+            + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000
+        sqlite3_busy_timeout(db, Int32(clamping: millis))
+        do throws(SQLiteError) {
+            // Reading the schema first makes "file is not a database" surface here, before any write.
+            try execute("SELECT count(*) FROM sqlite_schema")
+            if !options.readOnly {
+                let mode = try scalarString("PRAGMA journal_mode=WAL")
+                guard mode?.lowercased() == "wal" else {
+                    throw SQLiteError(code: .error, message: "could not enable WAL mode (journal_mode is \(mode ?? "unknown"))")
+                }
+            }
+            try execute("PRAGMA synchronous=\(options.synchronous.rawValue)")
+            try execute("PRAGMA foreign_keys=ON")
+        } catch {
+            cache.removeAll()
+            sqlite3_close_v2(db)
+            throw error
+        }
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Creates the file with mode 0600 before SQLite opens it, whatever the umask, so that a new
+    /// database is never readable by others. An existing file is left as it is.
+    private static func createPrivately(_ path: String) throws(SQLiteError) {
+        if path == ":memory:" || path.isEmpty { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            fchmod(fd, 0o600)
+            close(fd)
+            return
+        }
+        let err = errno
+        if err == EEXIST { return }
+        throw SQLiteError(code: .cantOpen, message: "cannot create database file \(path): \(String(cString: strerror(err)))")
+    }
+
+    /// An error for a failed call, capturing `sqlite3_errmsg` at once.
+    func error(_ rc: Int32, sql: String?) -> SQLiteError {
+        var message = String(cString: sqlite3_errmsg(handle))
+        let code = ResultCode(rawValue: rc)
+        if code.primary == .busy {
+            message += " (still locked after the busy timeout)"
+        }
+        return SQLiteError(code: code, message: message, sql: sql)
+    }
+
+    /// A cached prepared statement for `sql`, reset and ready to bind.
+    func cached(_ sql: String) throws(SQLiteError) -> Statement {
+        if let statement = cache[sql] {
+            statement.reset()
+            return statement
+        }
+        let statement = try Statement(connection: self, sql: sql, persistent: true)
+        cache[sql] = statement
+        return statement
+    }
+
+    /// Runs `sql` with `values` and returns nothing. One statement only.
+    func execute(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) {
+        let statement = try cached(sql)
+        do {
+            try statement.bind(values)
+            while try statement.step() {}
+            statement.reset()
+        } catch {
+            evict(sql)
+            throw error
+        }
+    }
+
+    /// Runs several statements without parameters (for migrations).
+    func executeScript(_ sql: String) throws(SQLiteError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if rc != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_free(errorMessage)
+            throw SQLiteError(code: ResultCode(rawValue: rc), message: message, sql: nil)
+        }
+    }
+
+    /// Runs a query and calls `row` for each result row.
+    func query(_ sql: String, _ values: [SQLiteValue] = [], row: (Statement) throws -> Void) throws {
+        let statement = try cached(sql)
+        do {
+            try statement.bind(values)
+            while try statement.step() { try row(statement) }
+            statement.reset()
+        } catch {
+            if error is SQLiteError { evict(sql) } else { statement.reset() }
+            throw error
+        }
+    }
+
+    /// The rows of a query, mapped.
+    func all<T>(_ sql: String, _ values: [SQLiteValue] = [], map: (Statement) throws -> T) throws -> [T] {
+        var result: [T] = []
+        try query(sql, values) { result.append(try map($0)) }
+        return result
+    }
+
+    /// The first row of a query, mapped, or nil.
+    func first<T>(_ sql: String, _ values: [SQLiteValue] = [], map: (Statement) throws -> T) throws -> T? {
+        let statement = try cached(sql)
+        do {
+            try statement.bind(values)
+            let result = try statement.step() ? try map(statement) : nil
+            statement.reset()
+            return result
+        } catch {
+            if error is SQLiteError { evict(sql) } else { statement.reset() }
+            throw error
+        }
+    }
+
+    func scalarInt(_ sql: String, _ values: [SQLiteValue] = []) throws -> Int64? {
+        try first(sql, values) { $0.optionalInt64(0) } ?? nil
+    }
+
+    func scalarString(_ sql: String, _ values: [SQLiteValue] = []) throws(SQLiteError) -> String? {
+        let statement = try cached(sql)
+        do {
+            try statement.bind(values)
+            let result = try statement.step() ? statement.optionalString(0) : nil
+            statement.reset()
+            return result
+        } catch {
+            evict(sql)
+            throw error
+        }
+    }
+
+    private func evict(_ sql: String) { cache[sql] = nil }
+
+    /// Rows changed by the last statement.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    /// True while a transaction is open.
+    var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// Interrupts a running statement (from any thread).
+    func interrupt() { sqlite3_interrupt(handle) }
+}
+
+@available(*, unavailable)
+extension Connection: Sendable {}

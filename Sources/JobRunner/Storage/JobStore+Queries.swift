@@ -1,0 +1,203 @@
+import Foundation
+
+/// A filter for ``JobStore/history(_:)``.
+public struct HistoryQuery: Sendable, Hashable {
+    /// Only runs of this job (by name).
+    public var job: String?
+    /// Only runs started at or after this instant.
+    public var since: UnixMicros?
+    /// Only runs with this outcome.
+    public var outcome: RunOutcome?
+    /// At most this many runs, newest first.
+    public var limit: Int
+
+    /// Creates a query.
+    public init(job: String? = nil, since: UnixMicros? = nil, outcome: RunOutcome? = nil, limit: Int = 50) {
+        self.job = job
+        self.since = since
+        self.outcome = outcome
+        self.limit = limit
+    }
+}
+
+extension JobStore {
+    static let runColumns = """
+        id, job_id, job_name, attempt, scheduled_for, started_at, finished_at, runner_id, outcome, exit_code, error, \
+        output, triggered
+        """
+
+    static func decodeRun(_ row: Statement) -> RunRecord {
+        RunRecord(
+            id: row.int64(0),
+            jobID: row.optionalInt64(1),
+            jobName: row.string(2),
+            attempt: row.int(3),
+            scheduledFor: row.int64(4),
+            startedAt: row.int64(5),
+            finishedAt: row.optionalInt64(6),
+            runnerID: row.optionalInt64(7),
+            outcome: RunOutcome(rawValue: row.string(8)) ?? .failed,
+            exitCode: row.optionalInt64(9).map { Int($0) },
+            error: row.optionalString(10),
+            output: row.optionalString(11),
+            triggered: row.int64(12) != 0
+        )
+    }
+
+    /// Run history, newest first.
+    ///
+    /// ```swift
+    /// let failures = try await store.history(HistoryQuery(job: "prune", outcome: .failed, limit: 10))
+    /// ```
+    ///
+    /// - Throws: ``JobRunnerError`` when `query.job` names no job and no history.
+    public func history(_ query: HistoryQuery = HistoryQuery()) throws -> [RunRecord] {
+        var conditions: [String] = []
+        var args: [SQLiteValue] = []
+        if let job = query.job {
+            conditions.append("job_name = ?")
+            args.append(.text(job))
+        }
+        if let since = query.since {
+            conditions.append("started_at >= ?")
+            args.append(.integer(since))
+        }
+        if let outcome = query.outcome {
+            conditions.append("outcome = ?")
+            args.append(.text(outcome.rawValue))
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        args.append(.integer(Int64(max(0, query.limit))))
+        return try connection.read {
+            let runs = try connection.all(
+                "SELECT \(JobStore.runColumns) FROM runs \(filter) ORDER BY id DESC LIMIT ?",
+                args,
+                map: JobStore.decodeRun
+            )
+            if runs.isEmpty, let job = query.job, try findJob(named: job) == nil {
+                throw JobRunnerError.jobNotFound(job)
+            }
+            return runs
+        }
+    }
+
+    /// One run by id.
+    public func run(id: Int64) throws -> RunRecord? {
+        try connection.first("SELECT \(JobStore.runColumns) FROM runs WHERE id = ?", [.integer(id)], map: JobStore.decodeRun)
+    }
+
+    /// Counts over the whole database: jobs by state, runs by outcome, live runners, in-flight and due work.
+    public func status() throws -> StoreStatus {
+        let now = clock.now()
+        return try connection.read {
+            var jobs: [JobState: Int] = [:]
+            try connection.query("SELECT state, count(*) FROM jobs GROUP BY state") {
+                if let state = JobState(rawValue: $0.string(0)) { jobs[state] = $0.int(1) }
+            }
+            var runs: [RunOutcome: Int64] = [:]
+            try connection.query("SELECT outcome, count FROM run_totals") {
+                if let outcome = RunOutcome(rawValue: $0.string(0)) { runs[outcome] = $0.int64(1) }
+            }
+            let inFlight = try connection.scalarInt("SELECT count(*) FROM runs WHERE outcome = 'running'") ?? 0
+            let due =
+                try connection.scalarInt(
+                    """
+                    SELECT count(*) FROM jobs
+                    WHERE state = 'active' AND running_run_id IS NULL AND next_run_at IS NOT NULL AND next_run_at <= ?
+                    """,
+                    [.integer(now)]
+                ) ?? 0
+            let perJob = try connection.all("SELECT name, run_count FROM jobs ORDER BY name") {
+                (name: $0.string(0), runCount: $0.int64(1))
+            }
+            return StoreStatus(
+                jobsByState: jobs,
+                runsByOutcome: runs,
+                liveRunners: try liveRunnersLocked(),
+                inFlight: Int(inFlight),
+                due: Int(due),
+                perJob: perJob
+            )
+        }
+    }
+
+    /// Runners that are running or draining.
+    public func liveRunners() throws -> [RunnerRecord] { try liveRunnersLocked() }
+
+    /// All runners ever registered, newest first.
+    public func runners(limit: Int = 100) throws -> [RunnerRecord] {
+        try connection.all(
+            "SELECT \(JobStore.runnerColumns) FROM runners ORDER BY id DESC LIMIT ?",
+            [.integer(Int64(limit))],
+            map: JobStore.decodeRunner
+        )
+    }
+
+    static let runnerColumns = "id, host, pid, state, started_at, heartbeat_at, lease_us, concurrency, stopped_at"
+
+    static func decodeRunner(_ row: Statement) -> RunnerRecord {
+        RunnerRecord(
+            id: row.int64(0), host: row.string(1), pid: Int32(truncatingIfNeeded: row.int64(2)), state: row.string(3),
+            startedAt: row.int64(4), heartbeatAt: row.int64(5), lease: .microseconds(row.int64(6)),
+            concurrency: row.int(7), stoppedAt: row.optionalInt64(8)
+        )
+    }
+
+    func liveRunnersLocked() throws -> [RunnerRecord] {
+        try connection.all(
+            "SELECT \(JobStore.runnerColumns) FROM runners WHERE state IN ('running', 'draining') ORDER BY id",
+            map: JobStore.decodeRunner
+        )
+    }
+
+    /// Asks every live runner of this database to drain, with an optional grace period that overrides
+    /// each runner's own. Returns the runners asked and when.
+    ///
+    /// The runners notice the request within their change-detection interval (50 ms by default).
+    public func requestDrain(grace: Duration? = nil) throws -> (runners: [RunnerRecord], requestedAt: UnixMicros) {
+        let now = clock.now()
+        return try connection.write {
+            let runners = try liveRunnersLocked()
+            for runner in runners {
+                try connection.execute(
+                    "INSERT INTO control (kind, runner_id, grace_us, requested_at) VALUES ('drain', ?, ?, ?)",
+                    [.integer(runner.id), .int(grace?.microseconds), .integer(now)]
+                )
+            }
+            return (runners, now)
+        }
+    }
+
+    /// The state of the given runners and what their runs that ended since `since` came to, for following a drain.
+    public func drainProgress(
+        runnerIDs: [Int64],
+        since: UnixMicros
+    ) throws -> (live: [RunnerRecord], inFlight: Int, outcomes: [RunOutcome: Int]) {
+        let ids = ScheduleCodec.encodeArgv(runnerIDs.map(String.init))
+        return try connection.read {
+            let live = try connection.all(
+                """
+                SELECT \(JobStore.runnerColumns) FROM runners
+                WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) AND state IN ('running', 'draining')
+                """,
+                [.text(ids)],
+                map: JobStore.decodeRunner
+            )
+            var outcomes: [RunOutcome: Int] = [:]
+            var inFlight = 0
+            try connection.query(
+                """
+                SELECT outcome, count(*) FROM runs
+                WHERE runner_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))
+                    AND (outcome = 'running' OR finished_at >= ?)
+                GROUP BY outcome
+                """,
+                [.text(ids), .integer(since)]
+            ) { row in
+                guard let outcome = RunOutcome(rawValue: row.string(0)) else { return }
+                if outcome == .running { inFlight = row.int(1) } else { outcomes[outcome] = row.int(1) }
+            }
+            return (live, inFlight, outcomes)
+        }
+    }
+}

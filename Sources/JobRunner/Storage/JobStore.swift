@@ -1,0 +1,401 @@
+import CSQLite
+import Foundation
+
+/// The durable home of jobs, their schedule and their history: one SQLite file.
+///
+/// A `JobStore` owns one connection and runs every call on its own serial queue, off Swift's
+/// cooperative thread pool. Open one store per database file per process; any number of
+/// processes may open the same file.
+///
+/// Every call is one transaction: when it returns, its change has committed.
+///
+/// ```swift
+/// let store = try await JobStore.open(path: "/var/lib/myservice/jobs.sqlite")
+/// try await store.declare(JobDefinition(name: "tick", action: .handler("tick"), schedule: .every(.seconds(1))))
+/// ```
+public actor JobStore {
+    /// How to open the database.
+    public struct Configuration: Sendable {
+        /// How long a call waits for another process's write lock before failing with `SQLITE_BUSY`.
+        public var busyTimeout: Duration
+        /// `PRAGMA synchronous`: NORMAL by default, FULL for durability against power loss.
+        public var synchronous: SynchronousMode
+        /// Creates a configuration.
+        public init(busyTimeout: Duration = .seconds(5), synchronous: SynchronousMode = .normal) {
+            self.busyTimeout = busyTimeout
+            self.synchronous = synchronous
+        }
+    }
+
+    /// The database file.
+    public nonisolated let path: String
+    /// The clock used for timestamps of API calls (`add`, `pause`, …).
+    public nonisolated let clock: any JobClock
+    nonisolated let executor: StoreExecutor
+    let connection: Connection
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private init(path: String, clock: any JobClock, executor: StoreExecutor, connection: Connection) {
+        self.path = path
+        self.clock = clock
+        self.executor = executor
+        self.connection = connection
+    }
+
+    /// Opens the database at `path`, creating it (mode 0600) and applying pending migrations.
+    ///
+    /// - Throws: ``SQLiteError`` when the file cannot be opened or is not a database,
+    ///   ``MigrationError`` when it was written by a newer schema.
+    public static func open(
+        path: String,
+        configuration: Configuration = Configuration(),
+        clock: any JobClock = SystemJobClock()
+    ) async throws -> JobStore {
+        let executor = StoreExecutor(label: "JobStore \(path)")
+        return try await withCheckedThrowingContinuation { continuation in
+            executor.queue.async {
+                do {
+                    var options = Connection.Options()
+                    options.busyTimeout = configuration.busyTimeout
+                    options.synchronous = configuration.synchronous
+                    let connection = try Connection(path: path, options: options)
+                    try Migrator().migrate(connection, now: clock.now())
+                    continuation.resume(
+                        returning: JobStore(path: path, clock: clock, executor: executor, connection: connection)
+                    )
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// The schema version of the database.
+    public func schemaVersion() throws -> Int { try Migrator().currentVersion(connection) }
+
+    /// A number that changes whenever another connection commits to the database
+    /// (`PRAGMA data_version`): a cheap way to notice changes made by other processes.
+    public func dataVersion() throws -> Int64 {
+        try connection.scalarInt("PRAGMA data_version") ?? 0
+    }
+
+    // MARK: Jobs
+
+    /// What ``declare(_:)`` did.
+    public enum DeclareResult: String, Sendable {
+        /// The job did not exist and was created.
+        case created
+        /// The job existed with another definition, which was replaced; history and counters were kept.
+        case updated
+        /// The job existed with this definition; nothing changed.
+        case unchanged
+    }
+
+    /// Adds a job. Fails if a job with that name exists, unless `replace` is true, in which case
+    /// its definition is replaced (keeping history, counters and state).
+    ///
+    /// - Throws: ``JobRunnerError`` for an invalid definition or an existing name.
+    @discardableResult
+    public func add(_ definition: JobDefinition, replace: Bool = false) throws -> JobRecord {
+        let now = clock.now()
+        try definition.validate(now: now)
+        return try connection.write {
+            if try findJob(named: definition.name) != nil && !replace {
+                throw JobRunnerError.jobExists(definition.name)
+            }
+            _ = try upsert(definition, now: now)
+            guard let job = try findJob(named: definition.name) else {
+                throw JobRunnerError.database("job \(JobRunnerError.quoted(definition.name)) vanished after insert")
+            }
+            return job
+        }
+    }
+
+    /// Declares a job idempotently, as a service does at start-up: creates it, updates a changed
+    /// definition (keeping history, counters and state), or leaves an identical one alone.
+    ///
+    /// ```swift
+    /// try await store.declare(JobDefinition(name: "prune", action: .handler("prune"), schedule: .every(.minutes(5))))
+    /// ```
+    ///
+    /// - Throws: ``JobRunnerError`` for an invalid definition.
+    @discardableResult
+    public func declare(_ definition: JobDefinition) throws -> DeclareResult {
+        let now = clock.now()
+        try definition.validate(now: now)
+        return try connection.write { try upsert(definition, now: now) }
+    }
+
+    private func upsert(_ definition: JobDefinition, now: UnixMicros) throws -> DeclareResult {
+        try ensureQueue(definition.queue, now: now)
+        let values = ScheduleCodec.definitionValues(definition, now: now)
+        let existing = try findJob(named: definition.name)
+        if let existing, existing.definition == definition { return .unchanged }
+        let scheduleChanged =
+            existing.map {
+                $0.definition.schedule != definition.schedule || $0.definition.initialDelay != definition.initialDelay
+            } ?? true
+        let first = JobTransition.firstOccurrence(of: definition, now: now)
+        let nextRunAt = first.occurrence.map { JobTransition.dueTime(for: $0, jitter: definition.jitter) }
+        if let existing {
+            var sql = "UPDATE jobs SET "
+            sql += ScheduleCodec.definitionColumns.map { "\($0) = ?" }.joined(separator: ", ")
+            sql += ", updated_at = ?"
+            var args = values + [.integer(now)]
+            if scheduleChanged {
+                sql += ", occurrence_at = ?, next_run_at = ?, anchor_at = ?, attempt = 1"
+                sql += ", state = CASE WHEN state = 'done' THEN 'active' ELSE state END"
+                args += [.int(first.occurrence), .int(existing.state == .stopped ? nil : nextRunAt), .int(first.anchor)]
+            }
+            sql += " WHERE id = ?"
+            args.append(.integer(existing.id))
+            try connection.execute(sql, args)
+            return .updated
+        }
+        let columns = ScheduleCodec.definitionColumns + [
+            "name", "occurrence_at", "next_run_at", "anchor_at", "state", "created_at", "updated_at",
+        ]
+        let sql =
+            "INSERT INTO jobs (\(columns.joined(separator: ", "))) VALUES ("
+            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        let state: JobState = first.occurrence == nil ? .done : .active
+        try connection.execute(
+            sql,
+            values + [
+                .text(definition.name), .int(first.occurrence), .int(nextRunAt), .int(first.anchor),
+                .text(state.rawValue), .integer(now), .integer(now),
+            ]
+        )
+        return .created
+    }
+
+    func ensureQueue(_ name: String, now: UnixMicros) throws {
+        try connection.execute(
+            "INSERT INTO queues (name, updated_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+            [.text(name), .integer(now)]
+        )
+    }
+
+    func findJob(named name: String) throws -> JobRecord? {
+        try connection.first("SELECT \(ScheduleCodec.jobColumns) FROM jobs WHERE name = ?", [.text(name)]) {
+            try ScheduleCodec.decodeJob($0)
+        }
+    }
+
+    func findJob(id: Int64) throws -> JobRecord? {
+        try connection.first("SELECT \(ScheduleCodec.jobColumns) FROM jobs WHERE id = ?", [.integer(id)]) {
+            try ScheduleCodec.decodeJob($0)
+        }
+    }
+
+    /// The job with this name, or nil.
+    public func job(named name: String) throws -> JobRecord? { try findJob(named: name) }
+
+    /// All jobs, optionally of one queue, by name.
+    public func jobs(queue: String? = nil) throws -> [JobRecord] {
+        if let queue {
+            return try connection.all(
+                "SELECT \(ScheduleCodec.jobColumns) FROM jobs WHERE queue = ? ORDER BY name",
+                [.text(queue)]
+            ) { try ScheduleCodec.decodeJob($0) }
+        }
+        return try connection.all("SELECT \(ScheduleCodec.jobColumns) FROM jobs ORDER BY name") {
+            try ScheduleCodec.decodeJob($0)
+        }
+    }
+
+    private func requireJob(_ name: String) throws -> JobRecord {
+        guard let job = try findJob(named: name) else { throw JobRunnerError.jobNotFound(name) }
+        return job
+    }
+
+    /// Pauses a job: it keeps its schedule but does not run until resumed. A run in flight finishes.
+    ///
+    /// - Throws: ``JobRunnerError`` for an unknown job or one that is stopped or done.
+    @discardableResult
+    public func pause(_ name: String) throws -> JobRecord {
+        let now = clock.now()
+        return try connection.write {
+            let job = try requireJob(name)
+            switch job.state {
+            case .paused: return job
+            case .stopped, .done:
+                throw JobRunnerError.invalidState("job \(JobRunnerError.quoted(name)) is \(job.state.rawValue); only an active job can be paused")
+            case .active: break
+            }
+            try connection.execute(
+                "UPDATE jobs SET state = 'paused', state_reason = NULL, updated_at = ? WHERE id = ?",
+                [.integer(now), .integer(job.id)]
+            )
+            return try requireJob(name)
+        }
+    }
+
+    /// Resumes a paused or stopped job. A paused job keeps its schedule (missed occurrences follow its
+    /// misfire policy); a stopped job is rescheduled from now.
+    ///
+    /// - Throws: ``JobRunnerError`` for an unknown job or one that is done.
+    @discardableResult
+    public func resume(_ name: String) throws -> JobRecord {
+        let now = clock.now()
+        return try connection.write {
+            let job = try requireJob(name)
+            switch job.state {
+            case .active: return job
+            case .done:
+                throw JobRunnerError.invalidState("job \(JobRunnerError.quoted(name)) is done; add it again with --replace to run it again")
+            case .paused:
+                try connection.execute(
+                    "UPDATE jobs SET state = 'active', state_reason = NULL, abandoned_streak = 0, updated_at = ? WHERE id = ?",
+                    [.integer(now), .integer(job.id)]
+                )
+            case .stopped:
+                var first = JobTransition.firstOccurrence(of: job.definition, now: now)
+                if case .at = job.definition.schedule { first.occurrence = job.occurrenceAt ?? first.occurrence }
+                let due = first.occurrence.map { JobTransition.dueTime(for: $0, jitter: job.definition.jitter) }
+                try connection.execute(
+                    """
+                    UPDATE jobs SET state = 'active', state_reason = NULL, abandoned_streak = 0, attempt = 1,
+                        occurrence_at = ?, next_run_at = ?, anchor_at = ?, updated_at = ? WHERE id = ?
+                    """,
+                    [.int(first.occurrence), .int(due), .int(first.anchor ?? job.anchorAt), .integer(now), .integer(job.id)]
+                )
+            }
+            return try requireJob(name)
+        }
+    }
+
+    /// Stops a job: no further runs. A run in flight finishes (use ``waitUntilIdle(_:timeout:)`` to wait for it).
+    ///
+    /// - Throws: ``JobRunnerError`` for an unknown job.
+    @discardableResult
+    public func stop(_ name: String) throws -> JobRecord {
+        let now = clock.now()
+        return try connection.write {
+            let job = try requireJob(name)
+            if job.state == .stopped { return job }
+            try connection.execute(
+                "UPDATE jobs SET state = 'stopped', state_reason = NULL, next_run_at = NULL, trigger_at = NULL, updated_at = ? WHERE id = ?",
+                [.integer(now), .integer(job.id)]
+            )
+            return try requireJob(name)
+        }
+    }
+
+    /// Removes a job. Its history stays (with the job's name); a run in flight finishes but records nothing on the job.
+    ///
+    /// - Throws: ``JobRunnerError`` for an unknown job.
+    public func remove(_ name: String) throws {
+        try connection.write {
+            let job = try requireJob(name)
+            try connection.execute("DELETE FROM jobs WHERE id = ?", [.integer(job.id)])
+        }
+    }
+
+    /// Asks for a run now, without moving the schedule. Runs as soon as a runner is free, even if the
+    /// job is paused; a job in flight runs again after its current run.
+    ///
+    /// - Throws: ``JobRunnerError`` for an unknown job.
+    @discardableResult
+    public func trigger(_ name: String) throws -> JobRecord {
+        let now = clock.now()
+        return try connection.write {
+            let job = try requireJob(name)
+            try connection.execute(
+                "UPDATE jobs SET trigger_at = coalesce(trigger_at, ?), updated_at = ? WHERE id = ?",
+                [.integer(now), .integer(now), .integer(job.id)]
+            )
+            return try requireJob(name)
+        }
+    }
+
+    // MARK: Queues
+
+    /// All queues with their limits and in-flight counts.
+    public func queues() throws -> [QueueRecord] {
+        try connection.all(
+            """
+            SELECT q.name, q.concurrency, q.paused,
+                (SELECT count(*) FROM jobs j WHERE j.queue = q.name AND j.running_run_id IS NOT NULL)
+            FROM queues q ORDER BY q.name
+            """
+        ) { QueueRecord(name: $0.string(0), concurrency: $0.int(1), paused: $0.int64(2) != 0, inFlight: $0.int(3)) }
+    }
+
+    /// Pauses or resumes a queue: a paused queue starts no new runs; runs in flight finish.
+    ///
+    /// - Throws: ``JobRunnerError`` for an unknown queue.
+    public func setQueuePaused(_ name: String, _ paused: Bool) throws {
+        let now = clock.now()
+        try connection.write {
+            try connection.execute(
+                "UPDATE queues SET paused = ?, updated_at = ? WHERE name = ?",
+                [.bool(paused), .integer(now), .text(name)]
+            )
+            if connection.changes == 0 { throw JobRunnerError.queueNotFound(name) }
+        }
+    }
+
+    /// Sets a queue's concurrency limit (across all runners), creating the queue if needed.
+    ///
+    /// - Throws: ``JobRunnerError`` for a limit below 1 or an invalid name.
+    public func setQueueConcurrency(_ name: String, _ concurrency: Int) throws {
+        try JobDefinition.validateName(name, what: "queue name")
+        guard (1...100_000).contains(concurrency) else {
+            throw JobRunnerError.invalidDefinition("concurrency must be between 1 and 100000, got \(concurrency)")
+        }
+        let now = clock.now()
+        try connection.write {
+            try ensureQueue(name, now: now)
+            try connection.execute(
+                "UPDATE queues SET concurrency = ?, updated_at = ? WHERE name = ?",
+                [.integer(Int64(concurrency)), .integer(now), .text(name)]
+            )
+        }
+    }
+
+    // MARK: Maintenance
+
+    /// Deletes history of runs that finished before `cutoff`. Counters are kept.
+    ///
+    /// - Returns: the number of runs deleted.
+    @discardableResult
+    public func prune(finishedBefore cutoff: UnixMicros, batchSize: Int = 10_000) throws -> Int {
+        var total = 0
+        // Batches keep each write transaction short, so runners are not held up by a large prune.
+        while true {
+            let deleted = try connection.write { () throws -> Int in
+                try connection.execute(
+                    """
+                    DELETE FROM runs WHERE id IN (
+                        SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? LIMIT ?)
+                    """,
+                    [.integer(cutoff), .integer(Int64(batchSize))]
+                )
+                return connection.changes
+            }
+            total += deleted
+            if deleted < batchSize { return total }
+        }
+    }
+
+    /// Checkpoints the write-ahead log into the database file (`PRAGMA wal_checkpoint(TRUNCATE)`).
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/pragma.html#pragma_wal_checkpoint>
+    public func checkpoint() throws {
+        try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// Lets SQLite refresh its query-planner statistics (`PRAGMA optimize`).
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/pragma.html#pragma_optimize>
+    public func optimize() throws {
+        try connection.execute("PRAGMA optimize")
+    }
+
+    /// Runs `PRAGMA integrity_check` and returns its lines (`["ok"]` for a sound file).
+    public func integrityCheck() throws -> [String] {
+        try connection.all("PRAGMA integrity_check") { $0.string(0) }
+    }
+}

@@ -1,0 +1,82 @@
+import CSQLite
+
+/// A SQLite result code, primary or extended.
+///
+/// Extended codes match their primary code in pattern matching, so `catch ResultCode.busy`
+/// also catches `SQLITE_BUSY_TIMEOUT`.
+///
+/// Related SQLite documentation: <https://www.sqlite.org/rescode.html>
+public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The raw SQLite code (extended when SQLite gave one).
+    public let rawValue: Int32
+
+    /// Creates a result code from its raw value.
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    /// The primary result code (the low 8 bits).
+    public var primary: ResultCode { ResultCode(rawValue: rawValue & 0xFF) }
+
+    public static let ok = ResultCode(rawValue: SQLITE_OK)
+    public static let error = ResultCode(rawValue: SQLITE_ERROR)
+    public static let `internal` = ResultCode(rawValue: SQLITE_INTERNAL)
+    public static let permission = ResultCode(rawValue: SQLITE_PERM)
+    public static let abort = ResultCode(rawValue: SQLITE_ABORT)
+    public static let busy = ResultCode(rawValue: SQLITE_BUSY)
+    public static let locked = ResultCode(rawValue: SQLITE_LOCKED)
+    public static let noMemory = ResultCode(rawValue: SQLITE_NOMEM)
+    public static let readOnly = ResultCode(rawValue: SQLITE_READONLY)
+    public static let interrupt = ResultCode(rawValue: SQLITE_INTERRUPT)
+    public static let ioError = ResultCode(rawValue: SQLITE_IOERR)
+    public static let corrupt = ResultCode(rawValue: SQLITE_CORRUPT)
+    public static let full = ResultCode(rawValue: SQLITE_FULL)
+    public static let cantOpen = ResultCode(rawValue: SQLITE_CANTOPEN)
+    public static let constraint = ResultCode(rawValue: SQLITE_CONSTRAINT)
+    public static let mismatch = ResultCode(rawValue: SQLITE_MISMATCH)
+    public static let misuse = ResultCode(rawValue: SQLITE_MISUSE)
+    public static let notADatabase = ResultCode(rawValue: SQLITE_NOTADB)
+    public static let row = ResultCode(rawValue: SQLITE_ROW)
+    public static let done = ResultCode(rawValue: SQLITE_DONE)
+
+    /// The symbolic name of the code, such as `SQLITE_BUSY`, as given by `sqlite3_errstr` for the message.
+    public var name: String {
+        switch primary.rawValue {
+        case SQLITE_OK: "SQLITE_OK"
+        case SQLITE_ERROR: "SQLITE_ERROR"
+        case SQLITE_INTERNAL: "SQLITE_INTERNAL"
+        case SQLITE_PERM: "SQLITE_PERM"
+        case SQLITE_ABORT: "SQLITE_ABORT"
+        case SQLITE_BUSY: "SQLITE_BUSY"
+        case SQLITE_LOCKED: "SQLITE_LOCKED"
+        case SQLITE_NOMEM: "SQLITE_NOMEM"
+        case SQLITE_READONLY: "SQLITE_READONLY"
+        case SQLITE_INTERRUPT: "SQLITE_INTERRUPT"
+        case SQLITE_IOERR: "SQLITE_IOERR"
+        case SQLITE_CORRUPT: "SQLITE_CORRUPT"
+        case SQLITE_FULL: "SQLITE_FULL"
+        case SQLITE_CANTOPEN: "SQLITE_CANTOPEN"
+        case SQLITE_CONSTRAINT: "SQLITE_CONSTRAINT"
+        case SQLITE_MISMATCH: "SQLITE_MISMATCH"
+        case SQLITE_MISUSE: "SQLITE_MISUSE"
+        case SQLITE_NOTADB: "SQLITE_NOTADB"
+        case SQLITE_ROW: "SQLITE_ROW"
+        case SQLITE_DONE: "SQLITE_DONE"
+        default: "SQLITE_\(primary.rawValue)"
+        }
+    }
+
+    public var description: String { "\(rawValue) (\(name))" }
+
+    /// Matches a code against another: a primary pattern matches all its extended codes.
+    public static func ~= (pattern: ResultCode, code: ResultCode) -> Bool {
+        if pattern.rawValue == pattern.primary.rawValue {
+            return pattern.rawValue == code.primary.rawValue
+        }
+        return pattern.rawValue == code.rawValue
+    }
+
+    /// Matches an error against a code, so that `catch ResultCode.busy` works.
+    public static func ~= (pattern: ResultCode, error: any Error) -> Bool {
+        guard let error = error as? SQLiteError else { return false }
+        return pattern ~= error.code
+    }
+}
