@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+
+extension JobRunner {
+    /// Thrown by the timer of a run that outlasted its timeout.
+    struct RunTimedOut: Error {}
+
+    /// Executes one claimed run and hands its completion to the main loop. Never throws.
+    func execute(_ claim: Claim, runnerID: Int64) async {
+        var runLogger = logger
+        runLogger[metadataKey: "job.name"] = "\(claim.jobName)"
+        runLogger[metadataKey: "job.run_id"] = "\(claim.runID)"
+        runLogger[metadataKey: "job.attempt"] = "\(claim.attempt)"
+        var completion = Completion(
+            claim: claim, runnerID: runnerID, outcome: .ok, finishedAt: 0, exitCode: nil, error: nil, output: nil
+        )
+        switch claim.action {
+        case .handler(let name):
+            await runHandler(name, claim: claim, logger: runLogger, into: &completion)
+        case .command(let argv, let directory):
+            await runCommand(argv, directory: directory, claim: claim, into: &completion)
+        }
+        completion.finishedAt = clock.now()
+        let lateness = Double(claim.startedAt - claim.scheduledFor) / 1000
+        runLogger.info(
+            "run finished",
+            metadata: [
+                "run.outcome": "\(completion.outcome.rawValue)",
+                "run.duration_ms": "\(Double(completion.finishedAt - claim.startedAt) / 1000)",
+                "run.lateness_ms": "\(lateness)",
+            ]
+        )
+        control.complete(completion)
+    }
+
+    private func runHandler(_ name: String, claim: Claim, logger: Logger, into completion: inout Completion) async {
+        guard let handler = registry.handler(named: name) else {
+            completion.outcome = .failed
+            completion.error = "no handler named \(JobRunnerError.quoted(name)) is registered in this runner"
+            return
+        }
+        let context = JobContext(
+            jobName: claim.jobName, runID: claim.runID, scheduledFor: claim.scheduledFor, attempt: claim.attempt,
+            payload: claim.payload, logger: logger
+        )
+        do {
+            try await withLogger(logger) { _ in
+                if let timeout = claim.timeout {
+                    let deadline = claim.startedAt + timeout.microseconds
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await handler(context) }
+                        group.addTask {
+                            try await self.clock.sleep(until: deadline)
+                            throw RunTimedOut()
+                        }
+                        defer { group.cancelAll() }
+                        try await group.next()
+                    }
+                } else {
+                    try await handler(context)
+                }
+            }
+            completion.outcome = .ok
+        } catch is RunTimedOut {
+            completion.outcome = .timeout
+            completion.error = "timed out after \(DurationFormat.format(claim.timeout ?? .zero))"
+        } catch {
+            if Task.isCancelled {
+                completion.outcome = .interrupted
+                completion.error = "cancelled by drain or shutdown"
+            } else {
+                completion.outcome = .failed
+                completion.error = String(describing: error).prefix(4096).description
+            }
+        }
+    }
+
+    private func runCommand(_ argv: [String], directory: String?, claim: Claim, into completion: inout Completion) async {
+        var environment = [
+            "JOB_NAME": claim.jobName,
+            "JOB_RUN_ID": String(claim.runID),
+            "JOB_SCHEDULED_FOR": Timestamp.formatRFC3339UTC(claim.scheduledFor),
+            "JOB_ATTEMPT": String(claim.attempt),
+        ]
+        if let payload = claim.payload { environment["JOB_PAYLOAD"] = payload }
+        let spec = CommandSpec(argv: argv, environment: environment, workingDirectory: directory)
+        do {
+            let result = try await CommandExecutor.run(
+                spec,
+                timeout: claim.timeout,
+                terminationGrace: configuration.terminationGrace,
+                outputLimit: configuration.outputLimit
+            )
+            completion.output = result.outputTail
+            completion.exitCode = result.exitCode.map { Int($0) }
+            if result.interrupted {
+                completion.outcome = .interrupted
+                completion.error = "cancelled by drain or shutdown"
+            } else if result.timedOut {
+                completion.outcome = .timeout
+                completion.error = "timed out after \(DurationFormat.format(claim.timeout ?? .zero))"
+            } else if let signal = result.terminatingSignal {
+                completion.outcome = .failed
+                completion.error = "killed by signal \(signal)"
+            } else if result.exitCode == 0 {
+                completion.outcome = .ok
+            } else {
+                completion.outcome = .failed
+                completion.error = "exited with status \(result.exitCode ?? -1)"
+            }
+        } catch {
+            completion.outcome = Task.isCancelled ? .interrupted : .failed
+            completion.error = String(describing: error)
+        }
+    }
+}

@@ -1,0 +1,355 @@
+import Foundation
+import Synchronization
+public import Logging
+import Metrics
+public import ServiceLifecycle
+
+/// Claims due jobs from a ``JobStore``, runs them on bounded worker slots, records each run and
+/// re-queues periodic work; drains gracefully. A swift-service-lifecycle `Service`.
+///
+/// ```swift
+/// var registry = JobRegistry()
+/// registry.register("prune-sessions") { context in try await sessions.prune() }
+/// let store = try await JobStore.open(path: "jobs.sqlite")
+/// try await store.declare(JobDefinition(name: "prune", action: .handler("prune-sessions"), schedule: .every(.minutes(5))))
+/// let runner = JobRunner(store: store, registry: registry, logger: logger)
+/// let group = ServiceGroup(services: [runner], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// try await group.run()
+/// ```
+///
+/// - Important: A graceful shutdown (or ``drain(grace:)``, or `jobctl drain`) stops claiming, lets
+///   in-flight runs finish within ``JobRunnerConfiguration/drainTimeout``, then cancels what is left
+///   (handlers by task cancellation, commands by SIGTERM then SIGKILL) and records it `interrupted`;
+///   the next occurrence of every job is already persisted. Cancelling the task running ``run()``
+///   (a second signal) skips the grace period. A handler that ignores cancellation is recorded
+///   `interrupted` once ``JobRunnerConfiguration/terminationGrace`` has passed, but `run()` returns
+///   only when it ends.
+public final class JobRunner: Service {
+    /// The store it works on.
+    public let store: JobStore
+    /// Its settings.
+    public let configuration: JobRunnerConfiguration
+    let registry: JobRegistry
+    let clock: any JobClock
+    let logger: Logger
+    let control = RunnerControl()
+    let metrics: RunnerMetrics
+
+    /// Creates a runner. It does nothing until ``run()``.
+    ///
+    /// - Parameters:
+    ///   - store: the database.
+    ///   - registry: the handlers it can run; the built-ins are added.
+    ///   - configuration: settings.
+    ///   - clock: the source of time (``SystemJobClock`` unless testing).
+    ///   - logger: where it logs; runs log with `job.name`, `job.run_id` and `job.attempt` metadata.
+    public init(
+        store: JobStore,
+        registry: JobRegistry = JobRegistry(),
+        configuration: JobRunnerConfiguration = JobRunnerConfiguration(),
+        clock: any JobClock = SystemJobClock(),
+        logger: Logger
+    ) {
+        self.store = store
+        var registry = registry
+        BuiltinHandlers.register(into: &registry, store: store, clock: clock)
+        self.registry = registry
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.metrics = RunnerMetrics()
+    }
+
+    /// Starts a graceful drain: stop claiming, let in-flight runs finish within `grace`
+    /// (default ``JobRunnerConfiguration/drainTimeout``), then cancel the rest. ``run()`` returns when done.
+    public func drain(grace: Duration? = nil) {
+        control.beginDrain(grace: grace)
+    }
+
+    /// A stream of what the runner does, for tests and monitoring. Ends when the runner stops.
+    public func events() -> AsyncStream<RunnerEvent> { control.subscribe() }
+
+    /// Runs until drained, shut down gracefully, or cancelled. Call it once.
+    ///
+    /// - Throws: ``JobRunnerError`` if called twice, or a store error if the runner cannot register.
+    public func run() async throws {
+        guard control.markStarted() else {
+            throw JobRunnerError.invalidState("a JobRunner can run only once; create a new one")
+        }
+        defer { control.finishEvents() }
+        let identity = RunnerIdentity()
+        identity.id = try await register()
+        await rescue(selfID: identity.id)
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.heartbeatLoop(identity) }
+                    if let interval = self.configuration.changePollInterval {
+                        group.addTask { await self.changeWatcher(identity, interval: interval) }
+                    }
+                    await self.mainLoop(identity)
+                    group.cancelAll()
+                }
+            } onGracefulShutdown: {
+                self.control.beginDrain(grace: nil)
+            }
+        } onCancel: {
+            self.control.stopNow()
+        }
+        let stopped = identity.id
+        try await retrying("deregister") { try await self.store.deregisterRunner(runnerID: stopped, now: self.clock.now()) }
+        logger.info("runner stopped", metadata: ["runner.id": "\(stopped)"])
+        control.publish(.stopped)
+    }
+
+    private func register() async throws -> Int64 {
+        let id = try await store.registerRunner(
+            host: configuration.host,
+            pid: getpid(),
+            lease: configuration.lease,
+            queues: configuration.queues,
+            concurrency: configuration.concurrency,
+            now: clock.now()
+        )
+        logger.info(
+            "runner started",
+            metadata: [
+                "runner.id": "\(id)", "runner.concurrency": "\(configuration.concurrency)",
+                "runner.queues": "\(configuration.queues?.joined(separator: ",") ?? "*")",
+            ]
+        )
+        control.publish(.registered(runnerID: id))
+        return id
+    }
+
+    // MARK: Main loop
+
+    private func mainLoop(_ identity: RunnerIdentity) async {
+        var inFlight: [Int64: Claim] = [:]
+        var nextDue: UnixMicros?
+        var drainDeadline: UnixMicros?
+        var forceDeadline: UnixMicros?
+        var backoffUntil: UnixMicros?
+        let scope = ClaimScope(
+            queues: configuration.queues,
+            handlers: registry.names,
+            slots: 0,
+            misfireGrace: configuration.misfireGrace.microseconds
+        )
+        await withDiscardingTaskGroup { workers in
+            while true {
+                // 1. Record what finished, in one transaction, before freeing the slots.
+                let done = control.takeCompletions()
+                if !done.isEmpty {
+                    if await record(done) {
+                        for completion in done { inFlight[completion.claim.runID] = nil }
+                    } else {
+                        control.restore(done)
+                        backoffUntil = clock.now() + 100_000
+                    }
+                }
+                let now = clock.now()
+                // 2. Drain: no new claims; cancel what outlives the grace period.
+                switch control.phase {
+                case .none:
+                    break
+                case .draining(let grace):
+                    if drainDeadline == nil {
+                        drainDeadline = now + (grace ?? configuration.drainTimeout).microseconds
+                        await beginDrain(identity, inFlight: inFlight.count)
+                    }
+                case .stopNow:
+                    if drainDeadline == nil { await beginDrain(identity, inFlight: inFlight.count) }
+                    drainDeadline = min(drainDeadline ?? now, now)
+                }
+                if let deadline = drainDeadline {
+                    if inFlight.isEmpty { return }
+                    if forceDeadline == nil && now >= deadline {
+                        logger.info("grace period over; cancelling in-flight runs", metadata: ["runs": "\(inFlight.count)"])
+                        workers.cancelAll()
+                        forceDeadline = now + configuration.terminationGrace.microseconds + 1_000_000
+                    }
+                    if let force = forceDeadline, now >= force {
+                        await abandonStuck(Array(inFlight.values), runnerID: identity.id)
+                        return
+                    }
+                } else if backoffUntil.map({ now >= $0 }) ?? true {
+                    // 3. Claim as many due runs as there are free slots.
+                    backoffUntil = nil
+                    let free = configuration.concurrency - inFlight.count
+                    if free > 0 {
+                        var claimScope = scope
+                        claimScope.slots = free
+                        do {
+                            let batch = try await store.claim(runnerID: identity.id, now: now, scope: claimScope)
+                            nextDue = batch.nextDue
+                            for claim in batch.claims {
+                                inFlight[claim.runID] = claim
+                                control.publish(.claimed(runID: claim.runID, job: claim.jobName))
+                                let runnerID = identity.id
+                                workers.addTask { await self.execute(claim, runnerID: runnerID) }
+                            }
+                            if batch.claims.count == free { continue }
+                        } catch {
+                            logger.warning("claiming failed; retrying", metadata: ["error": "\(error)"])
+                            backoffUntil = now + 250_000
+                        }
+                    }
+                }
+                // 4. Sleep until the next due time (if a slot is free), a wake-up, or a deadline.
+                let slotFree = inFlight.count < configuration.concurrency
+                var deadline: UnixMicros? =
+                    drainDeadline == nil ? (slotFree ? nextDue : nil) : (forceDeadline ?? drainDeadline)
+                if let backoff = backoffUntil { deadline = min(deadline ?? backoff, backoff) }
+                if control.consumePendingWake() { continue }
+                control.publish(.idle(nextDue: deadline))
+                await wait(until: deadline)
+            }
+        }
+    }
+
+    /// Waits until `deadline` (nil: until woken), or until woken.
+    private func wait(until deadline: UnixMicros?) async {
+        guard let deadline else {
+            await control.waitForWake()
+            return
+        }
+        if deadline <= clock.now() { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await self.clock.sleep(until: deadline) }
+            group.addTask { await self.control.waitForWake() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func beginDrain(_ identity: RunnerIdentity, inFlight: Int) async {
+        logger.info("draining", metadata: ["runs.in_flight": "\(inFlight)"])
+        control.publish(.drainBegan)
+        let id = identity.id
+        try? await retrying("mark draining") { try await self.store.markDraining(runnerID: id) }
+    }
+
+    /// Records completions; false if the database refused (busy, full) and they must be retried.
+    private func record(_ completions: [Completion]) async -> Bool {
+        do {
+            let recorded = try await store.finish(completions)
+            for (completion, ok) in zip(completions, recorded) {
+                let claim = completion.claim
+                if ok {
+                    metrics.record(completion)
+                    control.publish(.finished(runID: claim.runID, job: claim.jobName, outcome: completion.outcome))
+                } else {
+                    logger.warning(
+                        "run was taken over by another runner; its late result is discarded",
+                        metadata: ["job.name": "\(claim.jobName)", "job.run_id": "\(claim.runID)"]
+                    )
+                    control.publish(.fenced(runID: claim.runID, job: claim.jobName))
+                }
+            }
+            return true
+        } catch {
+            logger.warning("recording runs failed; retrying", metadata: ["error": "\(error)", "runs": "\(completions.count)"])
+            return false
+        }
+    }
+
+    /// Records runs whose handlers ignored cancellation past the termination grace as `interrupted`.
+    private func abandonStuck(_ claims: [Claim], runnerID: Int64) async {
+        guard !claims.isEmpty else { return }
+        let now = clock.now()
+        let completions = claims.map {
+            Completion(
+                claim: $0, runnerID: runnerID, outcome: .interrupted, finishedAt: now, exitCode: nil,
+                error: "the handler did not stop within the termination grace after cancellation", output: nil
+            )
+        }
+        logger.warning("handlers ignored cancellation; recording them interrupted", metadata: ["runs": "\(claims.count)"])
+        _ = await record(completions)
+    }
+
+    // MARK: Background loops
+
+    private func heartbeatLoop(_ identity: RunnerIdentity) async {
+        while !Task.isCancelled {
+            do {
+                try await clock.sleep(until: clock.now() + configuration.heartbeatInterval.microseconds)
+            } catch {
+                return
+            }
+            do {
+                let beat = try await store.heartbeat(runnerID: identity.id, now: clock.now())
+                if !beat.alive {
+                    logger.warning(
+                        "this runner was declared dead by another (paused past its lease?); its runs in flight were rescued and their results will be discarded; re-registering",
+                        metadata: ["runner.id": "\(identity.id)"]
+                    )
+                    identity.id = try await register()
+                }
+                if beat.drainRequested { control.beginDrain(grace: beat.drainGrace) }
+            } catch {
+                logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            await rescue(selfID: identity.id)
+        }
+    }
+
+    private func rescue(selfID: Int64) async {
+        do {
+            let rescued = try await store.rescueOrphans(
+                selfID: selfID,
+                host: configuration.host,
+                now: clock.now(),
+                isProcessAlive: ProcessLiveness.isAlive
+            )
+            if !rescued.isEmpty {
+                logger.warning("recorded runs of dead runners as abandoned", metadata: ["runs": "\(rescued.count)"])
+                control.publish(.rescued(runIDs: rescued))
+                control.wake()
+            }
+        } catch {
+            logger.warning("rescue of dead runners failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Notices commits by other processes (`PRAGMA data_version`) and wakes the main loop.
+    private func changeWatcher(_ identity: RunnerIdentity, interval: Duration) async {
+        var last = (try? await store.dataVersion()) ?? 0
+        while !Task.isCancelled {
+            do {
+                try await clock.sleep(until: clock.now() + interval.microseconds)
+            } catch {
+                return
+            }
+            guard let version = try? await store.dataVersion(), version != last else { continue }
+            last = version
+            if let request = try? await store.pollControl(runnerID: identity.id, now: clock.now()), request.requested {
+                control.beginDrain(grace: request.grace)
+            }
+            control.wake()
+        }
+    }
+
+    private func retrying(_ what: String, _ body: @Sendable () async throws -> Void) async throws {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch {
+                attempt += 1
+                if attempt >= 20 { throw error }
+                logger.warning("\(what) failed; retrying", metadata: ["error": "\(error)"])
+                try? await clock.sleep(until: clock.now() + 250_000)
+            }
+        }
+    }
+}
+
+/// The runner's current id; it changes only if the runner was declared dead and re-registers.
+final class RunnerIdentity: Sendable {
+    private let value = Mutex<Int64>(0)
+    var id: Int64 {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// Settings of a ``JobRunner``.
+public struct JobRunnerConfiguration: Sendable {
+    /// Worker slots: the most runs this runner executes at once (queues' own limits also apply).
+    public var concurrency: Int
+    /// The queues this runner serves; nil for all.
+    public var queues: [String]?
+    /// How long a drain lets in-flight runs finish before cancelling them.
+    public var drainTimeout: Duration
+    /// After cancelling, how long a command gets between SIGTERM and SIGKILL, and how long the
+    /// runner waits for cancelled handlers before recording them `interrupted` regardless.
+    public var terminationGrace: Duration
+    /// How often the runner renews its lease and looks for dead runners.
+    public var heartbeatInterval: Duration
+    /// How long after its last heartbeat a runner is presumed dead and its runs rescued.
+    public var lease: Duration
+    /// How often the runner checks for changes made by other processes (a `jobctl add`, a drain
+    /// request); nil to notice them only at heartbeats.
+    public var changePollInterval: Duration?
+    /// How late an occurrence may start before its job's misfire policy counts it as missed.
+    public var misfireGrace: Duration
+    /// How many bytes of a command's output are kept in the history (the tail).
+    public var outputLimit: Int
+    /// This host's name (the system's unless given), recorded with the runner (rescue is immediate for dead processes on the same host).
+    public var host: String
+
+    /// Creates a configuration.
+    public init(
+        concurrency: Int = 4,
+        queues: [String]? = nil,
+        drainTimeout: Duration = .seconds(30),
+        terminationGrace: Duration = .seconds(5),
+        heartbeatInterval: Duration = .seconds(2),
+        lease: Duration = .seconds(10),
+        changePollInterval: Duration? = .milliseconds(40),
+        misfireGrace: Duration = .seconds(1),
+        outputLimit: Int = 4096,
+        host: String? = nil
+    ) {
+        self.concurrency = concurrency
+        self.queues = queues
+        self.drainTimeout = drainTimeout
+        self.terminationGrace = terminationGrace
+        self.heartbeatInterval = heartbeatInterval
+        self.lease = lease
+        self.changePollInterval = changePollInterval
+        self.misfireGrace = misfireGrace
+        self.outputLimit = outputLimit
+        self.host = host ?? ProcessInfo.processInfo.hostName
+    }
+}

@@ -1,0 +1,19 @@
+/// Something a runner did, published for tests and monitoring through ``JobRunner/events()``.
+public enum RunnerEvent: Sendable, Hashable {
+    /// The runner registered with this id.
+    case registered(runnerID: Int64)
+    /// A run was claimed.
+    case claimed(runID: Int64, job: String)
+    /// A run was recorded with this outcome.
+    case finished(runID: Int64, job: String, outcome: RunOutcome)
+    /// A finished run could not be recorded because another runner took it over (fenced).
+    case fenced(runID: Int64, job: String)
+    /// Runs of dead runners were recorded `abandoned`.
+    case rescued(runIDs: [Int64])
+    /// The runner is idle, waiting until the next due time (nil: nothing scheduled).
+    case idle(nextDue: UnixMicros?)
+    /// A drain began.
+    case drainBegan
+    /// The runner deregistered and is about to return from `run()`.
+    case stopped
+}
