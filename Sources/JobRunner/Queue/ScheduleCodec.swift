@@ -36,7 +36,7 @@ enum ScheduleCodec {
             guard let zone = TimeZone(identifier: zoneName) else {
                 throw JobRunnerError.database("job \(JobRunnerError.quoted(name)) has an unknown time zone \(zoneName)")
             }
-            schedule = .cron(try CronExpression(parsing: row.string(13)), timeZone: zone)
+            schedule = .cron(try CronExpression(row.string(13)), timeZone: zone)
         default:
             if let delay = row.optionalInt64(11) {
                 schedule = .after(.microseconds(delay))

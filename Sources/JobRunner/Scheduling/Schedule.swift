@@ -23,7 +23,7 @@ public enum Schedule: Sendable, Hashable {
     /// - Throws: ``ScheduleError`` for an invalid expression, an unknown zone, or an expression that never fires.
     public static func cron(_ expression: String, timeZone: String = "UTC") throws -> Schedule {
         let zone = try TimeZoneName.resolve(timeZone)
-        return .cron(try CronExpression(parsing: expression), timeZone: zone)
+        return .cron(try CronExpression(expression), timeZone: zone)
     }
 
     /// True for the schedules that re-queue themselves.

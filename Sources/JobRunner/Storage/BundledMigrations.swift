@@ -36,7 +36,7 @@ CREATE TABLE jobs (
     cron              TEXT,
     time_zone         TEXT,
     anchor_at         INTEGER,         -- every, fixed rate: slots are anchor_at + k * interval_us
-    initial_delay_us  INTEGER NOT NULL DEFAULT 0,
+    initial_delay_us  INTEGER,         -- NULL: the first run is one interval (or the first cron slot) after adding
     timeout_us        INTEGER,
     max_retries       INTEGER NOT NULL DEFAULT 0 CHECK (max_retries >= 0),
     backoff_us        INTEGER NOT NULL DEFAULT 1000000,

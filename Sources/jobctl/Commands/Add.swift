@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import JobRunner
+
+struct Add: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Define a job.",
+        discussion: """
+            Exactly one schedule (--every, --cron, --in, --at) and one action (--handler NAME, or a command \
+            after --, run without a shell; use `sh -c '…'` to ask for one).
+
+            Examples:
+              jobctl add heartbeat --every 100ms --handler tick
+              jobctl add rotate --cron '0 3 * * *' --tz Europe/Berlin -- /usr/sbin/logrotate /etc/logrotate.conf
+              jobctl add webhook-retry --in 30s --retries 5 -- curl -fsS https://example.com/hook
+              jobctl add report --every 1h --fixed-delay --delay 0s --timeout 10m -- ./report.sh
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The job's unique name.")
+    var name: String
+
+    @Option(help: ArgumentHelp("Run periodically at this interval, e.g. 100ms, 5m, 1h30m.", valueName: "duration"))
+    var every: String?
+
+    @Flag(help: "With --every: the next run is due one interval after the last run ends (not anchored).")
+    var fixedDelay = false
+
+    @Option(help: ArgumentHelp("Run on a cron expression (5 or 6 fields, or @hourly, @daily, …).", valueName: "expr"))
+    var cron: String?
+
+    @Option(help: ArgumentHelp("With --cron: the IANA time zone, e.g. Europe/Berlin (default UTC).", valueName: "zone"))
+    var tz: String?
+
+    @Option(name: .customLong("in"), help: ArgumentHelp("Run once, this long from now.", valueName: "duration"))
+    var after: String?
+
+    @Option(help: ArgumentHelp("Run once at this RFC 3339 instant, e.g. 2026-12-01T03:00:00Z.", valueName: "time"))
+    var at: String?
+
+    @Option(help: ArgumentHelp("Delay before the first run (0s: at once).", valueName: "duration"))
+    var delay: String?
+
+    @Option(help: "The worker queue.")
+    var queue: String = "default"
+
+    @Option(help: ArgumentHelp("Cancel a run that takes longer (recorded as timeout).", valueName: "duration"))
+    var timeout: String?
+
+    @Option(help: "Retry a failed run up to N times, with exponential backoff.")
+    var retries: Int = 0
+
+    @Option(help: ArgumentHelp("Delay before the first retry (doubles each time, at most 1h).", valueName: "duration"))
+    var backoff: String = "1s"
+
+    @Option(help: ArgumentHelp("Add a random delay of up to this much to each run.", valueName: "duration"))
+    var jitter: String = "0s"
+
+    @Option(help: ArgumentHelp("What to do about missed runs: coalesce, skip or catch-up.", valueName: "policy"))
+    var misfire: String = "coalesce"
+
+    @Option(help: ArgumentHelp("A JSON payload for the handler (JOB_PAYLOAD for a command).", valueName: "json"))
+    var payload: String?
+
+    @Option(help: ArgumentHelp("A registered handler to run (built-ins: tick, prune-history, wal-checkpoint, optimize).", valueName: "name"))
+    var handler: String?
+
+    @Option(help: ArgumentHelp("Working directory for a command (default: the current directory).", valueName: "dir"))
+    var cwd: String?
+
+    @Flag(help: "Redefine the job if it exists (history, counters and state are kept).")
+    var replace = false
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
+    var command: [String] = []
+
+    func validate() throws {
+        _ = try definition(now: 0)
+    }
+
+    /// Builds the definition from the flags; every problem is a `ValidationError` naming the flag.
+    func definition(now: UnixMicros) throws -> JobDefinition {
+        let schedules = [every, cron, after, at].compactMap { $0 }
+        if schedules.count != 1 {
+            throw ValidationError(
+                schedules.isEmpty
+                    ? "a schedule is required: --every, --cron, --in or --at"
+                    : "give only one of --every, --cron, --in and --at"
+            )
+        }
+        if fixedDelay && every == nil { throw ValidationError("--fixed-delay goes with --every") }
+        if tz != nil && cron == nil { throw ValidationError("--tz goes with --cron") }
+        let schedule: Schedule
+        if let every {
+            schedule = .every(try Parse.duration(every, flag: "--every", allowZero: false), fixedDelay: fixedDelay)
+        } else if let cron {
+            do {
+                schedule = try Schedule.cron(cron, timeZone: tz ?? "UTC")
+            } catch {
+                throw ValidationError("--cron: \(error)")
+            }
+        } else if let after {
+            schedule = .after(try Parse.duration(after, flag: "--in"))
+        } else {
+            schedule = .at(try Parse.instant(at ?? "", flag: "--at"))
+        }
+        let action: JobAction
+        switch (handler, command.isEmpty) {
+        case (let handler?, true): action = .handler(handler)
+        case (nil, false):
+            action = .command(command, workingDirectory: cwd ?? FileManager.default.currentDirectoryPath)
+        case (.some, false): throw ValidationError("give either --handler or a command after --, not both")
+        case (nil, true): throw ValidationError("an action is required: --handler NAME, or a command after --")
+        }
+        if cwd != nil && handler != nil { throw ValidationError("--cwd goes with a command") }
+        guard let policy = MisfirePolicy(rawValue: misfire) else {
+            throw ValidationError("--misfire must be coalesce, skip or catch-up, not \(JobRunnerErrorText.quoted(misfire))")
+        }
+        if retries < 0 || retries > 1000 { throw ValidationError("--retries must be between 0 and 1000") }
+        let definition = JobDefinition(
+            name: name,
+            queue: queue,
+            action: action,
+            payload: payload,
+            schedule: schedule,
+            initialDelay: try delay.map { try Parse.duration($0, flag: "--delay") },
+            timeout: try timeout.map { try Parse.duration($0, flag: "--timeout", allowZero: false) },
+            retry: RetryPolicy(maxRetries: retries, backoff: try Parse.duration(backoff, flag: "--backoff")),
+            jitter: try Parse.duration(jitter, flag: "--jitter"),
+            misfire: policy
+        )
+        do {
+            try definition.validate(now: now)
+        } catch let error as JobRunnerError {
+            throw ValidationError(error.message)
+        }
+        return definition
+    }
+
+    func run() async throws {
+        let store = try await global.openStore()
+        let definition = try definition(now: store.clock.now())
+        let job = try await store.add(definition, replace: replace)
+        let now = store.clock.now()
+        print("\(replace ? "defined" : "added") \(job.definition.name): \(job.definition.schedule.description), next run \(Output.time(job.nextRunAt, now: now))")
+    }
+}
+
+/// Quoting for messages, the same way the library quotes names.
+enum JobRunnerErrorText {
+    static func quoted(_ text: String) -> String {
+        "\"" + Output.cell(text, limit: 80) + "\""
+    }
+}

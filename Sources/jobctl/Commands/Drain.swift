@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import JobRunner
+
+struct Drain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drain every live runner of this database and wait for them to exit.",
+        discussion: """
+            Each runner stops claiming, lets runs in flight finish within its grace period (or --grace), \
+            cancels the rest (recorded as interrupted), persists every next run, and exits. Prints what \
+            finished and what was interrupted. Exit status 3 if --timeout passes first.
+
+            Example: jobctl drain --timeout 1m
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("Give up waiting after this long (exit status 3).", valueName: "duration"))
+    var timeout: String = "2m"
+
+    @Option(help: ArgumentHelp("Override the runners' grace period for runs in flight.", valueName: "duration"))
+    var grace: String?
+
+    @Flag(help: "Print one JSON document: runners, finished, interrupted.")
+    var json = false
+
+    struct DrainJSON: Encodable {
+        var runners: [RunnerJSON]
+        var finished: Int
+        var interrupted: Int
+        var outcomes: [String: Int]
+        var timedOut: Bool
+    }
+
+    func validate() throws {
+        _ = try Parse.duration(timeout, flag: "--timeout")
+        if let grace { _ = try Parse.duration(grace, flag: "--grace") }
+    }
+
+    func run() async throws {
+        let store = try await global.openStore()
+        let limit = try Parse.duration(timeout, flag: "--timeout")
+        let request = try await store.requestDrain(grace: try grace.map { try Parse.duration($0, flag: "--grace") })
+        let ids = request.runners.map(\.id)
+        let deadline = ContinuousClock.now + limit
+        let interactive = isatty(STDERR_FILENO) == 1 && !json
+        if !json {
+            print(ids.isEmpty ? "no live runners" : "draining \(ids.count) runner(s): " + ids.map { "#\($0)" }.joined(separator: ", "))
+        }
+        var progress = try await store.drainProgress(runnerIDs: ids, since: request.requestedAt)
+        while !progress.live.isEmpty && ContinuousClock.now < deadline {
+            if interactive {
+                FileHandle.standardError.write(Data("\r\(progress.live.count) runner(s) draining, \(progress.inFlight) run(s) in flight   ".utf8))
+            }
+            try await Task.sleep(for: .milliseconds(10))
+            progress = try await store.drainProgress(runnerIDs: ids, since: request.requestedAt)
+        }
+        if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let interrupted = progress.outcomes[.interrupted] ?? 0
+        let finished = progress.outcomes.filter { $0.key != .interrupted }.values.reduce(0, +)
+        let timedOut = !progress.live.isEmpty
+        if json {
+            var outcomes: [String: Int] = [:]
+            for (outcome, count) in progress.outcomes { outcomes[outcome.rawValue] = count }
+            try Output.json(
+                DrainJSON(runners: request.runners.map(RunnerJSON.init), finished: finished, interrupted: interrupted, outcomes: outcomes, timedOut: timedOut)
+            )
+        } else {
+            print("finished: \(finished) run(s)" + (progress.outcomes.isEmpty ? "" : " (" + progress.outcomes.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") + ")"))
+            print("interrupted: \(interrupted) run(s)")
+        }
+        if timedOut {
+            throw RuntimeError(
+                message: "\(progress.live.count) runner(s) still running after \(timeout): " + progress.live.map { "#\($0.id) (pid \($0.pid))" }.joined(separator: ", "),
+                status: JobCtl.timedOut
+            )
+        }
+        if !json && !ids.isEmpty { print("all runners stopped") }
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import JobRunner
+
+struct Pause: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pause a job: it keeps its schedule but does not run until resumed.",
+        discussion: "Example: jobctl pause rotate"
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The job's name.")
+    var name: String
+
+    func run() async throws {
+        let store = try await global.openStore()
+        let job = try await store.pause(name)
+        print("paused \(job.definition.name)")
+    }
+}

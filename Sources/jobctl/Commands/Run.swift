@@ -1,0 +1,95 @@
+import ArgumentParser
+import JobRunner
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a runner in the foreground, logging each run to stderr.",
+        discussion: """
+            SIGTERM or SIGINT drains it: no new claims, runs in flight get --grace to finish, the rest are \
+            cancelled and recorded as interrupted; then it exits 0. A second signal stops at once, still \
+            recording what it interrupted. `jobctl drain` from another terminal does the same.
+
+            Example: jobctl run --queue default --concurrency 8 --grace 30s
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .customLong("queue"), help: "Serve only this queue (repeatable; default: all).")
+    var queues: [String] = []
+
+    @Option(help: "Worker slots: the most runs at once.")
+    var concurrency: Int = 4
+
+    @Option(help: ArgumentHelp("How long a drain lets runs in flight finish.", valueName: "duration"))
+    var grace: String = "30s"
+
+    @Option(help: ArgumentHelp("After cancelling: time between SIGTERM and SIGKILL for commands.", valueName: "duration"))
+    var killAfter: String = "5s"
+
+    @Option(help: ArgumentHelp("SQLite synchronous mode: normal, or full for power-loss durability.", valueName: "mode"))
+    var synchronous: String = "normal"
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func validate() throws {
+        if !(1...10_000).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 10000") }
+        _ = try Parse.duration(grace, flag: "--grace")
+        _ = try Parse.duration(killAfter, flag: "--kill-after")
+        if SynchronousMode(rawValue: synchronous.uppercased()) == nil {
+            throw ValidationError("--synchronous must be normal or full")
+        }
+        if Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { _ in
+            var handler = RunLogHandler()
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "jobctl")
+        let store = try await global.openStore(synchronous: SynchronousMode(rawValue: synchronous.uppercased()) ?? .normal)
+        let runner = JobRunner(
+            store: store,
+            configuration: JobRunnerConfiguration(
+                concurrency: concurrency,
+                queues: queues.isEmpty ? nil : queues,
+                drainTimeout: try Parse.duration(grace, flag: "--grace"),
+                terminationGrace: try Parse.duration(killAfter, flag: "--kill-after")
+            ),
+            logger: logger
+        )
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [runner], logger: logger))
+        // The first SIGTERM/SIGINT drains; a second one cancels the group, which stops the runner at
+        // once (still recording what it interrupted). ServiceGroup cannot use one signal for both.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask {
+                var count = 0
+                for await signal in signals {
+                    count += 1
+                    if count == 1 {
+                        logger.info("signal received; draining (send it again to stop at once)", metadata: ["signal": "\(signal)"])
+                        await group.triggerGracefulShutdown()
+                    } else {
+                        logger.info("second signal received; stopping now", metadata: ["signal": "\(signal)"])
+                        return
+                    }
+                }
+            }
+            // Whichever ends first (the group after a drain, or the second signal), end the other.
+            try await tasks.next()
+            tasks.cancelAll()
+            try await tasks.waitForAll()
+        }
+    }
+}

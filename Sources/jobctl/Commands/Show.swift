@@ -1,0 +1,66 @@
+import ArgumentParser
+import JobRunner
+
+struct Show: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show one job in full, with its last runs.",
+        discussion: "Example: jobctl show rotate --json"
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The job's name.")
+    var name: String
+
+    @Option(help: "How many recent runs to show.")
+    var runs: Int = 10
+
+    @Flag(help: "Print one JSON document.")
+    var json = false
+
+    func run() async throws {
+        let store = try await global.openStore()
+        guard let job = try await store.job(named: name) else {
+            throw RuntimeError(message: "no job named \(JobRunnerErrorText.quoted(name))")
+        }
+        let recent = try await store.history(HistoryQuery(job: name, limit: max(0, runs)))
+        if json {
+            try Output.json(JobJSON(job, recentRuns: recent))
+            return
+        }
+        let now = store.clock.now()
+        let d = job.definition
+        var lines: [(String, String)] = [
+            ("name", d.name), ("queue", d.queue), ("schedule", d.schedule.description),
+            ("state", job.state.rawValue + (job.stateReason.map { " (\($0))" } ?? "")),
+        ]
+        switch d.action {
+        case .handler(let handler): lines.append(("handler", handler))
+        case .command(let argv, let directory):
+            lines.append(("command", argv.map { Output.cell($0, limit: 200) }.joined(separator: " ")))
+            lines.append(("directory", directory ?? "-"))
+        }
+        if let payload = d.payload { lines.append(("payload", Output.cell(payload, limit: 200))) }
+        lines += [
+            ("next run", Output.time(job.nextRunAt, now: now)),
+            ("running", job.runningRunID.map { "yes (run \($0))" } ?? "no"),
+            ("runs", "\(job.runCount) (ok \(job.okCount), failed \(job.failedCount))"),
+            ("last outcome", job.lastOutcome?.rawValue ?? "-"),
+            ("last finished", Output.time(job.lastFinishedAt, now: now)),
+            ("timeout", d.timeout.map(DurationFormat.format) ?? "none"),
+            ("retries", "\(d.retry.maxRetries) (backoff \(DurationFormat.format(d.retry.backoff)))"),
+            ("jitter", DurationFormat.format(d.jitter)), ("misfire", d.misfire.rawValue),
+            ("created", Output.time(job.createdAt, now: now)),
+        ]
+        let width = lines.map(\.0.count).max() ?? 0
+        for (key, value) in lines {
+            print(key + ":" + String(repeating: " ", count: width - key.count + 1) + value)
+        }
+        print("")
+        print("\(job.definition.name): called \(job.runCount) times so far")
+        if !recent.isEmpty {
+            print("")
+            History.printTable(recent)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import JobRunner
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Counts: jobs by state, runs by outcome, runners, in-flight and due work, and runs per job.",
+        discussion: "Example: jobctl status --json"
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Print one JSON document.")
+    var json = false
+
+    struct StatusJSON: Encodable {
+        var jobs: [String: Int]
+        var runs: [String: Int64]
+        var runners: [RunnerJSON]
+        var inFlight: Int
+        var due: Int
+        var perJob: [PerJob]
+        struct PerJob: Encodable {
+            var name: String
+            var runCount: Int64
+        }
+    }
+
+    func run() async throws {
+        let store = try await global.openStore()
+        let status = try await store.status()
+        var jobs: [String: Int] = [:]
+        for state in JobState.allCases { jobs[state.rawValue] = status.jobsByState[state] ?? 0 }
+        var runs: [String: Int64] = ["total": status.totalRuns]
+        for outcome in RunOutcome.final { runs[outcome.rawValue] = status.runsByOutcome[outcome] ?? 0 }
+        if json {
+            try Output.json(
+                StatusJSON(
+                    jobs: jobs, runs: runs, runners: status.liveRunners.map(RunnerJSON.init), inFlight: status.inFlight,
+                    due: status.due, perJob: status.perJob.map { .init(name: $0.name, runCount: $0.runCount) }
+                )
+            )
+            return
+        }
+        let now = store.clock.now()
+        print("jobs:    " + JobState.allCases.map { "\($0.rawValue) \(jobs[$0.rawValue] ?? 0)" }.joined(separator: ", "))
+        print("runs:    total \(status.totalRuns), " + RunOutcome.final.map { "\($0.rawValue) \(runs[$0.rawValue] ?? 0)" }.joined(separator: ", "))
+        print("now:     \(status.inFlight) in flight, \(status.due) due and waiting")
+        if status.liveRunners.isEmpty {
+            print("runners: none alive")
+        } else {
+            print("runners:")
+            for r in status.liveRunners {
+                print("  #\(r.id) \(r.host) pid \(r.pid) \(r.state), \(r.concurrency) slots, up since \(Output.time(r.startedAt, now: now)), heartbeat \(Output.relative(r.heartbeatAt, now: now))")
+            }
+        }
+        if !status.perJob.isEmpty { print("") }
+        for job in status.perJob {
+            print("\(Output.cell(job.name, limit: 80)): called \(job.runCount) times so far")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import JobRunner
+
+struct Stop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stop a job: no further runs.",
+        discussion: """
+            A run in flight is left to finish; --wait waits for it (up to --timeout). `jobctl resume` \
+            reschedules a stopped job from now.
+
+            Example: jobctl stop rotate --wait --timeout 1m
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "The job's name.")
+    var name: String
+
+    @Flag(help: "Also wait for a run in flight to end.")
+    var wait = false
+
+    @Option(help: ArgumentHelp("With --wait: give up after this long (exit status 3).", valueName: "duration"))
+    var timeout: String = "5m"
+
+    func validate() throws {
+        _ = try Parse.duration(timeout, flag: "--timeout")
+    }
+
+    func run() async throws {
+        let store = try await global.openStore()
+        var job = try await store.stop(name)
+        print("stopped \(job.definition.name)")
+        guard wait, job.runningRunID != nil else { return }
+        print("waiting for run \(job.runningRunID ?? 0) to end…")
+        let deadline = ContinuousClock.now + (try Parse.duration(timeout, flag: "--timeout"))
+        while let current = try await store.job(named: name), current.runningRunID != nil {
+            job = current
+            if ContinuousClock.now >= deadline {
+                throw RuntimeError(message: "run \(current.runningRunID ?? 0) of \(name) is still in flight after \(timeout)", status: JobCtl.timedOut)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        if let run = try await store.history(HistoryQuery(job: name, limit: 1)).first {
+            print("run \(run.id) ended: \(run.outcome.rawValue)")
+        }
+    }
+}

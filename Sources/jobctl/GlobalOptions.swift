@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import JobRunner
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The database file.", valueName: "path"))
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("How long to wait for another process's lock, e.g. 5s.", valueName: "duration"))
+    var busyTimeout: String = "5s"
+
+    static let defaultPathDescription = "$XDG_STATE_HOME/jobrunner/jobs.sqlite (~/.local/state/jobrunner/jobs.sqlite)"
+
+    /// The database path: --db, else $JOBCTL_DB, else the default under the XDG state directory.
+    func resolvedPath() throws -> String {
+        if let db, !db.isEmpty { return db }
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["JOBCTL_DB"], !path.isEmpty { return path }
+        let base: String
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+            base = state
+        } else {
+            base = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
+        }
+        let directory = base + "/jobrunner"
+        do {
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+            )
+        } catch {
+            throw RuntimeError(message: "cannot create \(directory): \(error.localizedDescription)")
+        }
+        return directory + "/jobs.sqlite"
+    }
+
+    func validate() throws {
+        _ = try Parse.duration(busyTimeout, flag: "--busy-timeout")
+    }
+
+    /// Opens the store.
+    func openStore(synchronous: SynchronousMode = .normal) async throws -> JobStore {
+        let timeout = try Parse.duration(busyTimeout, flag: "--busy-timeout")
+        return try await JobStore.open(
+            path: try resolvedPath(),
+            configuration: JobStore.Configuration(busyTimeout: timeout, synchronous: synchronous)
+        )
+    }
+}
+
+/// Parsing of flag values into library types, with one-line errors that name the flag.
+enum Parse {
+    static func duration(_ text: String, flag: String, allowZero: Bool = true) throws -> Duration {
+        do {
+            return allowZero ? try DurationFormat.parse(text) : try DurationFormat.parsePositive(text)
+        } catch {
+            throw ValidationError("\(flag): \(error)")
+        }
+    }
+
+    static func instant(_ text: String, flag: String) throws -> UnixMicros {
+        do {
+            return try Timestamp.parseRFC3339(text)
+        } catch {
+            throw ValidationError("\(flag): \(error)")
+        }
+    }
+}
