@@ -7,7 +7,7 @@ import Foundation
 ///     name: "prune-sessions",
 ///     handler: "prune-sessions",
 ///     payload: PruneRequest(olderThan: 3600),
-///     schedule: .every(.minutes(5))
+///     schedule: .every(.seconds(300))
 /// )
 /// try await store.declare(job)   // idempotent: creates, updates a changed definition, keeps history
 /// ```

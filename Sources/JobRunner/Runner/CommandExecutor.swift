@@ -142,7 +142,7 @@ enum CommandExecutor {
             }
 
             let outcome: ExecutionResult<CommandOutputTail, SequenceOutput, CombinedErrorOutput>
-            var launched = false
+            var launchedPID: pid_t?
             do {
                 outcome = try await Subprocess.run(
                     executable,
@@ -154,7 +154,7 @@ enum CommandExecutor {
                     output: .sequence,
                     error: .combinedWithOutput
                 ) { execution in
-                    launched = true
+                    launchedPID = execution.processIdentifier.value
                     launchedContinuation.yield(execution.processIdentifier.value)
                     var tail = CommandOutputTail(limit: outputLimit)
                     for try await chunk in execution.standardOutput {
@@ -165,8 +165,9 @@ enum CommandExecutor {
             } catch {
                 launchedContinuation.finish()
                 group.cancelAll()
-                if launched {
-                    // swift-subprocess has already torn the process group down.
+                if let launchedPID {
+                    // swift-subprocess has already torn the child down; sweep its group too.
+                    signalProcessGroup(launchedPID, SIGKILL)
                     throw CommandExecutorError.monitoringFailed(command: program, reason: String(describing: error))
                 }
                 throw launchError(error, spec: spec, program: program)
@@ -237,7 +238,8 @@ enum CommandExecutor {
         }
         guard let cause, !Task.isCancelled else { return nil }
 
-        signalProcessGroup(pid, SIGTERM)
+        // Nothing left to signal means the child ended on its own first.
+        guard signalProcessGroup(pid, SIGTERM) else { return nil }
         do {
             try await Task.sleep(for: grace)
         } catch {
@@ -248,10 +250,11 @@ enum CommandExecutor {
         return cause
     }
 
-    /// `kill(-pgid, signal)`, ignoring "no such process group".
-    private static func signalProcessGroup(_ pgid: pid_t, _ signal: Int32) {
-        guard pgid > 1 else { return }
-        _ = kill(-pgid, signal)
+    /// `kill(-pgid, signal)`; false when no process of the group is left.
+    @discardableResult
+    private static func signalProcessGroup(_ pgid: pid_t, _ signal: Int32) -> Bool {
+        guard pgid > 1 else { return false }
+        return kill(-pgid, signal) == 0
     }
 
     private static func launchError(_ error: any Error, spec: CommandSpec, program: String) -> any Error {

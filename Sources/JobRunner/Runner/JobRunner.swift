@@ -11,7 +11,7 @@ public import ServiceLifecycle
 /// var registry = JobRegistry()
 /// registry.register("prune-sessions") { context in try await sessions.prune() }
 /// let store = try await JobStore.open(path: "jobs.sqlite")
-/// try await store.declare(JobDefinition(name: "prune", action: .handler("prune-sessions"), schedule: .every(.minutes(5))))
+/// try await store.declare(JobDefinition(name: "prune", action: .handler("prune-sessions"), schedule: .every(.seconds(300))))
 /// let runner = JobRunner(store: store, registry: registry, logger: logger)
 /// let group = ServiceGroup(services: [runner], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
 /// try await group.run()

@@ -3,7 +3,7 @@ public import Foundation
 /// When a job runs.
 ///
 /// ```swift
-/// let prune: Schedule = .every(.minutes(5))                       // fixed rate, anchored: no drift
+/// let prune: Schedule = .every(.seconds(300))                       // fixed rate, anchored: no drift
 /// let rotate = try Schedule.cron("0 3 * * *", timeZone: "Europe/Berlin")
 /// let retry: Schedule = .after(.seconds(30))                      // once, 30 s after it is added
 /// ```
@@ -77,7 +77,7 @@ extension Schedule {
         case .at, .after:
             return nil
         case .every(let interval, _):
-            return FixedRate.slot(after: instant, anchor: anchor, interval: interval.microseconds)
+            return OccurrenceMath.nextFixedRateSlot(after: instant, anchor: anchor, interval: interval.microseconds)
         case .cron(let expression, let zone):
             return expression.next(after: instant, in: zone)
         }

@@ -116,7 +116,7 @@ public actor JobStore {
     /// definition (keeping history, counters and state), or leaves an identical one alone.
     ///
     /// ```swift
-    /// try await store.declare(JobDefinition(name: "prune", action: .handler("prune"), schedule: .every(.minutes(5))))
+    /// try await store.declare(JobDefinition(name: "prune", action: .handler("prune"), schedule: .every(.seconds(300))))
     /// ```
     ///
     /// - Throws: ``JobRunnerError`` for an invalid definition.

@@ -1,0 +1,38 @@
+public import Foundation
+
+/// Resolution of user-supplied time-zone names.
+public enum TimeZoneName {
+    /// Resolves a time-zone name to a `TimeZone`.
+    ///
+    /// - `UTC` (any case) is UTC.
+    /// - `local` (any case) is the machine's current zone, `TimeZone.current`. It is resolved
+    ///   at call time, so the same job can behave differently on differently configured hosts;
+    ///   prefer an explicit IANA name for anything persisted.
+    /// - Anything else must be an identifier Foundation knows, normally an IANA name such as
+    ///   `Europe/Berlin` or `America/New_York` (matching is exact and case-sensitive).
+    ///
+    /// - Throws: ``ScheduleError`` such as `unknown time zone "Mars/Olympus"`.
+    public static func resolve(_ name: String) throws(ScheduleError) -> TimeZone {
+        let lowered = name.lowercased()
+        if lowered == "utc" {
+            if let utc = TimeZone(identifier: "UTC") { return utc }
+            return TimeZone(secondsFromGMT: 0) ?? .current
+        }
+        if lowered == "local" {
+            return .current
+        }
+        let looksValid =
+            !name.isEmpty && name.utf8.count <= 64
+            && name.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                    || b == UInt8(ascii: "/") || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
+                    || b == UInt8(ascii: "+")
+            }
+        guard looksValid, let zone = TimeZone(identifier: name) else {
+            throw ScheduleError(
+                "unknown time zone \(ScheduleError.quote(name)) (expected an IANA name such as Europe/Berlin, or UTC or local)"
+            )
+        }
+        return zone
+    }
+}
