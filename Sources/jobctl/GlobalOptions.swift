@@ -7,7 +7,8 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The database file.", valueName: "path"))
     var db: String?
 
-    @Option(name: .long, help: ArgumentHelp("How long to wait for another process's lock, e.g. 5s.", valueName: "duration"))
+    @Option(
+        name: .long, help: ArgumentHelp("How long to wait for another process's lock, e.g. 5s.", valueName: "duration"))
     var busyTimeout: String = "5s"
 
     static let defaultPathDescription = "$XDG_STATE_HOME/jobrunner/jobs.sqlite (~/.local/state/jobrunner/jobs.sqlite)"

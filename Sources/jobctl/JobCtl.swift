@@ -47,7 +47,8 @@ struct JobCtl: AsyncParsableCommand {
         switch error {
         case let error as JobRunnerError:
             printError(error.description)
-            return error.kind == .invalidDefinition ? usageFailure : (error.kind == .timedOut ? timedOut : runtimeFailure)
+            return error.kind == .invalidDefinition
+                ? usageFailure : (error.kind == .timedOut ? timedOut : runtimeFailure)
         case let error as SQLiteError:
             printError(DatabaseErrorText.describe(error))
             return runtimeFailure

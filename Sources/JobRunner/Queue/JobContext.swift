@@ -1,5 +1,5 @@
-public import Logging
 import Foundation
+public import Logging
 
 /// What a handler knows about the run it is executing.
 ///

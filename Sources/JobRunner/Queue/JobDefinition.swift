@@ -130,7 +130,9 @@ public struct JobDefinition: Sendable, Hashable {
         } catch let error as ScheduleError {
             throw JobRunnerError.invalidDefinition(error.message)
         }
-        if let initialDelay, initialDelay < .zero { throw JobRunnerError.invalidDefinition("initial delay must not be negative") }
+        if let initialDelay, initialDelay < .zero {
+            throw JobRunnerError.invalidDefinition("initial delay must not be negative")
+        }
         if let timeout, timeout.microseconds <= 0 {
             throw JobRunnerError.invalidDefinition("timeout must be positive")
         }
@@ -148,7 +150,9 @@ public struct JobDefinition: Sendable, Hashable {
                 "\(what) is \(name.utf8.count) bytes long; the limit is \(maximumNameLength)"
             )
         }
-        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }) {
+        if name.unicodeScalars.contains(where: {
+            $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value)
+        }) {
             throw JobRunnerError.invalidDefinition("\(what) must not contain control characters")
         }
         if name.hasPrefix("-") {

@@ -112,7 +112,8 @@ enum JobTransition {
             occurrenceAt: job.occurrenceAt,
             nextRunAt: job.nextRunAt,
             attempt: job.attempt,
-            abandonedStreak: outcome == .abandoned ? job.abandonedStreak + 1 : (outcome == .interrupted ? job.abandonedStreak : 0)
+            abandonedStreak: outcome == .abandoned
+                ? job.abandonedStreak + 1 : (outcome == .interrupted ? job.abandonedStreak : 0)
         )
         if outcome == .abandoned && after.abandonedStreak >= abandonLimit && job.state == .active {
             after.state = .paused

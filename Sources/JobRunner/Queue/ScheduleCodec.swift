@@ -12,7 +12,8 @@ enum ScheduleCodec {
         """
 
     static func encodeArgv(_ argv: [String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: argv, options: [.withoutEscapingSlashes])) ?? Data("[]".utf8)
+        let data =
+            (try? JSONSerialization.data(withJSONObject: argv, options: [.withoutEscapingSlashes])) ?? Data("[]".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -2,11 +2,11 @@ import Subprocess
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Runs a command job as a child process, built on swift-subprocess.
@@ -127,7 +127,8 @@ enum CommandExecutor {
             }
         }
 
-        let executable: Executable = program.contains("/")
+        let executable: Executable =
+            program.contains("/")
             ? .path(FilePath(program))
             : .name(program)
 
@@ -261,7 +262,8 @@ enum CommandExecutor {
         guard let error = error as? SubprocessError else { return error }
         let reason = error.underlyingError.map { String(describing: $0) } ?? String(describing: error)
         if error.code == .executableNotFound {
-            return diagnoseMissingExecutable(program, spec: spec, reason: error.underlyingError.map { String(describing: $0) })
+            return diagnoseMissingExecutable(
+                program, spec: spec, reason: error.underlyingError.map { String(describing: $0) })
         }
         if error.code == .failedToChangeWorkingDirectory {
             return CommandExecutorError.workingDirectoryUnavailable(
@@ -284,7 +286,8 @@ enum CommandExecutor {
             candidates = [program]
         } else {
             let searchPath = spec.environment["PATH"] ?? getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-            candidates = searchPath
+            candidates =
+                searchPath
                 .split(separator: ":", omittingEmptySubsequences: false)
                 .map { ($0.isEmpty ? "." : String($0)) + "/" + program }
         }

@@ -75,7 +75,8 @@ extension JobRunner {
         }
     }
 
-    private func runCommand(_ argv: [String], directory: String?, claim: Claim, into completion: inout Completion) async {
+    private func runCommand(_ argv: [String], directory: String?, claim: Claim, into completion: inout Completion) async
+    {
         var environment = [
             "JOB_NAME": claim.jobName,
             "JOB_RUN_ID": String(claim.runID),

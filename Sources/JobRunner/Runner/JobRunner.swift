@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 public import Logging
 import Metrics
 public import ServiceLifecycle
+import Synchronization
 
 /// Claims due jobs from a ``JobStore``, runs them on bounded worker slots, records each run and
 /// re-queues periodic work; drains gracefully. A swift-service-lifecycle `Service`.
@@ -97,7 +97,9 @@ public final class JobRunner: Service {
             self.control.stopNow()
         }
         let stopped = identity.id
-        try await retrying("deregister") { try await self.store.deregisterRunner(runnerID: stopped, now: self.clock.now()) }
+        try await retrying("deregister") {
+            try await self.store.deregisterRunner(runnerID: stopped, now: self.clock.now())
+        }
         logger.info("runner stopped", metadata: ["runner.id": "\(stopped)"])
         control.publish(.stopped)
     }
@@ -165,7 +167,8 @@ public final class JobRunner: Service {
                 if let deadline = drainDeadline {
                     if inFlight.isEmpty { return }
                     if forceDeadline == nil && now >= deadline {
-                        logger.info("grace period over; cancelling in-flight runs", metadata: ["runs": "\(inFlight.count)"])
+                        logger.info(
+                            "grace period over; cancelling in-flight runs", metadata: ["runs": "\(inFlight.count)"])
                         workers.cancelAll()
                         forceDeadline = now + configuration.terminationGrace.microseconds + 1_000_000
                     }
@@ -249,7 +252,8 @@ public final class JobRunner: Service {
             }
             return true
         } catch {
-            logger.warning("recording runs failed; retrying", metadata: ["error": "\(error)", "runs": "\(completions.count)"])
+            logger.warning(
+                "recording runs failed; retrying", metadata: ["error": "\(error)", "runs": "\(completions.count)"])
             return false
         }
     }
@@ -264,7 +268,8 @@ public final class JobRunner: Service {
                 error: "the handler did not stop within the termination grace after cancellation", output: nil
             )
         }
-        logger.warning("handlers ignored cancellation; recording them interrupted", metadata: ["runs": "\(claims.count)"])
+        logger.warning(
+            "handlers ignored cancellation; recording them interrupted", metadata: ["runs": "\(claims.count)"])
         _ = await record(completions)
     }
 

@@ -35,7 +35,8 @@ final class Connection {
         self.path = path
         try Connection.createPrivately(path)
         var db: OpaquePointer?
-        let flags = (options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let flags =
+            (options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
@@ -45,7 +46,8 @@ final class Connection {
         }
         self.handle = db
         sqlite3_extended_result_codes(db, 1)
-        let millis = options.busyTimeout.components.seconds * 1000
+        let millis =
+            options.busyTimeout.components.seconds * 1000
             + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000
         sqlite3_busy_timeout(db, Int32(clamping: millis))
         do throws(SQLiteError) {
@@ -54,7 +56,8 @@ final class Connection {
             if !options.readOnly {
                 let mode = try scalarString("PRAGMA journal_mode=WAL")
                 guard mode?.lowercased() == "wal" else {
-                    throw SQLiteError(code: .error, message: "could not enable WAL mode (journal_mode is \(mode ?? "unknown"))")
+                    throw SQLiteError(
+                        code: .error, message: "could not enable WAL mode (journal_mode is \(mode ?? "unknown"))")
                 }
             }
             try execute("PRAGMA synchronous=\(options.synchronous.rawValue)")
@@ -83,7 +86,8 @@ final class Connection {
         }
         let err = errno
         if err == EEXIST { return }
-        throw SQLiteError(code: .cantOpen, message: "cannot create database file \(path): \(String(cString: strerror(err)))")
+        throw SQLiteError(
+            code: .cantOpen, message: "cannot create database file \(path): \(String(cString: strerror(err)))")
     }
 
     /// An error for a failed call, capturing `sqlite3_errmsg` at once.

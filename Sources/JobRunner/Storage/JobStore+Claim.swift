@@ -85,7 +85,9 @@ extension JobStore {
                     guard let free = eligible[job.definition.queue], free > 0 else { continue }
                     let due = job.triggerAt ?? now
                     batch.claims.append(
-                        try insertClaim(job, runnerID: runnerID, now: now, occurrence: job.occurrenceAt ?? due, scheduledFor: due, triggered: true)
+                        try insertClaim(
+                            job, runnerID: runnerID, now: now, occurrence: job.occurrenceAt ?? due, scheduledFor: due,
+                            triggered: true)
                     )
                     eligible[job.definition.queue] = free - 1
                     slots -= 1
@@ -109,7 +111,9 @@ extension JobStore {
                     case .run(let occurrence):
                         let scheduledFor = occurrence == job.occurrenceAt ? (job.nextRunAt ?? occurrence) : occurrence
                         batch.claims.append(
-                            try insertClaim(job, runnerID: runnerID, now: now, occurrence: occurrence, scheduledFor: scheduledFor, triggered: false)
+                            try insertClaim(
+                                job, runnerID: runnerID, now: now, occurrence: occurrence, scheduledFor: scheduledFor,
+                                triggered: false)
                         )
                         taken += 1
                     case .skip(let next):
@@ -120,7 +124,8 @@ extension JobStore {
                                 state = CASE WHEN ? IS NULL THEN 'done' ELSE state END WHERE id = ?
                             """,
                             [
-                                .int(next), .int(next.map { JobTransition.dueTime(for: $0, jitter: job.definition.jitter) }),
+                                .int(next),
+                                .int(next.map { JobTransition.dueTime(for: $0, jitter: job.definition.jitter) }),
                                 .int(next), .integer(job.id),
                             ]
                         )
@@ -211,7 +216,8 @@ extension JobStore {
             WHERE id = ? AND outcome = 'running' AND runner_id = ?
             """,
             [
-                .text(c.outcome.rawValue), .integer(c.finishedAt), .int(c.exitCode), .string(c.error), .string(c.output),
+                .text(c.outcome.rawValue), .integer(c.finishedAt), .int(c.exitCode), .string(c.error),
+                .string(c.output),
                 .integer(c.claim.runID), .integer(c.runnerID),
             ]
         )
@@ -236,7 +242,8 @@ extension JobStore {
             """,
             [
                 .integer(ok), .integer(failed), .text(c.outcome.rawValue), .integer(c.finishedAt),
-                .text(after.state.rawValue), .string(after.stateReason), .int(after.occurrenceAt), .int(after.nextRunAt),
+                .text(after.state.rawValue), .string(after.stateReason), .int(after.occurrenceAt),
+                .int(after.nextRunAt),
                 .integer(Int64(after.attempt)), .integer(Int64(after.abandonedStreak)), .integer(job.id),
             ]
         )
@@ -333,7 +340,8 @@ extension JobStore {
                 [.integer(runnerID)]
             ) { $0.int64(0) }
             for runID in leftovers {
-                _ = try finishOrphan(runID: runID, outcome: .interrupted, error: "the runner stopped during the run", now: now)
+                _ = try finishOrphan(
+                    runID: runID, outcome: .interrupted, error: "the runner stopped during the run", now: now)
             }
             try connection.execute(
                 "UPDATE runners SET state = 'stopped', stopped_at = ? WHERE id = ? AND state IN ('running', 'draining')",
@@ -355,7 +363,12 @@ extension JobStore {
         try connection.write {
             let candidates = try connection.all(
                 "SELECT id, host, pid, heartbeat_at, lease_us FROM runners WHERE state IN ('running', 'draining')"
-            ) { (id: $0.int64(0), host: $0.string(1), pid: Int32(truncatingIfNeeded: $0.int64(2)), heartbeat: $0.int64(3), lease: $0.int64(4)) }
+            ) {
+                (
+                    id: $0.int64(0), host: $0.string(1), pid: Int32(truncatingIfNeeded: $0.int64(2)),
+                    heartbeat: $0.int64(3), lease: $0.int64(4)
+                )
+            }
             var dead: [Int64] = []
             for runner in candidates where runner.id != selfID {
                 let expired = runner.heartbeat + runner.lease < now
@@ -377,7 +390,8 @@ extension JobStore {
             ) { $0.int64(0) }
             var abandoned: [Int64] = []
             for runID in orphans
-            where try finishOrphan(runID: runID, outcome: .abandoned, error: "the runner died during the run", now: now) {
+            where try finishOrphan(runID: runID, outcome: .abandoned, error: "the runner died during the run", now: now)
+            {
                 abandoned.append(runID)
             }
             return abandoned
@@ -406,7 +420,9 @@ extension JobStore {
             triggered: row.triggered
         )
         return try record(
-            Completion(claim: claim, runnerID: row.runnerID, outcome: outcome, finishedAt: now, exitCode: nil, error: error, output: nil)
+            Completion(
+                claim: claim, runnerID: row.runnerID, outcome: outcome, finishedAt: now, exitCode: nil, error: error,
+                output: nil)
         )
     }
 }

@@ -83,7 +83,8 @@ extension JobStore {
 
     /// One run by id.
     public func run(id: Int64) throws -> RunRecord? {
-        try connection.first("SELECT \(JobStore.runColumns) FROM runs WHERE id = ?", [.integer(id)], map: JobStore.decodeRun)
+        try connection.first(
+            "SELECT \(JobStore.runColumns) FROM runs WHERE id = ?", [.integer(id)], map: JobStore.decodeRun)
     }
 
     /// Counts over the whole database: jobs by state, runs by outcome, live runners, in-flight and due work.

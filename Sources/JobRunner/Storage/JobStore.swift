@@ -146,16 +146,19 @@ public actor JobStore {
             if scheduleChanged {
                 sql += ", occurrence_at = ?, next_run_at = ?, anchor_at = ?, attempt = 1"
                 sql += ", state = CASE WHEN state = 'done' THEN 'active' ELSE state END"
-                args += [.int(first.occurrence), .int(existing.state == .stopped ? nil : nextRunAt), .int(first.anchor)]
+                args += [
+                    .int(first.occurrence), .int(existing.state == .stopped ? nil : nextRunAt), .int(first.anchor),
+                ]
             }
             sql += " WHERE id = ?"
             args.append(.integer(existing.id))
             try connection.execute(sql, args)
             return .updated
         }
-        let columns = ScheduleCodec.definitionColumns + [
-            "name", "occurrence_at", "next_run_at", "anchor_at", "state", "created_at", "updated_at",
-        ]
+        let columns =
+            ScheduleCodec.definitionColumns + [
+                "name", "occurrence_at", "next_run_at", "anchor_at", "state", "created_at", "updated_at",
+            ]
         let sql =
             "INSERT INTO jobs (\(columns.joined(separator: ", "))) VALUES ("
             + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
@@ -221,7 +224,8 @@ public actor JobStore {
             switch job.state {
             case .paused: return job
             case .stopped, .done:
-                throw JobRunnerError.invalidState("job \(JobRunnerError.quoted(name)) is \(job.state.rawValue); only an active job can be paused")
+                throw JobRunnerError.invalidState(
+                    "job \(JobRunnerError.quoted(name)) is \(job.state.rawValue); only an active job can be paused")
             case .active: break
             }
             try connection.execute(
@@ -244,7 +248,8 @@ public actor JobStore {
             switch job.state {
             case .active: return job
             case .done:
-                throw JobRunnerError.invalidState("job \(JobRunnerError.quoted(name)) is done; add it again with --replace to run it again")
+                throw JobRunnerError.invalidState(
+                    "job \(JobRunnerError.quoted(name)) is done; add it again with --replace to run it again")
             case .paused:
                 try connection.execute(
                     "UPDATE jobs SET state = 'active', state_reason = NULL, abandoned_streak = 0, updated_at = ? WHERE id = ?",
@@ -259,7 +264,10 @@ public actor JobStore {
                     UPDATE jobs SET state = 'active', state_reason = NULL, abandoned_streak = 0, attempt = 1,
                         occurrence_at = ?, next_run_at = ?, anchor_at = ?, updated_at = ? WHERE id = ?
                     """,
-                    [.int(first.occurrence), .int(due), .int(first.anchor ?? job.anchorAt), .integer(now), .integer(job.id)]
+                    [
+                        .int(first.occurrence), .int(due), .int(first.anchor ?? job.anchorAt), .integer(now),
+                        .integer(job.id),
+                    ]
                 )
             }
             return try requireJob(name)

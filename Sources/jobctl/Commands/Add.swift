@@ -64,7 +64,10 @@ struct Add: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A JSON payload for the handler (JOB_PAYLOAD for a command).", valueName: "json"))
     var payload: String?
 
-    @Option(help: ArgumentHelp("A registered handler to run (built-ins: tick, prune-history, wal-checkpoint, optimize).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "A registered handler to run (built-ins: tick, prune-history, wal-checkpoint, optimize).", valueName: "name"
+        ))
     var handler: String?
 
     @Option(help: ArgumentHelp("Working directory for a command (default: the current directory).", valueName: "dir"))
@@ -73,7 +76,8 @@ struct Add: AsyncParsableCommand {
     @Flag(help: "Redefine the job if it exists (history, counters and state are kept).")
     var replace = false
 
-    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
+    @Argument(
+        parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
     var command: [String] = []
 
     func validate() throws {
@@ -116,7 +120,8 @@ struct Add: AsyncParsableCommand {
         }
         if cwd != nil && handler != nil { throw ValidationError("--cwd goes with a command") }
         guard let policy = MisfirePolicy(rawValue: misfire) else {
-            throw ValidationError("--misfire must be coalesce, skip or catch-up, not \(JobRunnerErrorText.quoted(misfire))")
+            throw ValidationError(
+                "--misfire must be coalesce, skip or catch-up, not \(JobRunnerErrorText.quoted(misfire))")
         }
         if retries < 0 || retries > 1000 { throw ValidationError("--retries must be between 0 and 1000") }
         let definition = JobDefinition(
@@ -144,7 +149,9 @@ struct Add: AsyncParsableCommand {
         let definition = try definition(now: store.clock.now())
         let job = try await store.add(definition, replace: replace)
         let now = store.clock.now()
-        print("\(replace ? "defined" : "added") \(job.definition.name): \(job.definition.schedule.description), next run \(Output.time(job.nextRunAt, now: now))")
+        print(
+            "\(replace ? "defined" : "added") \(job.definition.name): \(job.definition.schedule.description), next run \(Output.time(job.nextRunAt, now: now))"
+        )
     }
 }
 

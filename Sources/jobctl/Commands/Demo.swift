@@ -29,11 +29,13 @@ struct Demo: AsyncParsableCommand {
         let path = try global.resolvedPath()
         let store = try await global.openStore()
         print("database: \(path)")
-        try await store.declare(JobDefinition(name: "demo-tick", action: .handler("tick"), schedule: .every(.milliseconds(100))))
+        try await store.declare(
+            JobDefinition(name: "demo-tick", action: .handler("tick"), schedule: .every(.milliseconds(100))))
         try await store.declare(
             JobDefinition(
                 name: "demo-echo",
-                action: .command(["echo", "hello from JobRunner"], workingDirectory: FileManager.default.currentDirectoryPath),
+                action: .command(
+                    ["echo", "hello from JobRunner"], workingDirectory: FileManager.default.currentDirectoryPath),
                 schedule: .every(.seconds(1)),
                 initialDelay: .zero
             )
@@ -55,7 +57,9 @@ struct Demo: AsyncParsableCommand {
         print("")
         for name in ["demo-tick", "demo-echo"] {
             if let job = try await store.job(named: name) {
-                print("\(name): called \(job.runCount) times so far (ok \(job.okCount), failed \(job.failedCount)), next run \(Output.time(job.nextRunAt, now: store.clock.now()))")
+                print(
+                    "\(name): called \(job.runCount) times so far (ok \(job.okCount), failed \(job.failedCount)), next run \(Output.time(job.nextRunAt, now: store.clock.now()))"
+                )
             }
         }
         print("")

@@ -46,12 +46,16 @@ struct Drain: AsyncParsableCommand {
         let deadline = ContinuousClock.now + limit
         let interactive = isatty(STDERR_FILENO) == 1 && !json
         if !json {
-            print(ids.isEmpty ? "no live runners" : "draining \(ids.count) runner(s): " + ids.map { "#\($0)" }.joined(separator: ", "))
+            print(
+                ids.isEmpty
+                    ? "no live runners"
+                    : "draining \(ids.count) runner(s): " + ids.map { "#\($0)" }.joined(separator: ", "))
         }
         var progress = try await store.drainProgress(runnerIDs: ids, since: request.requestedAt)
         while !progress.live.isEmpty && ContinuousClock.now < deadline {
             if interactive {
-                FileHandle.standardError.write(Data("\r\(progress.live.count) runner(s) draining, \(progress.inFlight) run(s) in flight   ".utf8))
+                FileHandle.standardError.write(
+                    Data("\r\(progress.live.count) runner(s) draining, \(progress.inFlight) run(s) in flight   ".utf8))
             }
             try await Task.sleep(for: .milliseconds(10))
             progress = try await store.drainProgress(runnerIDs: ids, since: request.requestedAt)
@@ -64,15 +68,25 @@ struct Drain: AsyncParsableCommand {
             var outcomes: [String: Int] = [:]
             for (outcome, count) in progress.outcomes { outcomes[outcome.rawValue] = count }
             try Output.json(
-                DrainJSON(runners: request.runners.map(RunnerJSON.init), finished: finished, interrupted: interrupted, outcomes: outcomes, timedOut: timedOut)
+                DrainJSON(
+                    runners: request.runners.map(RunnerJSON.init), finished: finished, interrupted: interrupted,
+                    outcomes: outcomes, timedOut: timedOut)
             )
         } else {
-            print("finished: \(finished) run(s)" + (progress.outcomes.isEmpty ? "" : " (" + progress.outcomes.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") + ")"))
+            print(
+                "finished: \(finished) run(s)"
+                    + (progress.outcomes.isEmpty
+                        ? ""
+                        : " ("
+                            + progress.outcomes.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                                "\($0.key.rawValue) \($0.value)"
+                            }.joined(separator: ", ") + ")"))
             print("interrupted: \(interrupted) run(s)")
         }
         if timedOut {
             throw RuntimeError(
-                message: "\(progress.live.count) runner(s) still running after \(timeout): " + progress.live.map { "#\($0.id) (pid \($0.pid))" }.joined(separator: ", "),
+                message: "\(progress.live.count) runner(s) still running after \(timeout): "
+                    + progress.live.map { "#\($0.id) (pid \($0.pid))" }.joined(separator: ", "),
                 status: JobCtl.timedOut
             )
         }

@@ -15,7 +15,9 @@ struct History: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only runs started at or after this RFC 3339 instant.", valueName: "time"))
     var since: String?
 
-    @Option(help: ArgumentHelp("Only runs with this outcome: running, ok, failed, timeout, interrupted, abandoned.", valueName: "outcome"))
+    @Option(
+        help: ArgumentHelp(
+            "Only runs with this outcome: running, ok, failed, timeout, interrupted, abandoned.", valueName: "outcome"))
     var status: String?
 
     @Option(help: "At most this many runs.")
@@ -60,7 +62,9 @@ struct History: AsyncParsableCommand {
             ["RUN", "JOB", "TRY", "STARTED", "LATE", "DURATION", "OUTCOME", "DETAIL"],
             runs.map { run in
                 var detail = run.error ?? ""
-                if let code = run.exitCode, run.outcome != .ok || detail.isEmpty { detail = detail.isEmpty ? "exit \(code)" : detail }
+                if let code = run.exitCode, run.outcome != .ok || detail.isEmpty {
+                    detail = detail.isEmpty ? "exit \(code)" : detail
+                }
                 if run.triggered { detail = detail.isEmpty ? "triggered" : "triggered; " + detail }
                 return [
                     "\(run.id)", Output.cell(run.jobName, limit: 30), "\(run.attempt)",

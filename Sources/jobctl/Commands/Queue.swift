@@ -24,12 +24,20 @@ struct Queue: AsyncParsableCommand {
         func run() async throws {
             let queues = try await global.openStore().queues()
             if json {
-                try Output.json(queues.map { QueueJSON(name: $0.name, concurrency: $0.concurrency, paused: $0.paused, inFlight: $0.inFlight) })
+                try Output.json(
+                    queues.map {
+                        QueueJSON(name: $0.name, concurrency: $0.concurrency, paused: $0.paused, inFlight: $0.inFlight)
+                    })
                 return
             }
             Output.table(
                 ["QUEUE", "CONCURRENCY", "STATE", "IN FLIGHT"],
-                queues.map { [Output.cell($0.name, limit: 40), "\($0.concurrency)", $0.paused ? "paused" : "active", "\($0.inFlight)"] }
+                queues.map {
+                    [
+                        Output.cell($0.name, limit: 40), "\($0.concurrency)", $0.paused ? "paused" : "active",
+                        "\($0.inFlight)",
+                    ]
+                }
             )
         }
     }
@@ -58,13 +66,16 @@ struct Queue: AsyncParsableCommand {
 
     struct SetConcurrency: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "set-concurrency", abstract: "Set the most runs of a queue in flight at once, across all runners."
+            commandName: "set-concurrency",
+            abstract: "Set the most runs of a queue in flight at once, across all runners."
         )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The queue.") var name: String
         @Argument(help: "The limit (1 or more).") var concurrency: Int
         func validate() throws {
-            if concurrency < 1 || concurrency > 100_000 { throw ValidationError("concurrency must be between 1 and 100000") }
+            if concurrency < 1 || concurrency > 100_000 {
+                throw ValidationError("concurrency must be between 1 and 100000")
+            }
         }
         func run() async throws {
             try await global.openStore().setQueueConcurrency(name, concurrency)

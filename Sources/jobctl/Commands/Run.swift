@@ -27,10 +27,12 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How long a drain lets runs in flight finish.", valueName: "duration"))
     var grace: String = "30s"
 
-    @Option(help: ArgumentHelp("After cancelling: time between SIGTERM and SIGKILL for commands.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp("After cancelling: time between SIGTERM and SIGKILL for commands.", valueName: "duration"))
     var killAfter: String = "5s"
 
-    @Option(help: ArgumentHelp("SQLite synchronous mode: normal, or full for power-loss durability.", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp("SQLite synchronous mode: normal, or full for power-loss durability.", valueName: "mode"))
     var synchronous: String = "normal"
 
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
@@ -56,7 +58,8 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "jobctl")
-        let store = try await global.openStore(synchronous: SynchronousMode(rawValue: synchronous.uppercased()) ?? .normal)
+        let store = try await global.openStore(
+            synchronous: SynchronousMode(rawValue: synchronous.uppercased()) ?? .normal)
         let runner = JobRunner(
             store: store,
             configuration: JobRunnerConfiguration(
@@ -78,7 +81,9 @@ struct Run: AsyncParsableCommand {
                 for await signal in signals {
                     count += 1
                     if count == 1 {
-                        logger.info("signal received; draining (send it again to stop at once)", metadata: ["signal": "\(signal)"])
+                        logger.info(
+                            "signal received; draining (send it again to stop at once)",
+                            metadata: ["signal": "\(signal)"])
                         await group.triggerGracefulShutdown()
                     } else {
                         logger.info("second signal received; stopping now", metadata: ["signal": "\(signal)"])

@@ -42,15 +42,20 @@ struct Status: AsyncParsableCommand {
             return
         }
         let now = store.clock.now()
-        print("jobs:    " + JobState.allCases.map { "\($0.rawValue) \(jobs[$0.rawValue] ?? 0)" }.joined(separator: ", "))
-        print("runs:    total \(status.totalRuns), " + RunOutcome.final.map { "\($0.rawValue) \(runs[$0.rawValue] ?? 0)" }.joined(separator: ", "))
+        print(
+            "jobs:    " + JobState.allCases.map { "\($0.rawValue) \(jobs[$0.rawValue] ?? 0)" }.joined(separator: ", "))
+        print(
+            "runs:    total \(status.totalRuns), "
+                + RunOutcome.final.map { "\($0.rawValue) \(runs[$0.rawValue] ?? 0)" }.joined(separator: ", "))
         print("now:     \(status.inFlight) in flight, \(status.due) due and waiting")
         if status.liveRunners.isEmpty {
             print("runners: none alive")
         } else {
             print("runners:")
             for r in status.liveRunners {
-                print("  #\(r.id) \(r.host) pid \(r.pid) \(r.state), \(r.concurrency) slots, up since \(Output.time(r.startedAt, now: now)), heartbeat \(Output.relative(r.heartbeatAt, now: now))")
+                print(
+                    "  #\(r.id) \(r.host) pid \(r.pid) \(r.state), \(r.concurrency) slots, up since \(Output.time(r.startedAt, now: now)), heartbeat \(Output.relative(r.heartbeatAt, now: now))"
+                )
             }
         }
         if !status.perJob.isEmpty { print("") }

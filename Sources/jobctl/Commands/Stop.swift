@@ -38,7 +38,9 @@ struct Stop: AsyncParsableCommand {
         while let current = try await store.job(named: name), current.runningRunID != nil {
             job = current
             if ContinuousClock.now >= deadline {
-                throw RuntimeError(message: "run \(current.runningRunID ?? 0) of \(name) is still in flight after \(timeout)", status: JobCtl.timedOut)
+                throw RuntimeError(
+                    message: "run \(current.runningRunID ?? 0) of \(name) is still in flight after \(timeout)",
+                    status: JobCtl.timedOut)
             }
             try await Task.sleep(for: .milliseconds(20))
         }

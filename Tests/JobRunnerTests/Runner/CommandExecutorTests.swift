@@ -1,12 +1,13 @@
 import Testing
+
 @testable import JobRunner
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 @Suite("CommandExecutor")
@@ -341,7 +342,9 @@ struct CommandExecutorTests {
         #expect(open.isSuperset(of: ["0", "1", "2"]))
         #expect(open.count <= 4, "child saw descriptors \(open.sorted())")
 
-        let targets = try await run(["sh", "-c", "for f in 0 1 2 3 4 5 6 7 8 9 10 11 12; do readlink /proc/self/fd/$f; done; exit 0"])
+        let targets = try await run([
+            "sh", "-c", "for f in 0 1 2 3 4 5 6 7 8 9 10 11 12; do readlink /proc/self/fd/$f; done; exit 0",
+        ])
         #expect(!targets.outputTail.contains("/dev/zero"), "\(targets.outputTail)")
         var info = stat()
         #expect(fstat(fds[0], &info) == 0)
@@ -413,4 +416,3 @@ struct CommandExecutorTests {
         await CommandTestSupport.removeTree(directory)
     }
 }
-

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import JobRunner
 
 @Suite("CommandOutputTail")
@@ -31,7 +32,7 @@ struct CommandOutputTailTests {
 
     @Test func cutInsideAMultiByteCharacterDecodesLossily() {
         var tail = CommandOutputTail(limit: 2)
-        tail.append(Array("é€".utf8)) // 2 + 3 bytes; keeps the last 2 bytes of "€"
+        tail.append(Array("é€".utf8))  // 2 + 3 bytes; keeps the last 2 bytes of "€"
         #expect(tail.text == "…[3 bytes truncated]\n\u{FFFD}\u{FFFD}")
     }
 }

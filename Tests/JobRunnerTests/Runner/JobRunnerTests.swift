@@ -1,8 +1,9 @@
 import Foundation
-@testable import JobRunner
 import Logging
 import Synchronization
 import Testing
+
+@testable import JobRunner
 
 /// A gate a handler waits on until the test opens it; waiting honours cancellation.
 final class Gate: Sendable {
@@ -90,7 +91,8 @@ struct JobRunnerTests {
         let clock = ManualJobClock(now: newYear2026)
         try await withTemporaryDatabase(clock: clock) { store, _ in
             try await store.add(JobDefinition(name: "tick", action: .handler("tick"), schedule: .every(.seconds(1))))
-            let runner = JobRunner(store: store, configuration: manualRunnerConfiguration(), clock: clock, logger: quietLogger)
+            let runner = JobRunner(
+                store: store, configuration: manualRunnerConfiguration(), clock: clock, logger: quietLogger)
             try await withRunner(runner) { events in
                 for tick in 1...5 {
                     await clock.waitUntilSleeping(count: 2)
@@ -115,7 +117,8 @@ struct JobRunnerTests {
         let clock = ManualJobClock(now: newYear2026)
         try await withTemporaryDatabase(clock: clock) { store, _ in
             try await store.add(JobDefinition(name: "later", action: .handler("tick"), schedule: .after(.seconds(10))))
-            let runner = JobRunner(store: store, configuration: manualRunnerConfiguration(), clock: clock, logger: quietLogger)
+            let runner = JobRunner(
+                store: store, configuration: manualRunnerConfiguration(), clock: clock, logger: quietLogger)
             try await withRunner(runner) { events in
                 await clock.waitUntilSleeping(count: 2)
                 clock.advance(by: .microseconds(9_999_999))
@@ -152,7 +155,9 @@ struct JobRunnerTests {
                     retry: RetryPolicy(maxRetries: 3, backoff: .seconds(2))
                 )
             )
-            let runner = JobRunner(store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock, logger: quietLogger)
+            let runner = JobRunner(
+                store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock,
+                logger: quietLogger)
             try await withRunner(runner) { events in
                 await clock.waitUntilSleeping(count: 2)
                 clock.advance(by: .seconds(1))
@@ -173,7 +178,9 @@ struct JobRunnerTests {
             #expect(job.failedCount == 2)
             #expect(job.okCount == 1)
             #expect(job.state == .done)
-            #expect(try await store.history(HistoryQuery(job: "flaky")).last?.error == "RuntimeFailure(message: \"failure 1\")")
+            #expect(
+                try await store.history(HistoryQuery(job: "flaky")).last?.error
+                    == "RuntimeFailure(message: \"failure 1\")")
         }
     }
 
@@ -187,7 +194,9 @@ struct JobRunnerTests {
             try await store.add(
                 JobDefinition(name: "slow", action: .handler("slow"), schedule: .after(.zero), timeout: .seconds(5))
             )
-            let runner = JobRunner(store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock, logger: quietLogger)
+            let runner = JobRunner(
+                store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock,
+                logger: quietLogger)
             try await withRunner(runner) { events in
                 await gate.waitForEntry()
                 await clock.waitUntilSleeping(count: 2)  // heartbeat + the run's timer (the main loop waits on a wake)
@@ -207,8 +216,12 @@ struct JobRunnerTests {
         try await withTemporaryDatabase(clock: clock) { store, _ in
             var registry = JobRegistry()
             registry.register("work") { _ in try await gate.wait() }
-            try await store.add(JobDefinition(name: "work", action: .handler("work"), schedule: .every(.seconds(60)), initialDelay: .zero))
-            let runner = JobRunner(store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock, logger: quietLogger)
+            try await store.add(
+                JobDefinition(
+                    name: "work", action: .handler("work"), schedule: .every(.seconds(60)), initialDelay: .zero))
+            let runner = JobRunner(
+                store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock,
+                logger: quietLogger)
             let events = EventLog(runner)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await runner.run() }
@@ -236,9 +249,12 @@ struct JobRunnerTests {
         try await withTemporaryDatabase(clock: clock) { store, _ in
             var registry = JobRegistry()
             registry.register("stuck") { _ in try await gate.wait() }
-            try await store.add(JobDefinition(name: "stuck", action: .handler("stuck"), schedule: .every(.seconds(60)), initialDelay: .zero))
+            try await store.add(
+                JobDefinition(
+                    name: "stuck", action: .handler("stuck"), schedule: .every(.seconds(60)), initialDelay: .zero))
             let runner = JobRunner(
-                store: store, registry: registry, configuration: manualRunnerConfiguration(drainTimeout: .seconds(5)), clock: clock,
+                store: store, registry: registry, configuration: manualRunnerConfiguration(drainTimeout: .seconds(5)),
+                clock: clock,
                 logger: quietLogger
             )
             let events = EventLog(runner)
@@ -267,15 +283,20 @@ struct JobRunnerTests {
     func rescueAndFence() async throws {
         let clock = ManualJobClock(now: newYear2026)
         try await withTemporaryDatabase(clock: clock) { store, _ in
-            try await store.add(JobDefinition(name: "job", action: .handler("tick"), schedule: .every(.seconds(60)), initialDelay: .zero))
+            try await store.add(
+                JobDefinition(
+                    name: "job", action: .handler("tick"), schedule: .every(.seconds(60)), initialDelay: .zero))
             // A runner on another host claims the job, then stops heartbeating.
-            let dead = try await store.registerRunner(host: "elsewhere", pid: 1, lease: .seconds(10), queues: nil, concurrency: 1, now: newYear2026)
+            let dead = try await store.registerRunner(
+                host: "elsewhere", pid: 1, lease: .seconds(10), queues: nil, concurrency: 1, now: newYear2026)
             let batch = try await store.claim(
-                runnerID: dead, now: newYear2026, scope: ClaimScope(queues: nil, handlers: ["tick"], slots: 1, misfireGrace: 1_000_000)
+                runnerID: dead, now: newYear2026,
+                scope: ClaimScope(queues: nil, handlers: ["tick"], slots: 1, misfireGrace: 1_000_000)
             )
             let claim = try #require(batch.claims.first)
             clock.advance(by: .seconds(11))
-            let runner = JobRunner(store: store, configuration: manualRunnerConfiguration(), clock: clock, logger: quietLogger)
+            let runner = JobRunner(
+                store: store, configuration: manualRunnerConfiguration(), clock: clock, logger: quietLogger)
             try await withRunner(runner) { events in
                 #expect(await events.finished(1).first?.outcome == .ok)
             }
@@ -285,7 +306,9 @@ struct JobRunnerTests {
             // The dead runner comes back and reports its run: fenced, nothing changes.
             let before = try #require(try await store.job(named: "job"))
             let accepted = try await store.finish([
-                Completion(claim: claim, runnerID: dead, outcome: .ok, finishedAt: clock.now(), exitCode: nil, error: nil, output: nil)
+                Completion(
+                    claim: claim, runnerID: dead, outcome: .ok, finishedAt: clock.now(), exitCode: nil, error: nil,
+                    output: nil)
             ])
             #expect(accepted == [false])
             let after = try #require(try await store.job(named: "job"))
@@ -299,17 +322,21 @@ struct JobRunnerTests {
     func abandonStreakPauses() async throws {
         let clock = ManualJobClock(now: newYear2026)
         try await withTemporaryDatabase(clock: clock) { store, _ in
-            try await store.add(JobDefinition(name: "poison", action: .handler("tick"), schedule: .every(.seconds(60)), initialDelay: .zero))
+            try await store.add(
+                JobDefinition(
+                    name: "poison", action: .handler("tick"), schedule: .every(.seconds(60)), initialDelay: .zero))
             for _ in 0..<JobTransition.abandonLimit {
                 let runner = try await store.registerRunner(
                     host: "elsewhere", pid: 1, lease: .seconds(1), queues: nil, concurrency: 1, now: clock.now()
                 )
                 let batch = try await store.claim(
-                    runnerID: runner, now: clock.now(), scope: ClaimScope(queues: nil, handlers: ["tick"], slots: 1, misfireGrace: 1_000_000)
+                    runnerID: runner, now: clock.now(),
+                    scope: ClaimScope(queues: nil, handlers: ["tick"], slots: 1, misfireGrace: 1_000_000)
                 )
                 #expect(batch.claims.count == 1)
                 clock.advance(by: .seconds(5))
-                let rescued = try await store.rescueOrphans(selfID: nil, host: "here", now: clock.now(), isProcessAlive: { _ in true })
+                let rescued = try await store.rescueOrphans(
+                    selfID: nil, host: "here", now: clock.now(), isProcessAlive: { _ in true })
                 #expect(rescued.count == 1)
             }
             let job = try #require(try await store.job(named: "poison"))
@@ -323,12 +350,19 @@ struct JobRunnerTests {
     func sameHostDeadPidIsRescuedAtOnce() async throws {
         let clock = ManualJobClock(now: newYear2026)
         try await withTemporaryDatabase(clock: clock) { store, _ in
-            try await store.add(JobDefinition(name: "job", action: .handler("tick"), schedule: .every(.seconds(60)), initialDelay: .zero))
-            let other = try await store.registerRunner(host: "test-host", pid: 424_242, lease: .seconds(3600), queues: nil, concurrency: 1, now: clock.now())
-            _ = try await store.claim(runnerID: other, now: clock.now(), scope: ClaimScope(queues: nil, handlers: ["tick"], slots: 1, misfireGrace: 0))
-            let alive = try await store.rescueOrphans(selfID: nil, host: "test-host", now: clock.now(), isProcessAlive: { _ in true })
+            try await store.add(
+                JobDefinition(
+                    name: "job", action: .handler("tick"), schedule: .every(.seconds(60)), initialDelay: .zero))
+            let other = try await store.registerRunner(
+                host: "test-host", pid: 424_242, lease: .seconds(3600), queues: nil, concurrency: 1, now: clock.now())
+            _ = try await store.claim(
+                runnerID: other, now: clock.now(),
+                scope: ClaimScope(queues: nil, handlers: ["tick"], slots: 1, misfireGrace: 0))
+            let alive = try await store.rescueOrphans(
+                selfID: nil, host: "test-host", now: clock.now(), isProcessAlive: { _ in true })
             #expect(alive.isEmpty)
-            let gone = try await store.rescueOrphans(selfID: nil, host: "test-host", now: clock.now(), isProcessAlive: { _ in false })
+            let gone = try await store.rescueOrphans(
+                selfID: nil, host: "test-host", now: clock.now(), isProcessAlive: { _ in false })
             #expect(gone.count == 1)
         }
     }
@@ -338,10 +372,13 @@ struct JobRunnerTests {
         try await withTemporaryDatabase { store, path in
             let count = 300
             for index in 0..<count {
-                try await store.add(JobDefinition(name: "once-\(index)", action: .handler("tick"), schedule: .after(.zero)))
+                try await store.add(
+                    JobDefinition(name: "once-\(index)", action: .handler("tick"), schedule: .after(.zero)))
             }
             for index in 0..<4 {
-                try await store.add(JobDefinition(name: "periodic-\(index)", action: .handler("tick"), schedule: .every(.milliseconds(5))))
+                try await store.add(
+                    JobDefinition(
+                        name: "periodic-\(index)", action: .handler("tick"), schedule: .every(.milliseconds(5))))
             }
             let second = try await JobStore.open(path: path)
             var config = JobRunnerConfiguration(concurrency: 4, changePollInterval: .milliseconds(5), host: "test-host")
@@ -365,11 +402,14 @@ struct JobRunnerTests {
             var perJob: [String: [RunRecord]] = [:]
             for run in history { perJob[run.jobName, default: []].append(run) }
             for index in 0..<count {
-                #expect(perJob["once-\(index)"]?.count == 1, "once-\(index) ran \(perJob["once-\(index)"]?.count ?? 0) times")
+                #expect(
+                    perJob["once-\(index)"]?.count == 1,
+                    "once-\(index) ran \(perJob["once-\(index)"]?.count ?? 0) times")
             }
             for (name, runs) in perJob {
                 let sorted = runs.sorted { $0.startedAt < $1.startedAt }
-                #expect(Set(sorted.map(\.scheduledFor)).count == sorted.count, "\(name): an occurrence was claimed twice")
+                #expect(
+                    Set(sorted.map(\.scheduledFor)).count == sorted.count, "\(name): an occurrence was claimed twice")
                 for (earlier, later) in zip(sorted, sorted.dropFirst()) {
                     #expect(later.startedAt >= (earlier.finishedAt ?? .max), "\(name) ran twice at once")
                 }
@@ -387,13 +427,23 @@ struct JobRunnerTests {
         try await withTemporaryDatabase(clock: clock) { store, _ in
             try await store.add(
                 JobDefinition(
-                    name: "cmd", action: .command(["sh", "-c", "printf '%s|%s|%s' \"$JOB_NAME\" \"$JOB_ATTEMPT\" \"$1\"", "sh", "$(id);*"], workingDirectory: "/"),
+                    name: "cmd",
+                    action: .command(
+                        ["sh", "-c", "printf '%s|%s|%s' \"$JOB_NAME\" \"$JOB_ATTEMPT\" \"$1\"", "sh", "$(id);*"],
+                        workingDirectory: "/"),
                     schedule: .after(.zero)
                 )
             )
-            try await store.add(JobDefinition(name: "fail", action: .command(["sh", "-c", "exit 3"], workingDirectory: nil), schedule: .after(.zero)))
-            try await store.add(JobDefinition(name: "missing", action: .command(["no-such-command-xyz"], workingDirectory: nil), schedule: .after(.zero)))
-            let runner = JobRunner(store: store, configuration: manualRunnerConfiguration(), clock: clock, logger: quietLogger)
+            try await store.add(
+                JobDefinition(
+                    name: "fail", action: .command(["sh", "-c", "exit 3"], workingDirectory: nil),
+                    schedule: .after(.zero)))
+            try await store.add(
+                JobDefinition(
+                    name: "missing", action: .command(["no-such-command-xyz"], workingDirectory: nil),
+                    schedule: .after(.zero)))
+            let runner = JobRunner(
+                store: store, configuration: manualRunnerConfiguration(), clock: clock, logger: quietLogger)
             try await withRunner(runner) { events in
                 _ = await events.finished(3)
             }

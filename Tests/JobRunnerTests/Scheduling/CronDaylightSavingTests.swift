@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import JobRunner
 
 @Suite("CronExpression.next across DST transitions")
@@ -7,69 +8,98 @@ struct CronDaylightSavingTests {
     // Europe/Berlin 2026-03-29: 02:00 CET -> 03:00 CEST at 01:00Z (02:00-02:59 local skipped).
     @Test("Berlin spring forward")
     func berlinSpring() throws {
-        #expect(try SchedulingFixtures.firings("30 2 * * *", after: "2026-03-28T12:00:00Z", in: "Europe/Berlin", count: 2)
-            == ["2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"])
-        #expect(try SchedulingFixtures.firings("0 * * * *", after: "2026-03-28T23:30:00Z", in: "Europe/Berlin", count: 3)
-            == ["2026-03-29T00:00:00Z", "2026-03-29T01:00:00Z", "2026-03-29T02:00:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("30 2 * * *", after: "2026-03-28T12:00:00Z", in: "Europe/Berlin", count: 2)
+                == ["2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("0 * * * *", after: "2026-03-28T23:30:00Z", in: "Europe/Berlin", count: 3)
+                == ["2026-03-29T00:00:00Z", "2026-03-29T01:00:00Z", "2026-03-29T02:00:00Z"])
         // 02:00, 02:15, 02:30, 02:45 and 03:00 all collapse into one firing at 01:00Z.
-        #expect(try SchedulingFixtures.firings("*/15 * * * *", after: "2026-03-29T00:30:00Z", in: "Europe/Berlin", count: 3)
-            == ["2026-03-29T00:45:00Z", "2026-03-29T01:00:00Z", "2026-03-29T01:15:00Z"])
-        #expect(try SchedulingFixtures.firings("30 2 * * *", after: "2026-03-29T00:59:59.5Z", in: "Europe/Berlin", count: 1)
-            == ["2026-03-29T01:00:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("*/15 * * * *", after: "2026-03-29T00:30:00Z", in: "Europe/Berlin", count: 3)
+                == ["2026-03-29T00:45:00Z", "2026-03-29T01:00:00Z", "2026-03-29T01:15:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("30 2 * * *", after: "2026-03-29T00:59:59.5Z", in: "Europe/Berlin", count: 1)
+                == ["2026-03-29T01:00:00Z"])
     }
 
     // Europe/Berlin 2026-10-25: 03:00 CEST -> 02:00 CET at 01:00Z (02:00-02:59 local twice).
     @Test("Berlin fall back")
     func berlinFall() throws {
-        #expect(try SchedulingFixtures.firings("30 2 * * *", after: "2026-10-24T12:00:00Z", in: "Europe/Berlin", count: 2)
-            == ["2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"])
-        #expect(try SchedulingFixtures.firings("0 * * * *", after: "2026-10-24T23:30:00Z", in: "Europe/Berlin", count: 3)
-            == ["2026-10-25T00:00:00Z", "2026-10-25T02:00:00Z", "2026-10-25T03:00:00Z"])
-        #expect(try SchedulingFixtures.firings("*/15 * * * *", after: "2026-10-25T00:30:00Z", in: "Europe/Berlin", count: 3)
-            == ["2026-10-25T00:45:00Z", "2026-10-25T02:00:00Z", "2026-10-25T02:15:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("30 2 * * *", after: "2026-10-24T12:00:00Z", in: "Europe/Berlin", count: 2)
+                == ["2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("0 * * * *", after: "2026-10-24T23:30:00Z", in: "Europe/Berlin", count: 3)
+                == ["2026-10-25T00:00:00Z", "2026-10-25T02:00:00Z", "2026-10-25T03:00:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("*/15 * * * *", after: "2026-10-25T00:30:00Z", in: "Europe/Berlin", count: 3)
+                == ["2026-10-25T00:45:00Z", "2026-10-25T02:00:00Z", "2026-10-25T02:15:00Z"])
         // Asked from inside the repeated hour: nothing more until it ends.
-        #expect(try SchedulingFixtures.firings("*/15 * * * *", after: "2026-10-25T01:10:00Z", in: "Europe/Berlin", count: 1)
-            == ["2026-10-25T02:00:00Z"])
-        #expect(try SchedulingFixtures.firings("30 2 * * *", after: "2026-10-25T01:10:00Z", in: "Europe/Berlin", count: 1)
-            == ["2026-10-26T01:30:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("*/15 * * * *", after: "2026-10-25T01:10:00Z", in: "Europe/Berlin", count: 1)
+                == ["2026-10-25T02:00:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("30 2 * * *", after: "2026-10-25T01:10:00Z", in: "Europe/Berlin", count: 1)
+                == ["2026-10-26T01:30:00Z"])
     }
 
     // America/New_York 2026-03-08: 02:00 EST -> 03:00 EDT at 07:00Z.
     @Test("New York spring forward")
     func newYorkSpring() throws {
-        #expect(try SchedulingFixtures.firings("30 2 * * *", after: "2026-03-07T12:00:00Z", in: "America/New_York", count: 2)
-            == ["2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z"])
-        #expect(try SchedulingFixtures.firings("0 * * * *", after: "2026-03-08T05:30:00Z", in: "America/New_York", count: 3)
-            == ["2026-03-08T06:00:00Z", "2026-03-08T07:00:00Z", "2026-03-08T08:00:00Z"])
-        #expect(try SchedulingFixtures.firings("*/15 * * * *", after: "2026-03-08T06:40:00Z", in: "America/New_York", count: 3)
-            == ["2026-03-08T06:45:00Z", "2026-03-08T07:00:00Z", "2026-03-08T07:15:00Z"])
+        #expect(
+            try SchedulingFixtures.firings(
+                "30 2 * * *", after: "2026-03-07T12:00:00Z", in: "America/New_York", count: 2)
+                == ["2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("0 * * * *", after: "2026-03-08T05:30:00Z", in: "America/New_York", count: 3)
+                == ["2026-03-08T06:00:00Z", "2026-03-08T07:00:00Z", "2026-03-08T08:00:00Z"])
+        #expect(
+            try SchedulingFixtures.firings(
+                "*/15 * * * *", after: "2026-03-08T06:40:00Z", in: "America/New_York", count: 3)
+                == ["2026-03-08T06:45:00Z", "2026-03-08T07:00:00Z", "2026-03-08T07:15:00Z"])
     }
 
     // America/New_York 2026-11-01: 02:00 EDT -> 01:00 EST at 06:00Z (01:00-01:59 local twice).
     @Test("New York fall back")
     func newYorkFall() throws {
-        #expect(try SchedulingFixtures.firings("30 1 * * *", after: "2026-10-31T12:00:00Z", in: "America/New_York", count: 2)
-            == ["2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"])
-        #expect(try SchedulingFixtures.firings("*/15 * * * *", after: "2026-11-01T04:50:00Z", in: "America/New_York", count: 6)
-            == ["2026-11-01T05:00:00Z", "2026-11-01T05:15:00Z", "2026-11-01T05:30:00Z",
-                "2026-11-01T05:45:00Z", "2026-11-01T07:00:00Z", "2026-11-01T07:15:00Z"])
-        #expect(try SchedulingFixtures.firings("0 * * * *", after: "2026-11-01T04:30:00Z", in: "America/New_York", count: 3)
-            == ["2026-11-01T05:00:00Z", "2026-11-01T07:00:00Z", "2026-11-01T08:00:00Z"])
-        #expect(try SchedulingFixtures.firings("30 1 * * *", after: "2026-11-01T06:10:00Z", in: "America/New_York", count: 1)
-            == ["2026-11-02T06:30:00Z"])
-        #expect(try SchedulingFixtures.firings("*/15 * * * *", after: "2026-11-01T06:10:00Z", in: "America/New_York", count: 1)
-            == ["2026-11-01T07:00:00Z"])
+        #expect(
+            try SchedulingFixtures.firings(
+                "30 1 * * *", after: "2026-10-31T12:00:00Z", in: "America/New_York", count: 2)
+                == ["2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"])
+        #expect(
+            try SchedulingFixtures.firings(
+                "*/15 * * * *", after: "2026-11-01T04:50:00Z", in: "America/New_York", count: 6)
+                == [
+                    "2026-11-01T05:00:00Z", "2026-11-01T05:15:00Z", "2026-11-01T05:30:00Z",
+                    "2026-11-01T05:45:00Z", "2026-11-01T07:00:00Z", "2026-11-01T07:15:00Z",
+                ])
+        #expect(
+            try SchedulingFixtures.firings("0 * * * *", after: "2026-11-01T04:30:00Z", in: "America/New_York", count: 3)
+                == ["2026-11-01T05:00:00Z", "2026-11-01T07:00:00Z", "2026-11-01T08:00:00Z"])
+        #expect(
+            try SchedulingFixtures.firings(
+                "30 1 * * *", after: "2026-11-01T06:10:00Z", in: "America/New_York", count: 1)
+                == ["2026-11-02T06:30:00Z"])
+        #expect(
+            try SchedulingFixtures.firings(
+                "*/15 * * * *", after: "2026-11-01T06:10:00Z", in: "America/New_York", count: 1)
+                == ["2026-11-01T07:00:00Z"])
         // Per-second schedule asked from inside the repeat: resumes when the repeat ends.
-        #expect(try SchedulingFixtures.firings("* * * * * *", after: "2026-11-01T06:00:00Z", in: "America/New_York", count: 1)
-            == ["2026-11-01T07:00:00Z"])
+        #expect(
+            try SchedulingFixtures.firings(
+                "* * * * * *", after: "2026-11-01T06:00:00Z", in: "America/New_York", count: 1)
+                == ["2026-11-01T07:00:00Z"])
     }
 
     @Test("fixed-offset and half-hour zones")
     func fixedZones() throws {
-        #expect(try SchedulingFixtures.firings("0 9 * * *", after: "2026-06-01T00:00:00Z", in: "Asia/Kolkata", count: 2)
-            == ["2026-06-01T03:30:00Z", "2026-06-02T03:30:00Z"])
-        #expect(try SchedulingFixtures.firings("@daily", after: "2026-06-01T00:00:00Z", in: "Asia/Tokyo", count: 1)
-            == ["2026-06-01T15:00:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("0 9 * * *", after: "2026-06-01T00:00:00Z", in: "Asia/Kolkata", count: 2)
+                == ["2026-06-01T03:30:00Z", "2026-06-02T03:30:00Z"])
+        #expect(
+            try SchedulingFixtures.firings("@daily", after: "2026-06-01T00:00:00Z", in: "Asia/Tokyo", count: 1)
+                == ["2026-06-01T15:00:00Z"])
     }
 
     @Test("validateFires reports when nothing fires within the horizon")
@@ -81,7 +111,8 @@ struct CronDaylightSavingTests {
         #expect {
             try cron.validateFires(from: 9_000_000_000_000_000_000, in: utc)
         } throws: { error in
-            (error as? ScheduleError)?.message.hasPrefix("invalid cron expression \"@hourly\": it never fires within 40 years after") == true
+            (error as? ScheduleError)?.message.hasPrefix(
+                "invalid cron expression \"@hourly\": it never fires within 40 years after") == true
         }
     }
 
@@ -182,7 +213,8 @@ struct CronDaylightSavingTests {
     @Test("random expressions and zones never crash and always move forward")
     func randomProperty() throws {
         var rng = SchedulingTestRNG(seed: 77)
-        let zones = try ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"].map(SchedulingFixtures.zone)
+        let zones = try ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"].map(
+            SchedulingFixtures.zone)
         let alphabet = Array("0123456789*/-,@ abcdefghijklmnopqrstuvwxyzMONSUNJANFEB?#L\t")
         let clock = ContinuousClock()
         var parsed = 0

@@ -1,36 +1,41 @@
 import Testing
+
 @testable import JobRunner
 
 @Suite("DurationFormat")
 struct DurationFormatTests {
-    @Test("parses valid durations", arguments: [
-        ("250ms", Int64(250_000)),
-        ("30s", 30_000_000),
-        ("5m", 300_000_000),
-        ("1h30m", 5_400_000_000),
-        ("1h 30m", 5_400_000_000),
-        ("  2d  ", 172_800_000_000),
-        ("500us", 500),
-        ("500µs", 500),
-        ("1.5s", 1_500_000),
-        ("0.25h", 900_000_000),
-        ("1.000s", 1_000_000),
-        ("0.000001s", 1),
-        ("1d2h3m4s5ms6us", 93_784_005_006),
-        ("0s", 0),
-        ("0ms", 0),
-        ("106751991d", 9_223_372_022_400_000_000),
-    ])
+    @Test(
+        "parses valid durations",
+        arguments: [
+            ("250ms", Int64(250_000)),
+            ("30s", 30_000_000),
+            ("5m", 300_000_000),
+            ("1h30m", 5_400_000_000),
+            ("1h 30m", 5_400_000_000),
+            ("  2d  ", 172_800_000_000),
+            ("500us", 500),
+            ("500µs", 500),
+            ("1.5s", 1_500_000),
+            ("0.25h", 900_000_000),
+            ("1.000s", 1_000_000),
+            ("0.000001s", 1),
+            ("1d2h3m4s5ms6us", 93_784_005_006),
+            ("0s", 0),
+            ("0ms", 0),
+            ("106751991d", 9_223_372_022_400_000_000),
+        ])
     func parsesValid(text: String, micros: Int64) throws {
         #expect(try DurationFormat.parseMicroseconds(text) == micros)
         #expect(try DurationFormat.parse(text) == .microseconds(micros))
     }
 
-    @Test("rejects invalid durations", arguments: [
-        "banana", "", "   ", "-5s", "+5s", "5", "0", "5x", "1s1s", "30m1h", "1ms1s",
-        "99999999999999d", "99999999999999999999999999s", "1.5us", "0.0000001s", "5 s",
-        ".5s", "5.s", "1h-30m", "1hh", "5S", "1e3s", "∞s",
-    ])
+    @Test(
+        "rejects invalid durations",
+        arguments: [
+            "banana", "", "   ", "-5s", "+5s", "5", "0", "5x", "1s1s", "30m1h", "1ms1s",
+            "99999999999999d", "99999999999999999999999999s", "1.5us", "0.0000001s", "5 s",
+            ".5s", "5.s", "1h-30m", "1hh", "5S", "1e3s", "∞s",
+        ])
     func rejectsInvalid(text: String) {
         #expect(throws: ScheduleError.self) { try DurationFormat.parse(text) }
     }
@@ -70,17 +75,19 @@ struct DurationFormatTests {
         #expect(throws: ScheduleError.self) { try DurationFormat.parsePositive("0h0m") }
     }
 
-    @Test("formats canonically", arguments: [
-        (Int64(0), "0s"),
-        (1, "1us"),
-        (250_000, "250ms"),
-        (1_500_000, "1s500ms"),
-        (5_400_000_000, "1h30m"),
-        (172_800_000_000, "2d"),
-        (93_784_005_006, "1d2h3m4s5ms6us"),
-        (-1_500_000, "-1s500ms"),
-        (Int64.max, "106751991d4h54s775ms807us"),
-    ])
+    @Test(
+        "formats canonically",
+        arguments: [
+            (Int64(0), "0s"),
+            (1, "1us"),
+            (250_000, "250ms"),
+            (1_500_000, "1s500ms"),
+            (5_400_000_000, "1h30m"),
+            (172_800_000_000, "2d"),
+            (93_784_005_006, "1d2h3m4s5ms6us"),
+            (-1_500_000, "-1s500ms"),
+            (Int64.max, "106751991d4h54s775ms807us"),
+        ])
     func formats(micros: Int64, text: String) {
         #expect(DurationFormat.format(microseconds: micros) == text)
         if micros >= 0 {

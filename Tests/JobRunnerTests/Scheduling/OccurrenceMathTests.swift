@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import JobRunner
 
 @Suite("OccurrenceMath")
@@ -42,11 +43,23 @@ struct OccurrenceMathTests {
         let next: (Int64) -> Int64? = { cron.next(after: $0, in: utc) }
         let first = try SchedulingFixtures.instant("2026-01-01T00:07:00Z")
         #expect(OccurrenceMath.latestSlot(atOrBefore: first, startingAt: first, next: next) == first)
-        #expect(OccurrenceMath.latestSlot(atOrBefore: try SchedulingFixtures.instant("2026-01-01T00:59:59Z"), startingAt: first, next: next) == first)
-        #expect(OccurrenceMath.latestSlot(atOrBefore: try SchedulingFixtures.instant("2026-01-01T01:00:00Z"), startingAt: first, next: next)
-            == (try SchedulingFixtures.instant("2026-01-01T01:00:00Z")))
-        #expect(OccurrenceMath.recentSlots(atOrBefore: try SchedulingFixtures.instant("2026-01-01T03:30:00Z"), startingAt: first, limit: 10, next: next)
-            == [first, try SchedulingFixtures.instant("2026-01-01T01:00:00Z"), try SchedulingFixtures.instant("2026-01-01T02:00:00Z"), try SchedulingFixtures.instant("2026-01-01T03:00:00Z")])
+        #expect(
+            OccurrenceMath.latestSlot(
+                atOrBefore: try SchedulingFixtures.instant("2026-01-01T00:59:59Z"), startingAt: first, next: next)
+                == first)
+        #expect(
+            OccurrenceMath.latestSlot(
+                atOrBefore: try SchedulingFixtures.instant("2026-01-01T01:00:00Z"), startingAt: first, next: next)
+                == (try SchedulingFixtures.instant("2026-01-01T01:00:00Z")))
+        #expect(
+            OccurrenceMath.recentSlots(
+                atOrBefore: try SchedulingFixtures.instant("2026-01-01T03:30:00Z"), startingAt: first, limit: 10,
+                next: next)
+                == [
+                    first, try SchedulingFixtures.instant("2026-01-01T01:00:00Z"),
+                    try SchedulingFixtures.instant("2026-01-01T02:00:00Z"),
+                    try SchedulingFixtures.instant("2026-01-01T03:00:00Z"),
+                ])
         #expect(OccurrenceMath.recentSlots(atOrBefore: first, startingAt: first, limit: 0, next: next) == [])
     }
 
@@ -78,12 +91,19 @@ struct OccurrenceMathTests {
             }
         }
         #expect(latest == (try SchedulingFixtures.instant("2026-02-01T12:34:56Z")))
-        #expect(recent == [try SchedulingFixtures.instant("2026-02-01T12:34:54Z"), try SchedulingFixtures.instant("2026-02-01T12:34:55Z"), try SchedulingFixtures.instant("2026-02-01T12:34:56Z")])
+        #expect(
+            recent == [
+                try SchedulingFixtures.instant("2026-02-01T12:34:54Z"),
+                try SchedulingFixtures.instant("2026-02-01T12:34:55Z"),
+                try SchedulingFixtures.instant("2026-02-01T12:34:56Z"),
+            ])
         // Last second of January in Berlin (UTC+1).
         #expect(sparse == (try SchedulingFixtures.instant("2026-01-31T22:59:59Z")))
         #expect(calls / 100 < 200, "latestSlot used \(calls / 100) calls")
         #expect(elapsed < .seconds(5))
-        print("OccurrenceMath: 100 x (latestSlot + recentSlots(3) + sparse latestSlot) over a month gap: \(elapsed); \(calls / 100) next() calls per latestSlot")
+        print(
+            "OccurrenceMath: 100 x (latestSlot + recentSlots(3) + sparse latestSlot) over a month gap: \(elapsed); \(calls / 100) next() calls per latestSlot"
+        )
     }
 
     @Test("fixed-rate closed forms", arguments: [Int64(100_000), 333_333, 1, 86_400_000_000])
@@ -98,10 +118,13 @@ struct OccurrenceMathTests {
         #expect(OccurrenceMath.fixedRateSlot(index: 100_000, anchor: anchor, interval: interval) == slot)
         #expect(OccurrenceMath.nextFixedRateSlot(after: anchor - 5, anchor: anchor, interval: interval) == anchor)
         #expect(OccurrenceMath.latestFixedRateSlot(atOrBefore: anchor - 1, anchor: anchor, interval: interval) == nil)
-        #expect(OccurrenceMath.latestFixedRateSlot(atOrBefore: slot + interval - 1, anchor: anchor, interval: interval) == slot)
+        #expect(
+            OccurrenceMath.latestFixedRateSlot(atOrBefore: slot + interval - 1, anchor: anchor, interval: interval)
+                == slot)
         #expect(OccurrenceMath.fixedRateSlotCount(atOrBefore: slot, anchor: anchor, interval: interval) == 100_001)
-        #expect(OccurrenceMath.recentFixedRateSlots(atOrBefore: slot, anchor: anchor, interval: interval, limit: 2)
-            == [slot - interval, slot])
+        #expect(
+            OccurrenceMath.recentFixedRateSlots(atOrBefore: slot, anchor: anchor, interval: interval, limit: 2)
+                == [slot - interval, slot])
         // The generic algorithm agrees with the closed form.
         let generic = OccurrenceMath.latestSlot(atOrBefore: slot + interval / 2, startingAt: anchor) {
             OccurrenceMath.nextFixedRateSlot(after: $0, anchor: anchor, interval: interval)
@@ -114,9 +137,11 @@ struct OccurrenceMathTests {
         #expect(OccurrenceMath.fixedRateSlot(index: Int64.max, anchor: 0, interval: 2) == nil)
         #expect(OccurrenceMath.nextFixedRateSlot(after: Int64.max - 1, anchor: 0, interval: 1_000_000) == nil)
         #expect(OccurrenceMath.latestFixedRateSlot(atOrBefore: Int64.max, anchor: Int64.min, interval: 1) == Int64.max)
-        #expect(OccurrenceMath.latestFixedRateSlot(atOrBefore: Int64.max, anchor: Int64.min, interval: 2) == Int64.max - 1)
+        #expect(
+            OccurrenceMath.latestFixedRateSlot(atOrBefore: Int64.max, anchor: Int64.min, interval: 2) == Int64.max - 1)
         #expect(OccurrenceMath.fixedRateSlotCount(atOrBefore: Int64.max, anchor: Int64.min, interval: 1) == Int64.max)
-        #expect(OccurrenceMath.recentFixedRateSlots(atOrBefore: Int64.max, anchor: Int64.min, interval: 1, limit: 2)
-            == [Int64.max - 1, Int64.max])
+        #expect(
+            OccurrenceMath.recentFixedRateSlots(atOrBefore: Int64.max, anchor: Int64.min, interval: 1, limit: 2)
+                == [Int64.max - 1, Int64.max])
     }
 }

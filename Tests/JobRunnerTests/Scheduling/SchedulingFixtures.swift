@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import JobRunner
 
 /// Shared helpers for the scheduling tests (namespaced to avoid clashes in the host test target).
@@ -13,7 +14,9 @@ enum SchedulingFixtures {
     }
 
     /// The next `count` firings after `start`, formatted as UTC RFC 3339.
-    static func firings(_ expression: String, after start: String, in zoneName: String = "UTC", count: Int) throws -> [String] {
+    static func firings(_ expression: String, after start: String, in zoneName: String = "UTC", count: Int) throws
+        -> [String]
+    {
         let cron = try CronExpression(expression)
         let tz = try zone(zoneName)
         var t = try instant(start)

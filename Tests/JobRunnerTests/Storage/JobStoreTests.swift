@@ -1,6 +1,7 @@
 import Foundation
-@testable import JobRunner
 import Testing
+
+@testable import JobRunner
 
 @Suite("JobStore")
 struct JobStoreTests {
@@ -23,7 +24,8 @@ struct JobStoreTests {
                 "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('jobs', 'runs', 'queues', 'runners', 'control')"
             )
             #expect(tables == 5)
-            #expect(try await store.rawInt("SELECT count(*) FROM schema_migrations") == Int64(BundledMigrations.all.count))
+            #expect(
+                try await store.rawInt("SELECT count(*) FROM schema_migrations") == Int64(BundledMigrations.all.count))
         }
     }
 
@@ -32,7 +34,8 @@ struct JobStoreTests {
         try await withTemporaryDirectory { directory in
             let path = directory + "/jobs.sqlite"
             let store = try await JobStore.open(path: path)
-            try await store.rawExecute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)")
+            try await store.rawExecute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)")
             await #expect(throws: MigrationError.self) { _ = try await JobStore.open(path: path) }
             do {
                 _ = try await JobStore.open(path: path)
@@ -59,11 +62,14 @@ struct JobStoreTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
         let directory = root.appendingPathComponent("migrations")
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }
+            .sorted()
         #expect(files == BundledMigrations.all.map(\.fileName))
         for migration in BundledMigrations.all {
             let text = try String(contentsOf: directory.appendingPathComponent(migration.fileName), encoding: .utf8)
-            #expect(text == migration.sql + "\n", "\(migration.fileName) differs from BundledMigrations.swift; run scripts/embed-migrations")
+            #expect(
+                text == migration.sql + "\n",
+                "\(migration.fileName) differs from BundledMigrations.swift; run scripts/embed-migrations")
         }
     }
 
@@ -103,15 +109,20 @@ struct JobStoreTests {
         }
     }
 
-    @Test("invalid definitions are refused with one-line errors and change nothing", arguments: [
-        JobDefinition(name: "", action: .handler("tick"), schedule: .every(.seconds(1))),
-        JobDefinition(name: "x\ny", action: .handler("tick"), schedule: .every(.seconds(1))),
-        JobDefinition(name: String(repeating: "n", count: 201), action: .handler("tick"), schedule: .every(.seconds(1))),
-        JobDefinition(name: "zero", action: .handler("tick"), schedule: .every(.zero)),
-        JobDefinition(name: "payload", action: .handler("tick"), payload: "{not json", schedule: .every(.seconds(1))),
-        JobDefinition(name: "empty-command", action: .command([], workingDirectory: nil), schedule: .every(.seconds(1))),
-        JobDefinition(name: "neg", action: .handler("tick"), schedule: .every(.seconds(1)), jitter: .seconds(-1)),
-    ])
+    @Test(
+        "invalid definitions are refused with one-line errors and change nothing",
+        arguments: [
+            JobDefinition(name: "", action: .handler("tick"), schedule: .every(.seconds(1))),
+            JobDefinition(name: "x\ny", action: .handler("tick"), schedule: .every(.seconds(1))),
+            JobDefinition(
+                name: String(repeating: "n", count: 201), action: .handler("tick"), schedule: .every(.seconds(1))),
+            JobDefinition(name: "zero", action: .handler("tick"), schedule: .every(.zero)),
+            JobDefinition(
+                name: "payload", action: .handler("tick"), payload: "{not json", schedule: .every(.seconds(1))),
+            JobDefinition(
+                name: "empty-command", action: .command([], workingDirectory: nil), schedule: .every(.seconds(1))),
+            JobDefinition(name: "neg", action: .handler("tick"), schedule: .every(.seconds(1)), jitter: .seconds(-1)),
+        ])
     func invalidDefinitions(_ definition: JobDefinition) async throws {
         try await withTemporaryDatabase { store, _ in
             do {
@@ -130,7 +141,9 @@ struct JobStoreTests {
         try await withTemporaryDatabase { store, _ in
             let payload = "\"" + String(repeating: "x", count: JobDefinition.maximumPayloadSize) + "\""
             await #expect(throws: JobRunnerError.self) {
-                try await store.add(JobDefinition(name: "big", action: .handler("tick"), payload: payload, schedule: .every(.seconds(1))))
+                try await store.add(
+                    JobDefinition(
+                        name: "big", action: .handler("tick"), payload: payload, schedule: .every(.seconds(1))))
             }
             let jobs = try await store.jobs()
             #expect(jobs.isEmpty)
@@ -143,14 +156,17 @@ struct JobStoreTests {
             let names = ["'); DROP TABLE jobs;--", "100%_done", "back\\slash", "quote\"d", "\u{202E}rtl", "emoji 🧹"]
             for name in names {
                 try await store.add(
-                    JobDefinition(name: name, action: .handler("tick"), payload: #"{"s":"'; DROP TABLE runs;--\n\u0000"}"#, schedule: .every(.seconds(1)))
+                    JobDefinition(
+                        name: name, action: .handler("tick"), payload: #"{"s":"'; DROP TABLE runs;--\n\u0000"}"#,
+                        schedule: .every(.seconds(1)))
                 )
             }
             let stored = try await store.jobs().map(\.definition.name)
             #expect(Set(stored) == Set(names))
             #expect(try await store.job(named: "100%_done") != nil)
             #expect(try await store.job(named: "100%Xdone") == nil)
-            #expect(try await store.job(named: names[0])?.definition.payload == #"{"s":"'; DROP TABLE runs;--\n\u0000"}"#)
+            #expect(
+                try await store.job(named: names[0])?.definition.payload == #"{"s":"'; DROP TABLE runs;--\n\u0000"}"#)
         }
     }
 

@@ -1,6 +1,7 @@
-@testable import JobRunner
 import Logging
 import Testing
+
+@testable import JobRunner
 
 /// Collects a runner's events and lets a test wait for one, with no sleeps.
 final class EventLog: Sendable {
@@ -22,7 +23,10 @@ final class EventLog: Sendable {
     func finished(_ count: Int) async -> [(job: String, outcome: RunOutcome)] {
         var result: [(String, RunOutcome)] = []
         while result.count < count {
-            guard case .finished(_, let job, let outcome)? = await next(where: { if case .finished = $0 { true } else { false } })
+            guard
+                case .finished(_, let job, let outcome)? = await next(where: {
+                    if case .finished = $0 { true } else { false }
+                })
             else { break }
             result.append((job, outcome))
         }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import JobRunner
 import Logging
 import Testing
+
+@testable import JobRunner
 
 /// A fresh directory under the temp dir, removed afterwards.
 func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
