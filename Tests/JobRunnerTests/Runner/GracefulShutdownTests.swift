@@ -1,0 +1,67 @@
+import Logging
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Testing
+
+@testable import JobRunner
+
+@Suite("Graceful shutdown", .timeLimit(.minutes(1)))
+struct GracefulShutdownTests {
+    @Test("a service-lifecycle graceful shutdown drains: the run in flight finishes and is recorded ok")
+    func serviceLifecycleDrain() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        let gate = Gate()
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            var registry = JobRegistry()
+            registry.register("work") { _ in try await gate.wait() }
+            try await store.add(
+                JobDefinition(
+                    name: "work", action: .handler("work"), schedule: .every(.seconds(60)), initialDelay: .zero)
+            )
+            let runner = JobRunner(
+                store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock,
+                logger: quietLogger
+            )
+            let events = EventLog(runner)
+            try await testGracefulShutdown { trigger in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await runner.run() }
+                    await gate.waitForEntry()
+                    trigger.triggerGracefulShutdown()
+                    await events.next { $0 == .drainBegan }
+                    gate.open()
+                    try await group.waitForAll()
+                }
+            }
+            let job = try #require(try await store.job(named: "work"))
+            #expect(job.lastOutcome == .ok)
+            #expect(job.nextRunAt == newYear2026 + 60_000_000)
+            #expect(try await store.liveRunners().isEmpty)
+        }
+    }
+
+    @Test("cancelling the runner's task stops at once and records the run interrupted")
+    func cancellationStopsAtOnce() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        let gate = Gate()
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            var registry = JobRegistry()
+            registry.register("work") { _ in try await gate.wait() }
+            try await store.add(
+                JobDefinition(
+                    name: "work", action: .handler("work"), schedule: .every(.seconds(60)), initialDelay: .zero)
+            )
+            let runner = JobRunner(
+                store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock,
+                logger: quietLogger
+            )
+            let task = Task { try await runner.run() }
+            await gate.waitForEntry()
+            task.cancel()
+            try await task.value
+            let run = try #require(try await store.history(HistoryQuery(job: "work")).first)
+            #expect(run.outcome == .interrupted)
+            #expect(try await store.job(named: "work")?.nextRunAt == newYear2026)
+        }
+    }
+}
