@@ -80,21 +80,31 @@ public final class JobRunner: Service {
         let identity = RunnerIdentity()
         identity.id = try await register()
         await rescue(selfID: identity.id)
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await self.heartbeatLoop(identity) }
-                    if let interval = self.configuration.changePollInterval {
-                        group.addTask { await self.changeWatcher(identity, interval: interval) }
-                    }
-                    await self.mainLoop(identity)
-                    group.cancelAll()
-                }
+        // Cancelling run() must not cancel the wind-down itself: the loops need working sleeps to give
+        // commands their SIGTERM-to-SIGKILL grace, to keep heartbeating and to record what they
+        // interrupted. So they run in a task that inherits task-locals (logger, graceful shutdown) but
+        // not cancellation, and cancellation of run() is forwarded as "stop now", which cancels the
+        // workers. run() still returns only after that task has finished: nothing outlives it.
+        let loops = Task { try await self.runLoops(identity) }
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await loops.value
             } onGracefulShutdown: {
                 self.control.beginDrain(grace: nil)
             }
         } onCancel: {
             self.control.stopNow()
+        }
+    }
+
+    private func runLoops(_ identity: RunnerIdentity) async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.heartbeatLoop(identity) }
+            if let interval = self.configuration.changePollInterval {
+                group.addTask { await self.changeWatcher(identity, interval: interval) }
+            }
+            await self.mainLoop(identity)
+            group.cancelAll()
         }
         let stopped = identity.id
         try await retrying("deregister") {

@@ -16,6 +16,7 @@ final class Connection {
 
     let handle: OpaquePointer
     let path: String
+    let busyTimeout: Duration
     private var cache: [String: Statement] = [:]
 
     struct Options {
@@ -33,6 +34,7 @@ final class Connection {
             )
         }
         self.path = path
+        self.busyTimeout = options.busyTimeout
         try Connection.createPrivately(path)
         var db: OpaquePointer?
         let flags =
@@ -95,7 +97,7 @@ final class Connection {
         var message = String(cString: sqlite3_errmsg(handle))
         let code = ResultCode(rawValue: rc)
         if code.primary == .busy {
-            message += " (still locked after the busy timeout)"
+            message += " (still locked after the \(DurationFormat.format(busyTimeout)) busy timeout)"
         }
         return SQLiteError(code: code, message: message, sql: sql)
     }
