@@ -4,7 +4,7 @@
 
 CREATE TABLE queues (
     name        TEXT PRIMARY KEY,
-    concurrency INTEGER NOT NULL DEFAULT 4 CHECK (concurrency >= 1),
+    concurrency INTEGER NOT NULL DEFAULT 1000 CHECK (concurrency >= 1),  -- across all runners; runners' own slots usually decide
     paused      INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
     updated_at  INTEGER NOT NULL
 ) STRICT;

@@ -302,6 +302,8 @@ public final class JobRunner: Service {
                     identity.id = try await register()
                 }
                 if beat.drainRequested { control.beginDrain(grace: beat.drainGrace) }
+                // A safety net for changes no notification reported: look for due work once per beat.
+                control.wake()
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }
@@ -327,22 +329,36 @@ public final class JobRunner: Service {
         }
     }
 
-    /// Notices commits by other processes (`PRAGMA data_version`) and wakes the main loop.
+    /// Notices commits by other processes and wakes the main loop: through file notifications where
+    /// the platform has them (no idle CPU), else by polling `PRAGMA data_version` every `interval`.
     private func changeWatcher(_ identity: RunnerIdentity, interval: Duration) async {
         var last = (try? await store.dataVersion()) ?? 0
+        if let monitor = DatabaseChangeMonitor(databasePath: store.path) {
+            defer { monitor.stop() }
+            for await _ in monitor.changes {
+                await checkForChanges(identity, last: &last)
+            }
+            return
+        }
         while !Task.isCancelled {
             do {
                 try await clock.sleep(until: clock.now() + interval.microseconds)
             } catch {
                 return
             }
-            guard let version = try? await store.dataVersion(), version != last else { continue }
-            last = version
-            if let request = try? await store.pollControl(runnerID: identity.id, now: clock.now()), request.requested {
-                control.beginDrain(grace: request.grace)
-            }
-            control.wake()
+            await checkForChanges(identity, last: &last)
         }
+    }
+
+    /// Confirms a change with `PRAGMA data_version` (our own writes do not count), picks up drain
+    /// requests, and wakes the main loop to look for newly due work.
+    private func checkForChanges(_ identity: RunnerIdentity, last: inout Int64) async {
+        guard let version = try? await store.dataVersion(), version != last else { return }
+        last = version
+        if let request = try? await store.pollControl(runnerID: identity.id, now: clock.now()), request.requested {
+            control.beginDrain(grace: request.grace)
+        }
+        control.wake()
     }
 
     private func retrying(_ what: String, _ body: @Sendable () async throws -> Void) async throws {

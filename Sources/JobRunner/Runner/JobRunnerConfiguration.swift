@@ -15,8 +15,10 @@ public struct JobRunnerConfiguration: Sendable {
     public var heartbeatInterval: Duration
     /// How long after its last heartbeat a runner is presumed dead and its runs rescued.
     public var lease: Duration
-    /// How often the runner checks for changes made by other processes (a `jobctl add`, a drain
-    /// request); nil to notice them only at heartbeats.
+    /// How the runner notices changes made by other processes (a `jobctl add`, a drain request):
+    /// on Linux through file notifications on the database (no polling, no idle CPU); elsewhere by
+    /// checking `PRAGMA data_version` this often. Nil turns both off: such changes are then noticed
+    /// only at heartbeats.
     public var changePollInterval: Duration?
     /// How late an occurrence may start before its job's misfire policy counts it as missed.
     public var misfireGrace: Duration
