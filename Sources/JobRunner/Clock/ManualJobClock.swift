@@ -29,6 +29,7 @@ public final class ManualJobClock: JobClock {
         state = Mutex(State(now: now))
     }
 
+    /// The clock's current reading.
     public func now() -> UnixMicros { state.withLock { $0.now } }
 
     /// The number of tasks currently sleeping on this clock.
@@ -37,6 +38,9 @@ public final class ManualJobClock: JobClock {
     /// The earliest deadline among the sleepers, if any.
     public var earliestDeadline: UnixMicros? { state.withLock { $0.sleepers.values.map(\.deadline).min() } }
 
+    /// Suspends until the clock is advanced to `deadline` or past it.
+    ///
+    /// - Throws: `CancellationError` when the task is cancelled first.
     public func sleep(until deadline: UnixMicros) async throws {
         let id = state.withLock { s -> Int in
             s.nextID += 1

@@ -13,12 +13,16 @@ public struct SystemJobClock: JobClock {
         self.maximumSleepSlice = maximumSleepSlice
     }
 
+    /// The wall-clock time now.
     public func now() -> UnixMicros {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
     }
 
+    /// Sleeps until the wall clock reads `deadline`.
+    ///
+    /// - Throws: `CancellationError` when the task is cancelled first.
     public func sleep(until deadline: UnixMicros) async throws {
         let slice = maximumSleepSlice.microseconds
         while true {

@@ -13,12 +13,14 @@ public struct StoreStatus: Sendable, Hashable {
     /// Each job's run count ("called N times so far"), by name.
     public var perJob: [(name: String, runCount: Int64)]
 
+    /// Compares every count.
     public static func == (lhs: StoreStatus, rhs: StoreStatus) -> Bool {
         lhs.jobsByState == rhs.jobsByState && lhs.runsByOutcome == rhs.runsByOutcome
             && lhs.liveRunners == rhs.liveRunners && lhs.inFlight == rhs.inFlight && lhs.due == rhs.due
             && lhs.perJob.elementsEqual(rhs.perJob, by: { $0 == $1 })
     }
 
+    /// Hashes the in-flight and due counts.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(inFlight)
         hasher.combine(due)

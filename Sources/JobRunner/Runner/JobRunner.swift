@@ -304,6 +304,7 @@ public final class JobRunner: Service {
                 if beat.drainRequested { control.beginDrain(grace: beat.drainGrace) }
                 // A safety net for changes no notification reported: look for due work once per beat.
                 control.wake()
+                metrics.dueWaiting.record(try await store.dueCount(now: clock.now()))
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }

@@ -20,6 +20,7 @@ public struct JobRunnerError: Error, Sendable, CustomStringConvertible, Equatabl
         public static let database = Kind("database")
         /// A wait ran out of time.
         public static let timedOut = Kind("timed out")
+        /// The kind's name.
         public var description: String { name }
     }
 
@@ -39,8 +40,10 @@ public struct JobRunnerError: Error, Sendable, CustomStringConvertible, Equatabl
         self.line = line
     }
 
+    /// The one-line message.
     public var description: String { message }
 
+    /// Errors are equal when their kind and message are.
     public static func == (lhs: JobRunnerError, rhs: JobRunnerError) -> Bool {
         lhs.kind == rhs.kind && lhs.message == rhs.message
     }

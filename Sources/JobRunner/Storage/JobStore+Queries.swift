@@ -122,6 +122,21 @@ extension JobStore {
         }
     }
 
+    /// How many jobs are due at `now` but not yet claimed, counting at most `limit`.
+    public func dueCount(now: UnixMicros, limit: Int = 100_000) throws -> Int {
+        Int(
+            try connection.scalarInt(
+                """
+                SELECT count(*) FROM (
+                    SELECT 1 FROM jobs
+                    WHERE state = 'active' AND running_run_id IS NULL AND next_run_at IS NOT NULL AND next_run_at <= ?
+                    LIMIT ?)
+                """,
+                [.integer(now), .integer(Int64(limit))]
+            ) ?? 0
+        )
+    }
+
     /// Runners that are running or draining.
     public func liveRunners() throws -> [RunnerRecord] { try liveRunnersLocked() }
 

@@ -34,6 +34,7 @@ public actor JobStore {
     nonisolated let executor: StoreExecutor
     let connection: Connection
 
+    /// The store's own serial executor: a dedicated dispatch queue, off the cooperative pool.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     private init(path: String, clock: any JobClock, executor: StoreExecutor, connection: Connection) {

@@ -31,6 +31,7 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
         MigrationError(.failed(version: version, name: name, underlying: "\(underlying)"), file: file, line: line)
     }
 
+    /// The one-line message.
     public var description: String {
         switch code {
         case .newerSchema(let found, let known):

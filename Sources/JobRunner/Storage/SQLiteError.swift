@@ -18,6 +18,7 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
         self.sql = sql
     }
 
+    /// One line: code, message, and the statement (never its bound values).
     public var description: String {
         var text = "SQLite error \(code): \(message)"
         if let sql {

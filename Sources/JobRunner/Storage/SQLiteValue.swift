@@ -8,8 +8,11 @@ public enum SQLiteValue: Sendable, Hashable {
 }
 
 extension SQLiteValue: ExpressibleByIntegerLiteral, ExpressibleByStringLiteral, ExpressibleByNilLiteral {
+    /// An integer.
     public init(integerLiteral value: Int64) { self = .integer(value) }
+    /// A text value.
     public init(stringLiteral value: String) { self = .text(value) }
+    /// Null.
     public init(nilLiteral: ()) { self = .null }
 }
 
