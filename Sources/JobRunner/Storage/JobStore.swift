@@ -113,6 +113,22 @@ public actor JobStore {
         }
     }
 
+    /// Adds many jobs in one transaction: all of them or none.
+    ///
+    /// - Throws: ``JobRunnerError`` for the first invalid definition or existing name (unless `replace`).
+    public func addMany(_ definitions: [JobDefinition], replace: Bool = false) throws {
+        let now = clock.now()
+        for definition in definitions { try definition.validate(now: now) }
+        try connection.write {
+            for definition in definitions {
+                if !replace, try findJob(named: definition.name) != nil {
+                    throw JobRunnerError.jobExists(definition.name)
+                }
+                _ = try upsert(definition, now: now)
+            }
+        }
+    }
+
     /// Declares a job idempotently, as a service does at start-up: creates it, updates a changed
     /// definition (keeping history, counters and state), or leaves an identical one alone.
     ///
