@@ -67,6 +67,16 @@ let package = Package(
             swiftSettings: strictness
         ),
         .testTarget(
+            name: "ReliabilityTests",
+            dependencies: [
+                "jobctl",
+                "JobRunner",
+                "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictness
+        ),
+        .testTarget(
             name: "jobctlTests",
             dependencies: ["jobctl", "JobRunner"],
             swiftSettings: strictness
