@@ -78,7 +78,11 @@ let package = Package(
         ),
         .testTarget(
             name: "jobctlTests",
-            dependencies: ["jobctl", "JobRunner"],
+            dependencies: [
+                "jobctl",
+                "JobRunner",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictness
         ),
     ]
