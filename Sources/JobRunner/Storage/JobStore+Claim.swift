@@ -149,8 +149,17 @@ extension JobStore {
                     batch.nextDue = min(batch.nextDue ?? next, next)
                 }
             }
+            // Manual triggers this runner could take (not in flight, its queue has room, its handler known).
+            let triggerQueues = ScheduleCodec.encodeArgv(eligible.filter { $0.value > 0 }.map(\.key))
             if let trigger = try connection.scalarInt(
-                "SELECT trigger_at FROM jobs WHERE trigger_at IS NOT NULL ORDER BY trigger_at LIMIT 1"
+                """
+                SELECT trigger_at FROM jobs
+                WHERE trigger_at IS NOT NULL AND running_run_id IS NULL
+                    AND queue IN (SELECT value FROM json_each(?))
+                    AND (kind = 'command' OR handler IN (SELECT value FROM json_each(?)))
+                ORDER BY trigger_at LIMIT 1
+                """,
+                [.text(triggerQueues), .text(handlers)]
             ) {
                 batch.nextDue = min(batch.nextDue ?? trigger, trigger)
             }

@@ -421,6 +421,47 @@ struct JobRunnerTests {
         }
     }
 
+    @Test("a trigger while the job is in flight waits for the run to end, then runs once; no busy loop meanwhile")
+    func triggerWhileRunning() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        let gate = Gate()
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            var registry = JobRegistry()
+            registry.register("work") { context in
+                if !(try await context.isTriggeredRun(store)) { try await gate.wait() }
+            }
+            try await store.add(
+                JobDefinition(
+                    name: "work", action: .handler("work"), schedule: .every(.seconds(60)), initialDelay: .zero)
+            )
+            let runner = JobRunner(
+                store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock,
+                logger: quietLogger
+            )
+            try await withRunner(runner) { events in
+                await gate.waitForEntry()
+                try await store.trigger("work")
+                runner.control.wake()
+                // The runner goes idle (once before the trigger, once after the wake-up) with nothing
+                // claimable: the trigger waits for the run in flight instead of making the loop spin.
+                for _ in 0..<2 {
+                    let idle = await events.next { if case .idle = $0 { true } else { false } }
+                    if case .idle(let nextDue)? = idle {
+                        #expect(
+                            nextDue == nil || nextDue! > clock.now(),
+                            "the runner would spin on a trigger it cannot take")
+                    }
+                }
+                gate.open()
+                let finished = await events.finished(2)
+                #expect(finished.map(\.outcome) == [.ok, .ok])
+            }
+            let runs = try await store.history(HistoryQuery(job: "work"))
+            #expect(runs.map(\.triggered) == [true, false])
+            #expect(try await store.job(named: "work")?.nextRunAt == newYear2026 + 60_000_000)
+        }
+    }
+
     @Test("a command job runs without a shell and sees its environment")
     func commandJob() async throws {
         let clock = ManualJobClock(now: newYear2026)
@@ -457,6 +498,13 @@ struct JobRunnerTests {
             #expect(missing.outcome == .failed)
             #expect(missing.error?.contains("not found") == true)
         }
+    }
+}
+
+extension JobContext {
+    /// True when this run was started by a manual trigger.
+    func isTriggeredRun(_ store: JobStore) async throws -> Bool {
+        try await store.run(id: runID)?.triggered ?? false
     }
 }
 
