@@ -11,6 +11,35 @@ struct GlobalOptions: ParsableArguments {
         name: .long, help: ArgumentHelp("How long to wait for another process's lock, e.g. 5s.", valueName: "duration"))
     var busyTimeout: String = "5s"
 
+    /// Options that may also be given before the subcommand (`jobctl --db X status`).
+    static let globalFlags = ["--db", "--busy-timeout"]
+
+    /// Moves global options written before the subcommand to after it (but before a `--` that starts
+    /// a command's argv), where ArgumentParser expects them: `jobctl --db X add j --every 1s -- echo hi`
+    /// becomes `add j --every 1s --db X -- echo hi`.
+    static func movingGlobalOptions(_ arguments: [String]) -> [String] {
+        var globals: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if let flag = globalFlags.first(where: { argument == $0 }) {
+                globals.append(flag)
+                if index + 1 < arguments.count { globals.append(arguments[index + 1]) }
+                index += 2
+            } else if globalFlags.contains(where: { argument.hasPrefix($0 + "=") }) {
+                globals.append(argument)
+                index += 1
+            } else {
+                break
+            }
+        }
+        guard !globals.isEmpty else { return arguments }
+        var rest = Array(arguments[index...])
+        let insertAt = rest.firstIndex(of: "--") ?? rest.count
+        rest.insert(contentsOf: globals, at: insertAt)
+        return rest
+    }
+
     static let defaultPathDescription = "$XDG_STATE_HOME/jobrunner/jobs.sqlite (~/.local/state/jobrunner/jobs.sqlite)"
 
     /// The database path: --db, else $JOBCTL_DB, else the default under the XDG state directory.

@@ -31,7 +31,7 @@ struct JobCtl: AsyncParsableCommand {
     /// Parses, runs, and turns every error into one line on stderr and a documented exit status.
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalOptions.movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {

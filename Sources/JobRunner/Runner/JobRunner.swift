@@ -194,7 +194,7 @@ public final class JobRunner: Service {
                         var claimScope = scope
                         claimScope.slots = free
                         do {
-                            let batch = try await store.claim(runnerID: identity.id, now: now, scope: claimScope)
+                            let batch = try await store.claim(runnerID: identity.id, clock: clock, scope: claimScope)
                             nextDue = batch.nextDue
                             for claim in batch.claims {
                                 inFlight[claim.runID] = claim

@@ -36,32 +36,13 @@ final class Connection {
         self.path = path
         self.busyTimeout = options.busyTimeout
         try Connection.createPrivately(path)
-        var db: OpaquePointer?
         let flags =
             (options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
-        guard rc == SQLITE_OK, let db else {
-            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
-            sqlite3_close_v2(db)
-            throw SQLiteError(code: ResultCode(rawValue: rc), message: "\(message): \(path)")
-        }
+        let millis = Int32(clamping: options.busyTimeout.microseconds / 1000)
+        let db = try Connection.openInWALMode(path: path, flags: flags, busyMillis: millis, readOnly: options.readOnly)
         self.handle = db
-        sqlite3_extended_result_codes(db, 1)
-        let millis =
-            options.busyTimeout.components.seconds * 1000
-            + options.busyTimeout.components.attoseconds / 1_000_000_000_000_000
-        sqlite3_busy_timeout(db, Int32(clamping: millis))
         do throws(SQLiteError) {
-            // Reading the schema first makes "file is not a database" surface here, before any write.
-            try execute("SELECT count(*) FROM sqlite_schema")
-            if !options.readOnly {
-                let mode = try scalarString("PRAGMA journal_mode=WAL")
-                guard mode?.lowercased() == "wal" else {
-                    throw SQLiteError(
-                        code: .error, message: "could not enable WAL mode (journal_mode is \(mode ?? "unknown"))")
-                }
-            }
             try execute("PRAGMA synchronous=\(options.synchronous.rawValue)")
             try execute("PRAGMA foreign_keys=ON")
         } catch {
@@ -69,6 +50,71 @@ final class Connection {
             sqlite3_close_v2(db)
             throw error
         }
+    }
+
+    /// Opens the file and switches it to WAL mode.
+    ///
+    /// Two processes that open a brand-new (empty) file at the same moment can both start in rollback
+    /// mode; once one has switched the file to WAL, it holds a shared lock for as long as it stays
+    /// open, and the other's attempt to switch fails with `SQLITE_BUSY` however long it waits, because
+    /// its view of the file predates the switch. A fresh connection sees the WAL header at once, so on
+    /// `SQLITE_BUSY` here the handle is closed and the open retried until the busy timeout.
+    private static func openInWALMode(
+        path: String,
+        flags: Int32,
+        busyMillis: Int32,
+        readOnly: Bool
+    ) throws(SQLiteError) -> OpaquePointer {
+        var start = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        while true {
+            var db: OpaquePointer?
+            let rc = sqlite3_open_v2(path, &db, flags, nil)
+            guard rc == SQLITE_OK, let db else {
+                let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+                sqlite3_close_v2(db)
+                throw SQLiteError(code: ResultCode(rawValue: rc), message: "\(message): \(path)")
+            }
+            sqlite3_extended_result_codes(db, 1)
+            sqlite3_busy_timeout(db, busyMillis)
+            // Reading the schema first makes "file is not a database" surface here, before any write.
+            var failure = step(db, "SELECT count(*) FROM sqlite_schema").error
+            if failure == nil && !readOnly {
+                let result = step(db, "PRAGMA journal_mode=WAL")
+                failure = result.error
+                if failure == nil && result.text?.lowercased() != "wal" {
+                    failure = SQLiteError(
+                        code: .error,
+                        message: "could not enable WAL mode (journal_mode is \(result.text ?? "unknown"))"
+                    )
+                }
+            }
+            guard let failure else { return db }
+            sqlite3_close_v2(db)
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let elapsedMillis = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1_000_000
+            guard failure.code.primary == .busy, elapsedMillis < busyMillis else { throw failure }
+            usleep(5000)  // this runs on the store's own thread, never on the cooperative pool
+        }
+    }
+
+    /// Runs one statement on a bare handle and returns the first column of its first row.
+    private static func step(_ db: OpaquePointer, _ sql: String) -> (text: String?, error: SQLiteError?) {
+        var statement: OpaquePointer?
+        var rc = sqlite3_prepare_v2(db, sql, -1, &statement, nil)
+        defer { sqlite3_finalize(statement) }
+        if rc == SQLITE_OK {
+            rc = sqlite3_step(statement)
+            if rc == SQLITE_ROW {
+                let text = sqlite3_column_text(statement, 0).map { String(cString: $0) }
+                return (text, nil)
+            }
+            if rc == SQLITE_DONE { return (nil, nil) }
+        }
+        return (
+            nil, SQLiteError(code: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db)), sql: sql)
+        )
     }
 
     deinit {

@@ -54,7 +54,18 @@ extension JobStore {
     /// Claims due jobs for `runnerID` in one transaction: a `running` history row per claim, the job
     /// marked in flight (so no other runner can claim it), and misfire policies applied.
     func claim(runnerID: Int64, now: UnixMicros, scope: ClaimScope) throws -> ClaimBatch {
+        try claim(runnerID: runnerID, scope: scope, now: { now })
+    }
+
+    /// Claims with the time read from `clock` once the write lock is held, so that a run's start is
+    /// never stamped before the previous run of the same job (by another runner) was recorded.
+    func claim(runnerID: Int64, clock: any JobClock, scope: ClaimScope) throws -> ClaimBatch {
+        try claim(runnerID: runnerID, scope: scope, now: { clock.now() })
+    }
+
+    private func claim(runnerID: Int64, scope: ClaimScope, now readNow: () -> UnixMicros) throws -> ClaimBatch {
         try connection.write {
+            let now = readNow()
             var batch = ClaimBatch(claims: [], nextDue: nil, skipped: 0)
             let handlers = ScheduleCodec.encodeArgv(scope.handlers)
             var running: [String: Int] = [:]

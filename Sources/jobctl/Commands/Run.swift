@@ -70,7 +70,12 @@ struct Run: AsyncParsableCommand {
             ),
             logger: logger
         )
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [runner], logger: logger))
+        // The runner returns on its own after a `jobctl drain`: that is a clean end, not a failure.
+        let service = ServiceGroupConfiguration.ServiceConfiguration(
+            service: runner,
+            successTerminationBehavior: .gracefullyShutdownGroup
+        )
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [service], logger: logger))
         // The first SIGTERM/SIGINT drains; a second one cancels the group, which stops the runner at
         // once (still recording what it interrupted). ServiceGroup cannot use one signal for both.
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
