@@ -24,7 +24,11 @@ func runJobs(logger: Logger, path: String = "/var/lib/myservice/jobs.sqlite") as
     )
 
     let runner = JobRunner(store: store, registry: registry, logger: logger)
-    let group = ServiceGroup(services: [runner], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    // A `jobctl drain` ends only the runner: `.ignore` keeps the rest of the service running.
+    let jobs = ServiceGroupConfiguration.ServiceConfiguration(service: runner, successTerminationBehavior: .ignore)
+    var configuration = ServiceGroupConfiguration(services: [jobs], logger: logger)
+    configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+    let group = ServiceGroup(configuration: configuration)
     try await group.run()
 }
 
