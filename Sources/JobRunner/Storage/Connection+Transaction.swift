@@ -21,21 +21,18 @@ extension Connection {
                 throw error
             }
         }
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            if inTransaction { try? execute("ROLLBACK") }
-            throw error
-        }
+        return try transaction("BEGIN IMMEDIATE", body)
     }
 
     /// Runs `body` inside a read transaction, so that its queries see one snapshot.
     func read<T>(_ body: () throws -> T) throws -> T {
         if inTransaction { return try body() }
-        try execute("BEGIN DEFERRED")
+        return try transaction("BEGIN DEFERRED", body)
+    }
+
+    /// `begin` … `COMMIT`; on error, `ROLLBACK` if SQLite has not already rolled back, and rethrow the first error.
+    private func transaction<T>(_ begin: String, _ body: () throws -> T) throws -> T {
+        try execute(begin)
         do {
             let result = try body()
             try execute("COMMIT")
