@@ -30,6 +30,14 @@ struct JobCtl: AsyncParsableCommand {
 
     /// Parses, runs, and turns every error into one line on stderr and a documented exit status.
     static func main() async {
+        // Swift repairs invalid UTF-8 in arguments silently (U+FFFD); refuse it instead of storing
+        // something other than what the user typed.
+        for index in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) != nil else {
+                printError("argument \(index) is not valid UTF-8; names, payloads and commands must be UTF-8")
+                Foundation.exit(usageFailure)
+            }
+        }
         do {
             var command = try parseAsRoot(GlobalOptions.movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
             if var command = command as? any AsyncParsableCommand {
@@ -93,6 +101,9 @@ enum DatabaseErrorText {
         case ResultCode.busy, ResultCode.locked:
             return "the database is locked by another process and stayed locked past the busy timeout (\(error))"
         case ResultCode.readOnly:
+            if error.message.hasPrefix("the database") {
+                return error.message
+            }
             return "the database is read-only (\(error.message))"
         case ResultCode.full:
             return "the disk is full (\(error.message))"

@@ -39,7 +39,8 @@ enum CommandExecutor {
         _ spec: CommandSpec,
         timeout: Duration?,
         terminationGrace: Duration,
-        outputLimit: Int
+        outputLimit: Int,
+        onLaunch: (@Sendable (pid_t) -> Void)? = nil
     ) async throws -> CommandResult {
         guard let program = spec.argv.first, !program.isEmpty else {
             throw CommandExecutorError.emptyCommand
@@ -59,7 +60,8 @@ enum CommandExecutor {
                 timeout: timeout,
                 terminationGrace: terminationGrace,
                 outputLimit: outputLimit,
-                cancelSignal: cancelSignal
+                cancelSignal: cancelSignal,
+                onLaunch: onLaunch
             )
         }
         defer { cancelContinuation.finish() }
@@ -103,7 +105,8 @@ enum CommandExecutor {
         timeout: Duration?,
         terminationGrace: Duration,
         outputLimit: Int,
-        cancelSignal: AsyncStream<Void>
+        cancelSignal: AsyncStream<Void>,
+        onLaunch: (@Sendable (pid_t) -> Void)?
     ) async throws -> CommandResult {
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now.advanced(by: $0) }
@@ -157,6 +160,7 @@ enum CommandExecutor {
                 ) { execution in
                     launchedPID = execution.processIdentifier.value
                     launchedContinuation.yield(execution.processIdentifier.value)
+                    onLaunch?(execution.processIdentifier.value)
                     var tail = CommandOutputTail(limit: outputLimit)
                     for try await chunk in execution.standardOutput {
                         chunk.withUnsafeBytes { tail.append($0) }

@@ -6,7 +6,11 @@ extension JobRunner {
     struct RunTimedOut: Error {}
 
     /// Executes one claimed run and hands its completion to the main loop. Never throws.
-    func execute(_ claim: Claim, runnerID: Int64) async {
+    func execute(_ claimed: Claim, runnerID: Int64) async {
+        // The run starts now, which may be a little after the claim (a burst claims many at once):
+        // the history records this moment, so that lateness is what the work really saw.
+        var claim = claimed
+        claim.startedAt = max(claimed.startedAt, clock.now())
         var runLogger = logger
         runLogger[metadataKey: "job.name"] = "\(claim.jobName)"
         runLogger[metadataKey: "job.run_id"] = "\(claim.runID)"
@@ -82,16 +86,36 @@ extension JobRunner {
             "JOB_RUN_ID": String(claim.runID),
             "JOB_SCHEDULED_FOR": Timestamp.formatRFC3339UTC(claim.scheduledFor),
             "JOB_ATTEMPT": String(claim.attempt),
+            "JOB_DATABASE": databasePath,
         ]
         if let payload = claim.payload { environment["JOB_PAYLOAD"] = payload }
         let spec = CommandSpec(argv: argv, environment: environment, workingDirectory: directory)
+        // The command's process group is recorded as soon as it exists, so that if this runner dies
+        // the runner that rescues the run can kill what is left of it before running the job again.
+        let (launched, announce) = AsyncStream.makeStream(of: pid_t.self, bufferingPolicy: .bufferingNewest(1))
+        let runnerID = completion.runnerID
+        async let recorded: Void = {
+            for await pid in launched {
+                try? await self.store.recordProcessGroup(
+                    runID: claim.runID, runnerID: runnerID, pgid: pid, leaderStart: ProcessLiveness.startTime(pid)
+                )
+                return
+            }
+        }()
+        defer { announce.finish() }
         do {
             let result = try await CommandExecutor.run(
                 spec,
                 timeout: claim.timeout,
                 terminationGrace: configuration.terminationGrace,
-                outputLimit: configuration.outputLimit
+                outputLimit: configuration.outputLimit,
+                onLaunch: { pid in
+                    announce.yield(pid)
+                    announce.finish()
+                }
             )
+            announce.finish()
+            await recorded
             completion.output = result.outputTail
             completion.exitCode = result.exitCode.map { Int($0) }
             if result.interrupted {

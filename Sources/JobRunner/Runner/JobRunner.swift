@@ -34,6 +34,8 @@ public final class JobRunner: Service {
     let logger: Logger
     let control = RunnerControl()
     let metrics: RunnerMetrics
+    /// The database's canonical path, given to commands as `JOB_DATABASE`.
+    let databasePath: String
 
     /// Creates a runner. It does nothing until ``run()``.
     ///
@@ -58,6 +60,7 @@ public final class JobRunner: Service {
         self.clock = clock
         self.logger = logger
         self.metrics = RunnerMetrics()
+        self.databasePath = ProcessLiveness.canonicalPath(store.path)
     }
 
     /// Starts a graceful drain: stop claiming, let in-flight runs finish within `grace`
@@ -142,6 +145,7 @@ public final class JobRunner: Service {
         var drainDeadline: UnixMicros?
         var forceDeadline: UnixMicros?
         var backoffUntil: UnixMicros?
+        var recordFailures = 0
         let scope = ClaimScope(
             queues: configuration.queues,
             handlers: registry.names,
@@ -151,13 +155,17 @@ public final class JobRunner: Service {
         await withDiscardingTaskGroup { workers in
             while true {
                 // 1. Record what finished, in one transaction, before freeing the slots.
-                let done = control.takeCompletions()
+                // While backing off after a failed write (disk full, locked), leave completions queued.
+                let backingOff = backoffUntil.map { clock.now() < $0 } ?? false
+                let done = backingOff ? [] : control.takeCompletions()
                 if !done.isEmpty {
                     if await record(done) {
+                        recordFailures = 0
                         for completion in done { inFlight[completion.claim.runID] = nil }
                     } else {
                         control.restore(done)
-                        backoffUntil = clock.now() + 100_000
+                        recordFailures += 1
+                        backoffUntil = clock.now() + min(100_000 << min(recordFailures - 1, 6), 5_000_000)
                     }
                 }
                 let now = clock.now()
@@ -194,12 +202,17 @@ public final class JobRunner: Service {
                         var claimScope = scope
                         claimScope.slots = free
                         do {
-                            let batch = try await store.claim(runnerID: identity.id, clock: clock, scope: claimScope)
+                            let runnerID = identity.id
+                            let batch = try await store.claim(runnerID: runnerID, clock: clock, scope: claimScope)
+                            guard batch.runnerAlive else {
+                                await reregister(identity, deadID: runnerID)
+                                backoffUntil = clock.now() + 50_000
+                                continue
+                            }
                             nextDue = batch.nextDue
                             for claim in batch.claims {
                                 inFlight[claim.runID] = claim
                                 control.publish(.claimed(runID: claim.runID, job: claim.jobName))
-                                let runnerID = identity.id
                                 workers.addTask { await self.execute(claim, runnerID: runnerID) }
                             }
                             if batch.claims.count == free { continue }
@@ -213,7 +226,10 @@ public final class JobRunner: Service {
                 let slotFree = inFlight.count < configuration.concurrency
                 var deadline: UnixMicros? =
                     drainDeadline == nil ? (slotFree ? nextDue : nil) : (forceDeadline ?? drainDeadline)
-                if let backoff = backoffUntil { deadline = min(deadline ?? backoff, backoff) }
+                if let backoff = backoffUntil {
+                    // The next due time is stale while claims are backing off: wait for the backoff.
+                    deadline = drainDeadline == nil ? backoff : min(deadline ?? backoff, backoff)
+                }
                 if control.consumePendingWake() { continue }
                 control.publish(.idle(nextDue: deadline))
                 await wait(until: deadline)
@@ -293,14 +309,10 @@ public final class JobRunner: Service {
                 return
             }
             do {
-                let beat = try await store.heartbeat(runnerID: identity.id, now: clock.now())
-                if !beat.alive {
-                    logger.warning(
-                        "this runner was declared dead by another (paused past its lease?); its runs in flight were rescued and their results will be discarded; re-registering",
-                        metadata: ["runner.id": "\(identity.id)"]
-                    )
-                    identity.id = try await register()
-                }
+                let beatID = identity.id
+                let beat = try await store.heartbeat(runnerID: beatID, now: clock.now())
+                if !beat.alive { await reregister(identity, deadID: beatID) }
+
                 if beat.drainRequested { control.beginDrain(grace: beat.drainGrace) }
                 // A safety net for changes no notification reported: look for due work once per beat.
                 control.wake()
@@ -312,13 +324,37 @@ public final class JobRunner: Service {
         }
     }
 
+    /// Registers again after another runner declared this one dead (it was paused past its lease):
+    /// its runs in flight were rescued by then, and their late results are discarded (fenced).
+    /// Only one caller registers; the others find the new id.
+    private func reregister(_ identity: RunnerIdentity, deadID: Int64) async {
+        guard identity.beginReregistering(deadID: deadID) else { return }
+        logger.warning(
+            "this runner was declared dead by another (paused past its lease?); its runs in flight were rescued and their results will be discarded; registering again",
+            metadata: ["runner.id": "\(deadID)"]
+        )
+        do {
+            identity.finishReregistering(newID: try await register())
+        } catch {
+            logger.warning("registering again failed; retrying", metadata: ["error": "\(error)"])
+            identity.finishReregistering(newID: nil)
+        }
+    }
+
     private func rescue(selfID: Int64) async {
         do {
             let rescued = try await store.rescueOrphans(
                 selfID: selfID,
                 host: configuration.host,
                 now: clock.now(),
-                isProcessAlive: ProcessLiveness.isAlive
+                isProcessAlive: ProcessLiveness.isAlive,
+                killLeftovers: { [databasePath] runID, pgid, leaderStart in
+                    if let pgid {
+                        ProcessLiveness.killGroup(pgid, leaderStart: leaderStart)
+                    } else {
+                        ProcessLiveness.killProcesses(ofRun: runID, database: databasePath)
+                    }
+                }
             )
             if !rescued.isEmpty {
                 logger.warning("recorded runs of dead runners as abandoned", metadata: ["runs": "\(rescued.count)"])
@@ -377,11 +413,28 @@ public final class JobRunner: Service {
     }
 }
 
-/// The runner's current id; it changes only if the runner was declared dead and re-registers.
+/// The runner's current id; it changes only if the runner was declared dead and registers again.
 final class RunnerIdentity: Sendable {
-    private let value = Mutex<Int64>(0)
+    private let value = Mutex<(id: Int64, reregistering: Bool)>((0, false))
+
     var id: Int64 {
-        get { value.withLock { $0 } }
-        set { value.withLock { $0 = newValue } }
+        get { value.withLock { $0.id } }
+        set { value.withLock { $0.id = newValue } }
+    }
+
+    /// True if the caller should register again: the id is still the dead one and nobody else is at it.
+    func beginReregistering(deadID: Int64) -> Bool {
+        value.withLock { state in
+            guard state.id == deadID, !state.reregistering else { return false }
+            state.reregistering = true
+            return true
+        }
+    }
+
+    func finishReregistering(newID: Int64?) {
+        value.withLock { state in
+            if let newID { state.id = newID }
+            state.reregistering = false
+        }
     }
 }

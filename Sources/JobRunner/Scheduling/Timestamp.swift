@@ -93,6 +93,12 @@ public enum Timestamp {
 
         let days = daysFromCivil(year: year, month: Int(month), day: Int(day))
         let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offsetSeconds
+        // In UTC the instant must still be a year 0000-9999, or it could not be written back.
+        let firstSecond = daysFromCivil(year: 0, month: 1, day: 1) * 86_400
+        let lastSecond = daysFromCivil(year: 9999, month: 12, day: 31) * 86_400 + 86_399
+        if seconds < firstSecond || seconds > lastSecond {
+            throw fail("the instant falls outside the years 0000-9999 in UTC")
+        }
         return seconds * 1_000_000 + micros
     }
 

@@ -40,7 +40,12 @@ final class Connection {
             (options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
             | SQLITE_OPEN_NOMUTEX
         let millis = Int32(clamping: options.busyTimeout.microseconds / 1000)
-        let db = try Connection.openInWALMode(path: path, flags: flags, busyMillis: millis, readOnly: options.readOnly)
+        let db: OpaquePointer
+        do {
+            db = try Connection.openInWALMode(path: path, flags: flags, busyMillis: millis, readOnly: options.readOnly)
+        } catch {
+            throw Connection.explainWriteFailure(error, path: path)
+        }
         self.handle = db
         do throws(SQLiteError) {
             try execute("PRAGMA synchronous=\(options.synchronous.rawValue)")
@@ -97,6 +102,35 @@ final class Connection {
             guard failure.code.primary == .busy, elapsedMillis < busyMillis else { throw failure }
             usleep(5000)  // this runs on the store's own thread, never on the cooperative pool
         }
+    }
+
+    /// Names the usual cause when a database cannot be opened for writing: a read-only file system,
+    /// or no permission on the file or its directory. Other errors pass through unchanged.
+    static func explainWriteFailure(_ error: SQLiteError, path: String) -> SQLiteError {
+        switch error.code.primary {
+        case .cantOpen, .readOnly, .ioError, .permission: break
+        default: return error
+        }
+        let directory =
+            (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        var info = statvfs()
+        if statvfs(directory, &info) == 0, info.f_flag & UInt(ST_RDONLY) != 0 {
+            return SQLiteError(
+                code: .readOnly, message: "the database is on a read-only file system (\(directory))", sql: error.sql)
+        }
+        if access(directory, W_OK) != 0 {
+            return SQLiteError(
+                code: .readOnly,
+                message:
+                    "the database directory \(directory) is read-only for this user (SQLite writes its -wal and -shm files there)",
+                sql: error.sql
+            )
+        }
+        if access(path, W_OK) != 0 {
+            return SQLiteError(
+                code: .readOnly, message: "the database file \(path) is read-only for this user", sql: error.sql)
+        }
+        return error
     }
 
     /// Runs one statement on a bare handle and returns the first column of its first row.

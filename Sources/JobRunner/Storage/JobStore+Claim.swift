@@ -11,6 +11,7 @@ struct Claim: Sendable {
     var occurrence: UnixMicros
     /// When it was due (the occurrence plus jitter, or a retry's time, or a trigger's).
     var scheduledFor: UnixMicros
+    /// When the claim was made; the worker sets it to when the run really started.
     var startedAt: UnixMicros
     var action: JobAction
     var payload: String?
@@ -25,6 +26,9 @@ struct ClaimBatch: Sendable {
     var nextDue: UnixMicros?
     /// Jobs skipped by their misfire policy in this transaction.
     var skipped: Int
+    /// False when the runner was declared dead by another (it was paused past its lease): nothing was
+    /// claimed, and the runner must register again before claiming.
+    var runnerAlive = true
 }
 
 /// A finished run, to be recorded.
@@ -67,6 +71,16 @@ extension JobStore {
         try connection.write {
             let now = readNow()
             var batch = ClaimBatch(claims: [], nextDue: nil, skipped: 0)
+            // Fence: a runner that another declared dead must not claim under its old identity. The
+            // check renews the lease too, in the same transaction as the claims.
+            try connection.execute(
+                "UPDATE runners SET heartbeat_at = ? WHERE id = ? AND state IN ('running', 'draining')",
+                [.integer(now), .integer(runnerID)]
+            )
+            guard connection.changes == 1 else {
+                batch.runnerAlive = false
+                return batch
+            }
             let handlers = ScheduleCodec.encodeArgv(scope.handlers)
             var running: [String: Int] = [:]
             try connection.query(
@@ -232,12 +246,12 @@ extension JobStore {
     func record(_ c: Completion) throws -> Bool {
         try connection.execute(
             """
-            UPDATE runs SET outcome = ?, finished_at = ?, exit_code = ?, error = ?, output = ?
+            UPDATE runs SET outcome = ?, started_at = ?, finished_at = ?, exit_code = ?, error = ?, output = ?
             WHERE id = ? AND outcome = 'running' AND runner_id = ?
             """,
             [
-                .text(c.outcome.rawValue), .integer(c.finishedAt), .int(c.exitCode), .string(c.error),
-                .string(c.output),
+                .text(c.outcome.rawValue), .integer(c.claim.startedAt), .integer(c.finishedAt), .int(c.exitCode),
+                .string(c.error), .string(c.output),
                 .integer(c.claim.runID), .integer(c.runnerID),
             ]
         )
@@ -268,6 +282,16 @@ extension JobStore {
             ]
         )
         return true
+    }
+
+    /// Records the process group of a command run, for rescue if its runner dies.
+    func recordProcessGroup(runID: Int64, runnerID: Int64, pgid: Int32, leaderStart: Int64?) throws {
+        try connection.write {
+            try connection.execute(
+                "UPDATE runs SET pgid = ?, pgid_start = ? WHERE id = ? AND outcome = 'running' AND runner_id = ?",
+                [.integer(Int64(pgid)), .int(leaderStart), .integer(runID), .integer(runnerID)]
+            )
+        }
     }
 
     // MARK: Runners
@@ -378,7 +402,8 @@ extension JobStore {
         selfID: Int64?,
         host: String,
         now: UnixMicros,
-        isProcessAlive: (Int32) -> Bool
+        isProcessAlive: (Int32) -> Bool,
+        killLeftovers: (_ runID: Int64, _ pgid: Int32?, _ leaderStart: Int64?) -> Void = { _, _, _ in }
     ) throws -> [Int64] {
         try connection.write {
             let candidates = try connection.all(
@@ -404,15 +429,22 @@ extension JobStore {
             // Every running run whose runner is no longer live is abandoned.
             let orphans = try connection.all(
                 """
-                SELECT r.id FROM runs r LEFT JOIN runners n ON n.id = r.runner_id
+                SELECT r.id, r.pgid, r.pgid_start, n.host FROM runs r LEFT JOIN runners n ON n.id = r.runner_id
                 WHERE r.outcome = 'running' AND (n.id IS NULL OR n.state NOT IN ('running', 'draining'))
                 """
-            ) { $0.int64(0) }
+            ) { (id: $0.int64(0), pgid: $0.optionalInt64(1), start: $0.optionalInt64(2), host: $0.optionalString(3)) }
             var abandoned: [Int64] = []
-            for runID in orphans
-            where try finishOrphan(runID: runID, outcome: .abandoned, error: "the runner died during the run", now: now)
-            {
-                abandoned.append(runID)
+            for orphan in orphans {
+                // What is left of a command of the dead runner on this host is killed before the job
+                // may run again, so that it never runs twice at once.
+                if orphan.host == host {
+                    killLeftovers(orphan.id, orphan.pgid.map { Int32(truncatingIfNeeded: $0) }, orphan.start)
+                }
+                if try finishOrphan(
+                    runID: orphan.id, outcome: .abandoned, error: "the runner died during the run", now: now)
+                {
+                    abandoned.append(orphan.id)
+                }
             }
             return abandoned
         }

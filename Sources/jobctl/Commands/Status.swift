@@ -9,8 +9,14 @@ struct Status: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Flag(help: "Print one JSON document.")
+    @Flag(help: "Print one JSON document (with every job in perJob).")
     var json = false
+
+    @Flag(help: "List every job's run count, not only the first 50.")
+    var all = false
+
+    /// How many jobs the human output lists unless --all.
+    static let shownJobs = 50
 
     struct StatusJSON: Encodable {
         var jobs: [String: Int]
@@ -27,7 +33,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let store = try await global.openStore()
-        let status = try await store.status()
+        let status = try await store.status(perJobLimit: json || all ? nil : Status.shownJobs + 1)
         var jobs: [String: Int] = [:]
         for state in JobState.allCases { jobs[state.rawValue] = status.jobsByState[state] ?? 0 }
         var runs: [String: Int64] = ["total": status.totalRuns]
@@ -59,8 +65,12 @@ struct Status: AsyncParsableCommand {
             }
         }
         if !status.perJob.isEmpty { print("") }
-        for job in status.perJob {
+        for job in status.perJob.prefix(all ? Int.max : Status.shownJobs) {
             print("\(Output.cell(job.name, limit: 80)): called \(job.runCount) times so far")
+        }
+        let totalJobs = jobs.values.reduce(0, +)
+        if !all && totalJobs > Status.shownJobs {
+            print("… and \(totalJobs - Status.shownJobs) more jobs (jobctl status --all, or jobctl list)")
         }
     }
 }
