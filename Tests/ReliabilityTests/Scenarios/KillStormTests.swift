@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Reliability {
+    /// Scenario 1 (guarantees 1–4): the runner is killed with SIGKILL at random moments and restarted.
+    @Suite("1. kill -9 storm")
+    struct KillStorm {
+        @Test(
+            "a runner killed at random moments loses nothing, runs nothing twice, and records what it abandoned",
+            .timeLimit(ChaosMode.timeLimit(short: 5))
+        )
+        func killStorm() async throws {
+            let kills = ChaosMode.count(short: 50, long: 500)
+            let seed = ChaosMode.seed()
+            var random = SeededRandom(seed: seed)
+            print("[reliability] kill storm: \(kills) kills, seed \(seed) (RELIABILITY_SEED=\(seed) replays it)")
+            try await Sandbox.with("kill-storm") { sandbox in
+                let log = sandbox.root + "/witness.log"
+                var acknowledged: Set<String> = []
+                for index in 0..<10 {
+                    try await sandbox.jobctlOK(["add", "tick-\(index)", "--every", "10ms", "--handler", "tick"])
+                    acknowledged.insert("tick-\(index)")
+                }
+                let commands: [(name: String, schedule: [String], seconds: Double, exit: Int, extra: [String])] = [
+                    ("cmd-rate", ["--every", "50ms"], 0.03, 0, []),
+                    ("cmd-slow", ["--every", "100ms"], 0.08, 0, []),
+                    ("cmd-fixed-delay", ["--every", "200ms", "--fixed-delay"], 0.15, 0, []),
+                    ("cmd-catch-up", ["--every", "150ms", "--misfire", "catch-up"], 0.02, 0, []),
+                    ("cmd-skip", ["--every", "120ms", "--misfire", "skip"], 0.04, 0, []),
+                    ("cmd-failing", ["--every", "300ms"], 0.05, 1, ["--retries", "2", "--backoff", "50ms"]),
+                ]
+                for command in commands {
+                    try await sandbox.addWitnessJob(
+                        command.name, schedule: command.schedule, log: log, seconds: command.seconds,
+                        exitStatus: command.exit, extra: command.extra)
+                    acknowledged.insert(command.name)
+                }
+
+                var killedRunners: Set<Int64> = []
+                var startupKills = 0
+                var resumedAfterAutoPause = 0
+                let started = ContinuousClock.now
+                for _ in 0..<kills {
+                    let runner = try sandbox.startRunner(["--concurrency", "8"])
+                    if random.chance(0.15) {
+                        // The kill moment is the scenario's input: here, during start-up (before or while it
+                        // registers, migrates and rescues).
+                        try await Task.sleep(for: .randomMilliseconds(0...40, using: &random))
+                        startupKills += 1
+                    } else {
+                        let id = try await runner.waitRegistered()
+                        killedRunners.insert(id)
+                        // The kill moment is the scenario's input: a random time into the runner's work.
+                        try await Task.sleep(for: .randomMilliseconds(0...400, using: &random))
+                    }
+                    runner.child.send(SIGKILL)
+                    let status = try await runner.child.wait(timeout: .seconds(10))
+                    if status != .killed(SIGKILL) {
+                        Issue.record("the runner ended by itself before the kill: \(runner.child.transcript())")
+                    }
+                    // A job whose runs keep dying with the runner is paused by the product (guarantee 5);
+                    // resume it, as an operator would, so the storm keeps exercising it.
+                    resumedAfterAutoPause += try await sandbox.resumeJobsPausedByAbandonment()
+                }
+                let stormDuration = ContinuousClock.now - started
+
+                // A last runner rescues what the last kill left behind, runs every job a few more times,
+                // and is drained.
+                let final = try await sandbox.startRegisteredRunner(["--concurrency", "8"])
+                let finalID = try #require(try final.runnerID())
+                let baseline = try sandbox.runCounts()
+                try await waitUntil(
+                    "the last runner rescued every orphan and ran every job again", timeout: .seconds(90)
+                ) {
+                    // The rescue of the last kill's runs may complete a streak of three: resume that job too.
+                    resumedAfterAutoPause += try await sandbox.resumeJobsPausedByAbandonment()
+                    let orphans = try sandbox.probe().int(
+                        "SELECT count(*) FROM runs WHERE outcome = 'running' AND runner_id <> ?", [.integer(finalID)])
+                    let counts = try sandbox.runCounts()
+                    return orphans == 0 && baseline.allSatisfy { counts[$0.key, default: 0] >= $0.value + 2 }
+                }
+                try await sandbox.drainAll([final])
+
+                let invariants = try sandbox.expectInvariants(acknowledged: acknowledged)
+                let witness = try sandbox.expectWitness(log: log, jobs: Set(commands.map(\.name)))
+
+                // Abandoned runs are recorded as such (with the reason) and their jobs rescheduled.
+                let probe = try sandbox.probe()
+                let abandoned = try probe.rows(
+                    """
+                    SELECT r.id, r.job_name, r.error, j.state,
+                        (SELECT count(*) FROM runs later WHERE later.job_id = r.job_id AND later.id > r.id)
+                    FROM runs r JOIN jobs j ON j.id = r.job_id WHERE r.outcome = 'abandoned'
+                    """)
+                for row in abandoned {
+                    #expect(row[2].string?.contains("died") == true, "abandoned run \(row[0]) says why: \(row[2])")
+                    #expect(
+                        row[4].int ?? 0 > 0 || row[3].string == "paused",
+                        "abandoned run \(row[0]) of \(row[1]) was not rescheduled (job \(row[3]))")
+                }
+                let killedWithRuns = try probe.int(
+                    "SELECT count(DISTINCT runner_id) FROM runs WHERE outcome = 'abandoned'")
+                let interruptedByKill = try probe.int(
+                    """
+                    SELECT count(*) FROM runs r JOIN runners n ON n.id = r.runner_id
+                    WHERE r.outcome = 'interrupted' AND n.id <> ?
+                    """, [.integer(finalID)])
+                #expect(interruptedByKill == 0, "a SIGKILLed runner cannot have recorded runs as interrupted")
+                if ChaosMode.isLong {
+                    #expect(abandoned.count > 0, "500 kills should have hit runs in flight")
+                }
+
+                Figures.report(
+                    "1 kill -9 storm",
+                    [
+                        "kills": kills, "kills_during_startup": startupKills,
+                        "kills_with_runs_in_flight": Int(killedWithRuns), "runs": Int(invariants.totalRuns),
+                        "ok": Int(invariants.runs("ok")), "abandoned": abandoned.count,
+                        "failed": Int(invariants.runs("failed")),
+                        "command_executions": witness.executions, "reexecuted_after_kill": witness.reexecutions,
+                        "auto_paused_then_resumed": resumedAfterAutoPause, "lost": witness.lost.count,
+                        "duplicated": witness.duplicated.count, "overlapping": witness.overlapping.count,
+                        "unexpected": witness.unexpected.count, "violations": invariants.violations.count,
+                        "seconds": stormDuration.seconds, "seed": "\(seed)",
+                    ])
+                #expect(killedRunners.count + startupKills == kills)
+            }
+        }
+    }
+}

@@ -1,0 +1,254 @@
+import Foundation
+import JobRunner
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Reliability {
+    /// Scenario 4 (guarantee 4): a runner frozen with SIGSTOP in the middle of a run, past its lease.
+    @Suite("4. pause past the lease")
+    struct PausedRunner {
+        /// `jobctl run` uses the library's default lease.
+        static let lease: Duration = .seconds(10)
+
+        @Test(
+            "a runner stopped past its lease is rescued by another, and its late completion changes nothing",
+            .timeLimit(ChaosMode.timeLimit(short: 4))
+        )
+        func pausedPastTheLease() async throws {
+            let rounds = ChaosMode.count(short: 1, long: 3)
+            for round in 1...rounds {
+                try await Sandbox.with("paused-runner") { sandbox in try await pauseOnce(sandbox, round: round) }
+            }
+        }
+
+        private func pauseOnce(_ sandbox: Sandbox, round: Int) async throws {
+            let log = sandbox.root + "/witness.log"
+            // The victim is in flight when its runner is frozen; its command (own process group, so
+            // not frozen) ends during the pause, and the frozen runner learns of it only on SIGCONT.
+            try await sandbox.addWitnessJob(
+                "victim", schedule: ["--every", "3s", "--delay", "0s"], log: log, seconds: 1)
+            var witnessed: Set<String> = ["victim"]
+            var acknowledged: Set<String> = ["victim"]
+            // Work that is always due, so that both runners have something to claim at every moment,
+            // including the moment the frozen one wakes up.
+            for index in 0..<3 {
+                try await sandbox.addWitnessJob("busy-\(index)", schedule: ["--every", "50ms"], log: log)
+                try await sandbox.jobctlOK(["add", "tick-\(index)", "--every", "20ms", "--handler", "tick"])
+                witnessed.insert("busy-\(index)")
+                acknowledged.formUnion(["busy-\(index)", "tick-\(index)"])
+            }
+
+            let frozen = try await sandbox.startRegisteredRunner(["--concurrency", "4"])
+            let frozenID = try await frozen.waitRegistered()
+            // Freeze it in the middle of a run (claimed by it, its command begun), but not inside a write
+            // transaction: a process frozen while it holds SQLite's write lock blocks every writer, the rescuer
+            // included, until it is thawed. No runner can be rescued from that (see RELIABILITY.md); so if the
+            // freeze lands inside one, thaw at once and try again at the victim's next run.
+            var victimRun: Int64 = 0
+            var frozeInsideTransaction = 0
+            while true {
+                victimRun = try await waitFor(
+                    "the first runner is in the middle of the victim's run", timeout: .seconds(30)
+                ) { () -> Int64? in
+                    guard
+                        let id = try sandbox.probe().rows(
+                            "SELECT id FROM runs WHERE job_name = 'victim' AND outcome = 'running' AND runner_id = ?",
+                            [.integer(frozenID)]
+                        ).first?.first?.int
+                    else { return nil }
+                    return WitnessLog(path: log).executions.contains { $0.runID == id } ? id : nil
+                }
+                frozen.child.send(SIGSTOP)
+                guard try DatabaseProbe.isWriteLocked(sandbox.db) else { break }
+                frozen.child.send(SIGCONT)
+                frozeInsideTransaction += 1
+                try await waitUntil("the victim's run ends", timeout: .seconds(30)) {
+                    try sandbox.probe().strings("SELECT outcome FROM runs WHERE id = ?", [.integer(victimRun)])
+                        != ["running"]
+                }
+            }
+            let stoppedAt = ContinuousClock.now
+            let rescuer = try await sandbox.startRegisteredRunner(["--concurrency", "4"])
+            let rescuerID = try await rescuer.waitRegistered()
+
+            // Once the lease has expired, the other runner records the victim's run abandoned and runs it again.
+            try await waitUntil(
+                "the victim's run is abandoned and run again by the other runner", timeout: Self.lease * 4,
+                interval: .milliseconds(50)
+            ) {
+                let probe = try sandbox.probe()
+                let outcome = try probe.strings("SELECT outcome FROM runs WHERE id = ?", [.integer(victimRun)])
+                let rerun = try probe.int(
+                    "SELECT count(*) FROM runs WHERE job_name = 'victim' AND id > ? AND runner_id = ? AND outcome = 'ok'",
+                    [.integer(victimRun), .integer(rescuerID)])
+                return outcome == ["abandoned"] && rerun > 0
+            }
+            let rescuedAfter = ContinuousClock.now - stoppedAt
+            #expect(rescuedAfter >= Self.lease, "rescued after \(rescuedAfter), before the lease expired")
+            if ChaosMode.isLong {
+                // Long mode keeps it frozen for three lease periods, as the scenario is written.
+                try await Task.sleep(until: stoppedAt + Self.lease * 3)  // the pause length is the scenario's input
+            }
+            let before = try sandbox.probe().rows(
+                "SELECT outcome, finished_at, error, runner_id FROM runs WHERE id = ?", [.integer(victimRun)])
+
+            frozen.child.send(SIGCONT)
+            let pausedFor = ContinuousClock.now - stoppedAt
+            // It notices that it was declared dead, discards its late result, re-registers and carries on.
+            try await waitUntil("the resumed runner discards its late result", timeout: .seconds(30)) {
+                frozen.child.stderr.contains("late result is discarded")
+            }
+            let reRegistered = try await waitFor("the resumed runner re-registers", timeout: .seconds(30)) {
+                try frozen.runnerID().flatMap { $0 == frozenID ? nil : $0 }
+            }
+            let counts = try sandbox.runCounts()
+            try await waitUntil("both runners carry on", timeout: .seconds(30)) {
+                let now = try sandbox.runCounts()
+                let byResumed = try sandbox.probe().int(
+                    "SELECT count(*) FROM runs WHERE runner_id = ? AND outcome = 'ok'", [.integer(reRegistered)])
+                return byResumed > 0 && counts.allSatisfy { now[$0.key, default: 0] >= $0.value + 3 }
+            }
+            try await sandbox.drainAll([frozen, rescuer])
+
+            let probe = try sandbox.probe()
+            let after = try probe.rows(
+                "SELECT outcome, finished_at, error, runner_id FROM runs WHERE id = ?", [.integer(victimRun)])
+            #expect(after == before, "the late completion overwrote the rescued run: \(before) -> \(after)")
+            // A runner declared dead must not claim anything under its dead identity.
+            let deadClaims = try probe.rows(
+                """
+                SELECT r.id, r.job_name, r.outcome FROM runs r JOIN runners n ON n.id = r.runner_id
+                WHERE n.id = ? AND n.state = 'dead' AND r.started_at > n.stopped_at
+                """, [.integer(frozenID)])
+            #expect(deadClaims.isEmpty, "runs claimed by the frozen runner after it was declared dead: \(deadClaims)")
+            let invariants = try sandbox.expectInvariants(acknowledged: acknowledged)
+            let witness = try sandbox.expectWitness(log: log, jobs: witnessed)
+            Figures.report(
+                "4 pause past the lease",
+                [
+                    "round": round, "lease_seconds": Self.lease.seconds,
+                    "froze_inside_a_transaction": frozeInsideTransaction, "paused_seconds": pausedFor.seconds,
+                    "rescued_after_seconds": rescuedAfter.seconds,
+                    "late_completions_fenced": frozen.child.stderr.components(separatedBy: "late result is discarded")
+                        .count - 1,
+                    "claims_after_declared_dead": deadClaims.count, "runs": Int(invariants.totalRuns),
+                    "abandoned": Int(invariants.runs("abandoned")), "lost": witness.lost.count,
+                    "duplicated": witness.duplicated.count, "overlapping": witness.overlapping.count,
+                    "violations": invariants.violations.count,
+                ])
+        }
+
+        /// The moment a frozen runner wakes up is a race between its tasks: the claim loop may reach the
+        /// database before the heartbeat that would tell it it was declared dead. Whatever the order, it must
+        /// not claim under its dead identity: another runner would record that run abandoned while it still
+        /// executes, and the job would run twice at once.
+        ///
+        /// In-process, with one `ManualJobClock` per runner: runner A's clock stands still (A is frozen)
+        /// while B's moves past A's lease, then A's clock jumps (A wakes up), then B's heartbeat comes round.
+        @Test(
+            "a runner waking up after being declared dead claims nothing under its dead identity (in-process)",
+            .timeLimit(ChaosMode.timeLimit(short: 3))
+        )
+        func wakingUpAfterDeclaredDead() async throws {
+            let iterations = ChaosMode.count(short: 10, long: 100)
+            var claimsUnderDeadIdentity = 0
+            var twiceAtOnce = 0
+            for _ in 0..<iterations {
+                let outcome = try await Sandbox.with("woken-runner") { sandbox in try await wakeUpOnce(sandbox) }
+                claimsUnderDeadIdentity += outcome.claimsUnderDeadIdentity
+                twiceAtOnce += outcome.maxConcurrent > 1 ? 1 : 0
+            }
+            #expect(
+                claimsUnderDeadIdentity == 0,
+                "in \(iterations) wake-ups, \(claimsUnderDeadIdentity) runs were claimed under a dead runner's id")
+            #expect(twiceAtOnce == 0, "in \(twiceAtOnce) of \(iterations) wake-ups the job ran twice at once")
+            Figures.report(
+                "4b wake-up race after being declared dead",
+                [
+                    "wake_ups": iterations, "claims_under_dead_identity": claimsUnderDeadIdentity,
+                    "twice_at_once": twiceAtOnce,
+                ])
+        }
+
+        private func wakeUpOnce(_ sandbox: Sandbox) async throws -> (claimsUnderDeadIdentity: Int, maxConcurrent: Int) {
+            let start: UnixMicros = 1_767_225_600_000_000  // 2026-01-01T00:00:00Z
+            let clockA = ManualJobClock(now: start)
+            let clockB = ManualJobClock(now: start)
+            let storeA = try await JobStore.open(path: sandbox.db, clock: clockA)
+            let storeB = try await JobStore.open(path: sandbox.db, clock: clockB)
+            let gate = Gate()
+            let concurrency = Mutex((active: 0, max: 0))
+            var registryA = JobRegistry()
+            registryA.register("work") { _ in
+                concurrency.withLock {
+                    $0.active += 1
+                    $0.max = max($0.max, $0.active)
+                }
+                await gate.wait()
+                concurrency.withLock { $0.active -= 1 }
+            }
+            try await storeA.add(JobDefinition(name: "work", action: .handler("work"), schedule: .every(.seconds(1))))
+            func configuration() -> JobRunnerConfiguration {
+                JobRunnerConfiguration(
+                    concurrency: 2, heartbeatInterval: .seconds(2), lease: .seconds(10), changePollInterval: nil,
+                    host: "reliability-host")
+            }
+            // Only A has the handler: B never runs the job, it only rescues.
+            let runnerA = JobRunner(
+                store: storeA, registry: registryA, configuration: configuration(), clock: clockA, logger: quietLogger)
+            let runnerB = JobRunner(store: storeB, configuration: configuration(), clock: clockB, logger: quietLogger)
+            let eventsA = EventRecorder(runnerA)
+            let eventsB = EventRecorder(runnerB)
+            let taskA = Task { try await runnerA.run() }
+            let taskB = Task { try await runnerB.run() }
+            defer {
+                gate.open()
+                taskA.cancel()
+                taskB.cancel()
+            }
+            try await waitUntil("both runners are up", timeout: .seconds(10)) {
+                eventsA.count(where: EventRecorder.isIdle) > 0 && eventsB.count(where: EventRecorder.isIdle) > 0
+            }
+            let deadID = try #require(eventsA.registrations.first)
+            let probe = try DatabaseProbe(sandbox.db)
+
+            // A is frozen (its clock stands still); B's time passes A's lease: B declares A dead.
+            clockB.advance(to: start + 11_000_000)
+            try await waitUntil("B declares A dead", timeout: .seconds(10)) {
+                try probe.strings("SELECT state FROM runners WHERE id = ?", [.integer(deadID)]) == ["dead"]
+            }
+            let lastRunAtDeath = try probe.int("SELECT coalesce(max(id), 0) FROM runs")
+
+            // A wakes up: its claim loop and its heartbeat are both due.
+            clockA.advance(to: start + 11_500_000)
+            try await waitUntil("A learns it was declared dead and re-registers", timeout: .seconds(10)) {
+                eventsA.registrations.count > 1
+            }
+            // B's next heartbeat rescues whatever still runs under A's dead id.
+            clockB.advance(to: start + 13_500_000)
+            await clockB.waitUntilSleeping(count: 1)
+            // A's next heartbeat wakes its claim loop: a rescued job would be claimed again now.
+            let mark = eventsA.count
+            clockA.advance(to: start + 14_000_000)
+            try await waitUntil("A has claimed the job and looked for due work again", timeout: .seconds(10)) {
+                eventsA.count(where: EventRecorder.isClaimed) > 0
+                    && eventsA.count(from: mark, where: EventRecorder.isIdle) > 0
+            }
+            let underDeadIdentity = try probe.int(
+                "SELECT count(*) FROM runs WHERE runner_id = ? AND id > ?",
+                [.integer(deadID), .integer(lastRunAtDeath)])
+            let maxConcurrent = concurrency.withLock { $0.max }
+
+            gate.open()
+            runnerA.drain()
+            runnerB.drain()
+            try await taskA.value
+            try await taskB.value
+            return (Int(underDeadIdentity), maxConcurrent)
+        }
+    }
+}
