@@ -276,7 +276,7 @@ struct EndToEndRunnerTests {
     }
 
     @Test(
-        "the runner started with `jobctl run` exits 0 after `jobctl drain` from another process", )
+        "the runner started with `jobctl run` exits 0 after `jobctl drain` from another process")
     func runnerExitsZeroAfterDrain() async throws {
         let s = try Sandbox()
         defer { s.cleanup() }
@@ -546,7 +546,7 @@ struct EndToEndRunnerTests {
     }
 
     @Test(
-        "the command demo suggests at the end (`try: jobctl --db PATH status`) works", )
+        "the command demo suggests at the end (`try: jobctl --db PATH status`) works")
     func demoSuggestionWorks() async throws {
         let s = try Sandbox()
         defer { s.cleanup() }
