@@ -18,7 +18,8 @@ enum CommandTestSupport {
         let deadline = clock.now.advanced(by: timeout)
         while clock.now < deadline {
             if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))  // hang guard: polling interval inside a deadline-bounded wait
+            // hang guard: polling interval inside a deadline-bounded wait
+            try? await Task.sleep(for: .milliseconds(10))
         }
         return condition()
     }
