@@ -18,8 +18,7 @@ enum CommandTestSupport {
         let deadline = clock.now.advanced(by: timeout)
         while clock.now < deadline {
             if condition() { return true }
-            // hang guard: polling interval inside a deadline-bounded wait
-            try? await Task.sleep(for: .milliseconds(10))
+            try? await Task.sleep(for: .milliseconds(10))  // hang guard: deadline-bounded poll
         }
         return condition()
     }
