@@ -86,7 +86,7 @@ enum CommandExecutor {
         for (name, value) in spec.environment {
             if name.isEmpty || name.utf8.contains(UInt8(ascii: "=")) || name.utf8.contains(0) {
                 throw CommandExecutorError.invalidSpec(
-                    "environment variable name \(CommandExecutorError.quoted(name)) is empty or contains '=' or NUL"
+                    "environment variable name \(JobRunnerError.quoted(name)) is empty or contains '=' or NUL"
                 )
             }
             if value.utf8.contains(0) {

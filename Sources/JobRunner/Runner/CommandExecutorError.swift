@@ -16,42 +16,20 @@ enum CommandExecutorError: Error, Sendable, Hashable, CustomStringConvertible {
         case .emptyCommand:
             return "empty command: argv has no program"
         case .commandNotFound(let name):
-            return "command not found: \(Self.quoted(name))"
+            return "command not found: \(JobRunnerError.quoted(name))"
         case .permissionDenied(let name):
-            return "permission denied: \(Self.quoted(name))"
+            return "permission denied: \(JobRunnerError.quoted(name))"
         case .isADirectory(let name):
-            return "is a directory: \(Self.quoted(name))"
+            return "is a directory: \(JobRunnerError.quoted(name))"
         case .workingDirectoryUnavailable(let path, let reason):
-            return "working directory unavailable: \(Self.quoted(path)) (\(Self.oneLine(reason)))"
+            return "working directory unavailable: \(JobRunnerError.quoted(path)) (\(Self.oneLine(reason)))"
         case .invalidSpec(let reason):
             return "invalid command: \(Self.oneLine(reason))"
         case .launchFailed(let command, let reason):
-            return "failed to start \(Self.quoted(command)): \(Self.oneLine(reason))"
+            return "failed to start \(JobRunnerError.quoted(command)): \(Self.oneLine(reason))"
         case .monitoringFailed(let command, let reason):
-            return "failed while running \(Self.quoted(command)): \(Self.oneLine(reason))"
+            return "failed while running \(JobRunnerError.quoted(command)): \(Self.oneLine(reason))"
         }
-    }
-
-    /// Double-quoted, with quotes, backslashes and control characters escaped
-    /// so the description stays on one line.
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    result += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
     }
 
     static func oneLine(_ text: String) -> String {
