@@ -11,13 +11,16 @@ enum ProcessLiveness {
 
     /// The start time of a process (`/proc/PID/stat` field 22, clock ticks since boot), or nil.
     static func startTime(_ pid: Int32) -> Int64? {
+        statFields(pid).flatMap { $0.count > 19 ? Int64($0[19]) : nil }
+    }
+
+    /// The fields of `/proc/PID/stat` after the command name (which may contain spaces), so that
+    /// index 0 is field 3; nil if the process does not exist.
+    private static func statFields(_ pid: Int32) -> [Substring]? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = text.lastIndex(of: ")")
         else { return nil }
-        // Fields after the command name (which may contain spaces) start at field 3.
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 19 else { return nil }
-        return Int64(fields[19])
+        return text[text.index(after: close)...].split(separator: " ")
     }
 
     /// Kills what is left of a command's process group (its runner died), unless the group's leader
@@ -47,12 +50,7 @@ enum ProcessLiveness {
 
     /// The process group of a process (`/proc/PID/stat` field 5), or nil.
     static func processGroup(_ pid: Int32) -> Int32? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = text.lastIndex(of: ")")
-        else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 2 else { return nil }
-        return Int32(fields[2])
+        statFields(pid).flatMap { $0.count > 2 ? Int32($0[2]) : nil }
     }
 
     /// The canonical path of a database file, as given to its commands in `JOB_DATABASE`.
