@@ -17,7 +17,11 @@ final class Connection {
     let handle: OpaquePointer
     let path: String
     let busyTimeout: Duration
+    let options: Options
     private var cache: [String: Statement] = [:]
+    /// Checkpoints this connection's commits in the background, once installed (see
+    /// ``moveCheckpointsToBackground()``); held here so that it outlives the WAL hook.
+    private var checkpointer: BackgroundCheckpointer?
 
     struct Options {
         var busyTimeout: Duration = .seconds(5)
@@ -35,6 +39,7 @@ final class Connection {
         }
         self.path = path
         self.busyTimeout = options.busyTimeout
+        self.options = options
         try Connection.createPrivately(path)
         let flags =
             (options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
@@ -154,7 +159,20 @@ final class Connection {
     deinit {
         cache.removeAll()
         sqlite3_close_v2(handle)
+        checkpointer?.close()
     }
+
+    /// Replaces SQLite's automatic checkpoint, which runs inside the commit that fills the log, with
+    /// one on a second connection in the background (see ``BackgroundCheckpointer``).
+    func moveCheckpointsToBackground() {
+        guard checkpointer == nil else { return }
+        let checkpointer = BackgroundCheckpointer(path: path, options: options)
+        checkpointer.install(on: self)
+        self.checkpointer = checkpointer
+    }
+
+    /// Checkpoints completed by the background checkpointer so far.
+    var backgroundCheckpoints: Int { checkpointer?.completedCheckpoints ?? 0 }
 
     /// Creates the file with mode 0600 before SQLite opens it, whatever the umask, so that a new
     /// database is never readable by others. An existing file is left as it is.

@@ -62,6 +62,7 @@ public actor JobStore {
                     options.synchronous = configuration.synchronous
                     let connection = try Connection(path: path, options: options)
                     try Migrator().migrate(connection, now: clock.now())
+                    connection.moveCheckpointsToBackground()
                     continuation.resume(
                         returning: JobStore(path: path, clock: clock, executor: executor, connection: connection)
                     )

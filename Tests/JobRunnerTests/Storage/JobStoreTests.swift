@@ -208,3 +208,42 @@ struct JobStoreTests {
         }
     }
 }
+
+@Suite("Background checkpoints")
+struct BackgroundCheckpointTests {
+    @Test("a commit that fills the log is checkpointed by the second connection, not inside the commit")
+    func fullLogIsCheckpointedInTheBackground() async throws {
+        try await withTemporaryDatabase { store, path in
+            // About 1,250 pages of 4 KiB in one commit: past the 1,000-page threshold.
+            try await store.rawExecute("CREATE TABLE ballast (b BLOB)")
+            try await store.rawExecute("INSERT INTO ballast VALUES (zeroblob(5000000))")
+            let walBytes = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+            #expect(walBytes > 4_000_000, "the log should hold the commit: \(walBytes) bytes")
+
+            let deadline = ContinuousClock.now + .seconds(10)
+            var checkpoints = await store.backgroundCheckpoints
+            while checkpoints == 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))  // hang guard: deadline-bounded poll
+                checkpoints = await store.backgroundCheckpoints
+            }
+            #expect(checkpoints >= 1, "no background checkpoint within 10 s")
+
+            // Everything in the log has been copied into the database file: a checkpoint now finds
+            // the log as long as the copied part (busy 0, log frames == checkpointed frames).
+            let outcome = try await store.rawRow("PRAGMA wal_checkpoint(PASSIVE)")
+            #expect(
+                outcome.count == 3 && outcome[0] == 0 && outcome[1] > 1000 && outcome[1] == outcome[2], "\(outcome)")
+        }
+    }
+
+    @Test("small commits do not start a checkpoint")
+    func smallCommitsLeaveTheLogAlone() async throws {
+        try await withTemporaryDatabase { store, _ in
+            for index in 0..<20 {
+                try await store.add(
+                    JobDefinition(name: "job-\(index)", action: .handler("tick"), schedule: .every(.seconds(60))))
+            }
+            #expect(await store.backgroundCheckpoints == 0)
+        }
+    }
+}

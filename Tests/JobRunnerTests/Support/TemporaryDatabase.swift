@@ -40,6 +40,13 @@ extension JobStore {
     func rawExecute(_ sql: String, _ values: [SQLiteValue] = []) throws {
         try connection.execute(sql, values)
     }
+
+    /// The first row of a query whose columns are all integers.
+    func rawRow(_ sql: String) throws -> [Int64] {
+        try connection.first(sql) { row in (0..<row.columnCount).map { row.int64($0) } } ?? []
+    }
+
+    var backgroundCheckpoints: Int { connection.backgroundCheckpoints }
 }
 
 /// A logger that drops everything (tests never bootstrap the logging system).
