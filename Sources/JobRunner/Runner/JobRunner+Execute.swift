@@ -6,7 +6,10 @@ extension JobRunner {
     struct RunTimedOut: Error {}
 
     /// Executes one claimed run and hands its completion to the main loop. Never throws.
-    func execute(_ claimed: Claim, runnerID: Int64) async {
+    ///
+    /// `claimedAt` is when the claim committed, on a clock that keeps counting while the process is
+    /// stopped (SIGSTOP, a paused VM).
+    func execute(_ claimed: Claim, runnerID: Int64, claimedAt: ContinuousClock.Instant) async {
         // The run starts now, which may be a little after the claim (a burst claims many at once):
         // the history records this moment, so that lateness is what the work really saw.
         var claim = claimed
@@ -18,6 +21,21 @@ extension JobRunner {
         var completion = Completion(
             claim: claim, runnerID: runnerID, outcome: .ok, finishedAt: 0, exitCode: nil, error: nil, output: nil
         )
+        // A runner stopped between its claim and this point for a good part of its lease may have been
+        // declared dead meanwhile, and the run given to another runner: starting it now would run the
+        // job twice at once. So after such a gap, start only if the run is still this runner's.
+        if ContinuousClock.now - claimedAt > configuration.lease / 4 {
+            let stillOurs = (try? await store.isStillClaimed(runID: claim.runID, runnerID: runnerID)) ?? false
+            guard stillOurs else {
+                runLogger.warning(
+                    "run not started: it was claimed before this runner stopped, and is no longer its own")
+                completion.outcome = .interrupted
+                completion.error = "not started: the runner was stopped after the claim and lost it"
+                completion.finishedAt = clock.now()
+                control.complete(completion)
+                return
+            }
+        }
         switch claim.action {
         case .handler(let name):
             await runHandler(name, claim: claim, logger: runLogger, into: &completion)
@@ -96,9 +114,14 @@ extension JobRunner {
         let runnerID = completion.runnerID
         async let recorded: Void = {
             for await pid in launched {
-                try? await self.store.recordProcessGroup(
-                    runID: claim.runID, runnerID: runnerID, pgid: pid, leaderStart: ProcessLiveness.startTime(pid)
-                )
+                let leaderStart = ProcessLiveness.startTime(pid)
+                let recorded = try? await self.store.recordProcessGroup(
+                    runID: claim.runID, runnerID: runnerID, pgid: pid, leaderStart: leaderStart)
+                if recorded == false {
+                    // The run was rescued by another runner between the check above and the launch:
+                    // it is not this runner's to run any more.
+                    ProcessLiveness.killGroup(pid, leaderStart: leaderStart)
+                }
                 return
             }
         }()

@@ -210,10 +210,11 @@ public final class JobRunner: Service {
                                 continue
                             }
                             nextDue = batch.nextDue
+                            let claimedAt = ContinuousClock.now
                             for claim in batch.claims {
                                 inFlight[claim.runID] = claim
                                 control.publish(.claimed(runID: claim.runID, job: claim.jobName))
-                                workers.addTask { await self.execute(claim, runnerID: runnerID) }
+                                workers.addTask { await self.execute(claim, runnerID: runnerID, claimedAt: claimedAt) }
                             }
                             if batch.claims.count == free { continue }
                         } catch {

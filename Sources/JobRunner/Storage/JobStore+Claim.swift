@@ -285,13 +285,30 @@ extension JobStore {
     }
 
     /// Records the process group of a command run, for rescue if its runner dies.
-    func recordProcessGroup(runID: Int64, runnerID: Int64, pgid: Int32, leaderStart: Int64?) throws {
+    ///
+    /// - Returns: false when the run is no longer this runner's (it was declared dead and the run
+    ///   rescued): the caller must then kill the group it has just started.
+    @discardableResult
+    func recordProcessGroup(runID: Int64, runnerID: Int64, pgid: Int32, leaderStart: Int64?) throws -> Bool {
         try connection.write {
             try connection.execute(
                 "UPDATE runs SET pgid = ?, pgid_start = ? WHERE id = ? AND outcome = 'running' AND runner_id = ?",
                 [.integer(Int64(pgid)), .int(leaderStart), .integer(runID), .integer(runnerID)]
             )
+            return connection.changes == 1
         }
+    }
+
+    /// Whether a run is still this runner's to execute: running, claimed by it, and the runner not
+    /// declared dead. Checked before starting work that waited long after its claim (a frozen runner).
+    func isStillClaimed(runID: Int64, runnerID: Int64) throws -> Bool {
+        try connection.scalarInt(
+            """
+            SELECT count(*) FROM runs r JOIN runners n ON n.id = r.runner_id
+            WHERE r.id = ? AND r.runner_id = ? AND r.outcome = 'running' AND n.state IN ('running', 'draining')
+            """,
+            [.integer(runID), .integer(runnerID)]
+        ) == 1
     }
 
     // MARK: Runners

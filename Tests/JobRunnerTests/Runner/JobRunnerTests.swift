@@ -346,6 +346,34 @@ struct JobRunnerTests {
         }
     }
 
+    @Test("a run rescued from a stopped runner is no longer that runner's to start or to own a process group")
+    func rescuedRunIsNoLongerOwned() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            try await store.add(
+                JobDefinition(
+                    name: "job", action: .handler("tick"), schedule: .every(.seconds(60)), initialDelay: .zero))
+            let stopped = try await store.registerRunner(
+                host: "elsewhere", pid: 1, lease: .seconds(1), queues: nil, concurrency: 1, now: clock.now())
+            let batch = try await store.claim(
+                runnerID: stopped, now: clock.now(),
+                scope: ClaimScope(queues: nil, handlers: ["tick"], slots: 1, misfireGrace: 1_000_000))
+            let claim = try #require(batch.claims.first)
+            #expect(try await store.isStillClaimed(runID: claim.runID, runnerID: stopped))
+            #expect(
+                try await store.recordProcessGroup(runID: claim.runID, runnerID: stopped, pgid: 4242, leaderStart: 1))
+            clock.advance(by: .seconds(5))
+            let rescued = try await store.rescueOrphans(
+                selfID: nil, host: "here", now: clock.now(), isProcessAlive: { _ in true })
+            #expect(rescued == [claim.runID])
+            #expect(try await store.isStillClaimed(runID: claim.runID, runnerID: stopped) == false)
+            #expect(
+                try await store.recordProcessGroup(runID: claim.runID, runnerID: stopped, pgid: 4243, leaderStart: 1)
+                    == false)
+            #expect(try await store.isStillClaimed(runID: claim.runID, runnerID: stopped + 1) == false)
+        }
+    }
+
     @Test("a dead runner on the same host is rescued at once, before its lease expires")
     func sameHostDeadPidIsRescuedAtOnce() async throws {
         let clock = ManualJobClock(now: newYear2026)

@@ -63,6 +63,9 @@ extension Reliability {
                     return WitnessLog(path: log).executions.contains { $0.runID == id } ? id : nil
                 }
                 frozen.child.send(SIGSTOP)
+                try await waitUntil("the runner has stopped", timeout: .seconds(10), interval: .milliseconds(1)) {
+                    frozen.child.isStopped
+                }
                 guard try DatabaseProbe.isWriteLocked(sandbox.db) else { break }
                 frozen.child.send(SIGCONT)
                 frozeInsideTransaction += 1

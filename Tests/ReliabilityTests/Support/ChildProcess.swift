@@ -133,6 +133,24 @@ final class ChildProcess: Sendable {
         }
     }
 
+    /// True once every thread of the process is stopped (state `T` in `/proc/PID/task/*/stat`).
+    ///
+    /// `kill(pid, SIGSTOP)` returns before the process has stopped: the stop begins only when one of
+    /// its threads is scheduled to take the signal, and until then the others run on, which on a
+    /// loaded machine can be milliseconds.
+    var isStopped: Bool {
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task"),
+            !threads.isEmpty
+        else { return false }
+        return threads.allSatisfy { thread in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            // The state is the first field after the command name, which is in parentheses.
+            return stat[close...].dropFirst(2).first == "T"
+        }
+    }
+
     /// Waits for the process to end; throws after `timeout`.
     @discardableResult
     func wait(timeout: Duration) async throws -> ExitStatus {
