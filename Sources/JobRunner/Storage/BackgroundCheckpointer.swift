@@ -34,6 +34,10 @@ final class BackgroundCheckpointer: Sendable {
     /// True from the moment a checkpoint is queued until it begins, so that commits in between
     /// queue no second one.
     private let queued = Atomic<Bool>(false)
+    /// The log's size in pages when the last checkpoint was queued. The log keeps its size after a
+    /// checkpoint until a writer starts it over (which needs a moment with no reader in it), so the
+    /// size alone would queue a checkpoint at every commit; its growth since the last one does not.
+    private let queuedAtPages = Atomic<Int32>(0)
     private let state = Mutex<State>(.open(nil))
     private let completed = Atomic<Int>(0)
 
@@ -70,9 +74,12 @@ final class BackgroundCheckpointer: Sendable {
             sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             return
         }
-        guard pages >= Self.threshold,
+        let last = queuedAtPages.load(ordering: .relaxed)
+        let grown = pages < last ? pages : pages - last  // smaller than before: the log started over
+        guard grown >= Self.threshold,
             queued.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
+        queuedAtPages.store(pages, ordering: .relaxed)
         queue.async { self.checkpoint() }
     }
 
