@@ -101,14 +101,16 @@ public final class JobRunner: Service {
     }
 
     private func runLoops(_ identity: RunnerIdentity) async throws {
+        let monitor = configuration.changePollInterval.flatMap { _ in DatabaseChangeMonitor(databasePath: store.path) }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.heartbeatLoop(identity) }
             if let interval = self.configuration.changePollInterval {
-                group.addTask { await self.changeWatcher(identity, interval: interval) }
+                group.addTask { await self.changeWatcher(identity, monitor: monitor, interval: interval) }
             }
-            await self.mainLoop(identity)
+            await self.mainLoop(identity, store: self.store, monitor: monitor)
             group.cancelAll()
         }
+        monitor?.stop()
         let stopped = identity.id
         try await retrying("deregister") {
             try await self.store.deregisterRunner(runnerID: stopped, now: self.clock.now())
@@ -139,7 +141,11 @@ public final class JobRunner: Service {
 
     // MARK: Main loop
 
-    private func mainLoop(_ identity: RunnerIdentity) async {
+    /// Runs on the store's executor (`store` is isolated), so that its claims and finishes are plain
+    /// calls rather than two thread hops each: the tick of a lone periodic job is mostly hops.
+    private func mainLoop(
+        _ identity: RunnerIdentity, store: isolated JobStore, monitor: DatabaseChangeMonitor?
+    ) async {
         var inFlight: [Int64: Claim] = [:]
         var nextDue: UnixMicros?
         var drainDeadline: UnixMicros?
@@ -203,7 +209,7 @@ public final class JobRunner: Service {
                         claimScope.slots = free
                         do {
                             let runnerID = identity.id
-                            let batch = try await store.claim(runnerID: runnerID, clock: clock, scope: claimScope)
+                            let batch = try store.claim(runnerID: runnerID, clock: clock, scope: claimScope)
                             guard batch.runnerAlive else {
                                 await reregister(identity, deadID: runnerID)
                                 backoffUntil = clock.now() + 50_000
@@ -233,35 +239,46 @@ public final class JobRunner: Service {
                 }
                 if control.consumePendingWake() { continue }
                 control.publish(.idle(nextDue: deadline))
+                // Other processes' commits are reported only while waiting: not this loop's own writes.
+                monitor?.arm()
                 await wait(until: deadline)
+                monitor?.disarm()
             }
         }
     }
 
     /// Waits until `deadline` (nil: until woken), or until woken.
-    private func wait(until deadline: UnixMicros?) async {
+    nonisolated(nonsending) private func wait(until deadline: UnixMicros?) async {
         guard let deadline else {
             await control.waitForWake()
             return
         }
         if deadline <= clock.now() { return }
+        // One timer task that wakes this loop; the loop itself waits for whichever wake comes first.
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await self.clock.sleep(until: deadline) }
-            group.addTask { await self.control.waitForWake() }
-            await group.next()
+            group.addTask {
+                do {
+                    try await self.clock.sleep(until: deadline)
+                    self.control.wake()
+                } catch {
+                    // Cancelled: the loop was woken by something else.
+                }
+            }
+            await control.waitForWake()
             group.cancelAll()
         }
     }
 
-    private func beginDrain(_ identity: RunnerIdentity, inFlight: Int) async {
+    nonisolated(nonsending) private func beginDrain(_ identity: RunnerIdentity, inFlight: Int) async {
         logger.info("draining", metadata: ["runs.in_flight": "\(inFlight)"])
-        control.publish(.drainBegan)
         let id = identity.id
         try? await retrying("mark draining") { try await self.store.markDraining(runnerID: id) }
+        // Published once the database says so: `jobctl status` then shows the runner draining.
+        control.publish(.drainBegan)
     }
 
     /// Records completions; false if the database refused (busy, full) and they must be retried.
-    private func record(_ completions: [Completion]) async -> Bool {
+    nonisolated(nonsending) private func record(_ completions: [Completion]) async -> Bool {
         do {
             let recorded = try await store.finish(completions)
             for (completion, ok) in zip(completions, recorded) {
@@ -286,7 +303,7 @@ public final class JobRunner: Service {
     }
 
     /// Records runs whose handlers ignored cancellation past the termination grace as `interrupted`.
-    private func abandonStuck(_ claims: [Claim], runnerID: Int64) async {
+    nonisolated(nonsending) private func abandonStuck(_ claims: [Claim], runnerID: Int64) async {
         guard !claims.isEmpty else { return }
         let now = clock.now()
         let completions = claims.map {
@@ -328,7 +345,7 @@ public final class JobRunner: Service {
     /// Registers again after another runner declared this one dead (it was paused past its lease):
     /// its runs in flight were rescued by then, and their late results are discarded (fenced).
     /// Only one caller registers; the others find the new id.
-    private func reregister(_ identity: RunnerIdentity, deadID: Int64) async {
+    nonisolated(nonsending) private func reregister(_ identity: RunnerIdentity, deadID: Int64) async {
         guard identity.beginReregistering(deadID: deadID) else { return }
         logger.warning(
             "this runner was declared dead by another (paused past its lease?); its runs in flight were rescued and their results will be discarded; registering again",
@@ -369,10 +386,9 @@ public final class JobRunner: Service {
 
     /// Notices commits by other processes and wakes the main loop: through file notifications where
     /// the platform has them (no idle CPU), else by polling `PRAGMA data_version` every `interval`.
-    private func changeWatcher(_ identity: RunnerIdentity, interval: Duration) async {
+    private func changeWatcher(_ identity: RunnerIdentity, monitor: DatabaseChangeMonitor?, interval: Duration) async {
         var last = (try? await store.dataVersion()) ?? 0
-        if let monitor = DatabaseChangeMonitor(databasePath: store.path) {
-            defer { monitor.stop() }
+        if let monitor {
             for await _ in monitor.changes {
                 await checkForChanges(identity, last: &last)
             }

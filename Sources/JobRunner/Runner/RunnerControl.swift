@@ -81,7 +81,7 @@ final class RunnerControl: Sendable {
     }
 
     /// Waits for ``wake()`` (returns at once if one is pending). Cancellation ends the wait.
-    func waitForWake() async {
+    nonisolated(nonsending) func waitForWake() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { s -> Bool in

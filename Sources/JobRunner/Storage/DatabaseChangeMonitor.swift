@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -7,15 +8,24 @@ import Foundation
 /// Tells when another process may have written to the database, without polling: Linux inotify
 /// on the database's directory, filtered to the database file and its `-wal` and `-shm` companions.
 ///
-/// A dedicated thread blocks in `poll(2)` on the inotify descriptor (and on a pipe used to stop it),
-/// so an idle runner costs no CPU and no cooperative thread. Notifications are coalesced: a burst of
-/// writes wakes the consumer once. The consumer confirms a real change with `PRAGMA data_version`.
+/// A dedicated thread blocks in `poll(2)` on the inotify descriptor (and on pipes used to arm and to
+/// stop it), so an idle runner costs no CPU and no cooperative thread. Notifications are coalesced: a
+/// burst of writes wakes the consumer once. The consumer confirms a real change with
+/// `PRAGMA data_version`.
+///
+/// The runner's own writes change the same files, one event per page written. So the monitor
+/// reports only while it is *armed*, which the runner does just before it waits, and disarms when
+/// it wakes: while the runner claims and records, events stay queued in the kernel (identical ones
+/// merged) and are read at the next arming. Nothing is lost: a change made while disarmed is
+/// either seen by the runner's next claim or still queued when it arms again.
 final class DatabaseChangeMonitor: Sendable {
     /// The notifications; one element per burst of changes.
     let changes: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
     private let inotifyFD: Int32
     private let stopPipe: (read: Int32, write: Int32)
+    private let armPipe: (read: Int32, write: Int32)
+    private let armed = Atomic<Bool>(false)
 
     /// Starts watching, or returns nil where inotify is not available (the caller then polls).
     init?(databasePath: String) {
@@ -30,20 +40,28 @@ final class DatabaseChangeMonitor: Sendable {
                 close(fd)
                 return nil
             }
+            // Children never see these: command jobs are spawned with every descriptor above 2 closed.
             var fds: [Int32] = [0, 0]
+            var armFDs: [Int32] = [0, 0]
             guard pipe(&fds) == 0 else {
                 close(fd)
                 return nil
             }
-            // Children never see these: command jobs are spawned with every descriptor above 2 closed.
-            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            guard pipe(&armFDs) == 0 else {
+                close(fd)
+                close(fds[0])
+                close(fds[1])
+                return nil
+            }
+            for descriptor in fds + armFDs { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+            // Arming never blocks, and the thread drains the arm pipe without blocking.
+            for descriptor in armFDs { _ = fcntl(descriptor, F_SETFL, O_NONBLOCK) }
             inotifyFD = fd
             stopPipe = (fds[0], fds[1])
+            armPipe = (armFDs[0], armFDs[1])
             (changes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-            let thread = Thread { [inotifyFD, stopPipe, continuation] in
-                DatabaseChangeMonitor.watch(
-                    fd: inotifyFD, stop: stopPipe.read, prefix: prefix, continuation: continuation)
+            let thread = Thread { [self] in
+                self.watch(prefix: prefix)
             }
             thread.name = "JobRunner change monitor"
             thread.start()
@@ -58,33 +76,48 @@ final class DatabaseChangeMonitor: Sendable {
         _ = write(stopPipe.write, &byte, 1)
     }
 
+    /// Reports changes from now on, including those already queued, until ``disarm()``.
+    func arm() {
+        guard !armed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        var byte: UInt8 = 1
+        _ = write(armPipe.write, &byte, 1)
+    }
+
+    /// Stops reporting (events stay queued until the next ``arm()``).
+    func disarm() {
+        armed.store(false, ordering: .releasing)
+    }
+
     #if os(Linux)
-        private static func watch(
-            fd: Int32,
-            stop: Int32,
-            prefix: String,
-            continuation: AsyncStream<Void>.Continuation
-        ) {
+        private func watch(prefix: String) {
             defer {
-                close(fd)
-                close(stop)
+                close(inotifyFD)
+                close(stopPipe.read)
+                close(armPipe.read)
                 continuation.finish()
             }
             let prefixBytes = Array(prefix.utf8)
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             var descriptors = [
-                pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stop, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: inotifyFD, events: 0, revents: 0),
+                pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: armPipe.read, events: Int16(POLLIN), revents: 0),
             ]
             while true {
-                descriptors[0].revents = 0
-                descriptors[1].revents = 0
-                let ready = poll(&descriptors, 2, -1)
+                // Disarmed, the inotify descriptor is not polled: events wait in the kernel's queue.
+                descriptors[0].events = armed.load(ordering: .acquiring) ? Int16(POLLIN) : 0
+                for index in descriptors.indices { descriptors[index].revents = 0 }
+                let ready = poll(&descriptors, nfds_t(descriptors.count), -1)
                 if ready < 0 {
                     if errno == EINTR { continue }
                     return
                 }
                 if descriptors[1].revents != 0 { return }
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if descriptors[2].revents != 0 {
+                    _ = buffer.withUnsafeMutableBytes { read(armPipe.read, $0.baseAddress, $0.count) }
+                }
+                guard descriptors[0].revents != 0, armed.load(ordering: .acquiring) else { continue }
+                let count = buffer.withUnsafeMutableBytes { read(inotifyFD, $0.baseAddress, $0.count) }
                 if count <= 0 {
                     if count < 0 && errno == EINTR { continue }
                     return
@@ -116,5 +149,6 @@ final class DatabaseChangeMonitor: Sendable {
 
     deinit {
         close(stopPipe.write)
+        close(armPipe.write)
     }
 }
