@@ -3,9 +3,9 @@
  *
  * It mirrors Sources/JobRunner/Storage/JobStore+Claim.swift statement for statement:
  *   claim  (one BEGIN IMMEDIATE transaction per batch of up to --workers runs):
- *     running counts per queue, the queues, the manual-trigger lookup, the due lookup (every job
- *     column read), then per run an INSERT into runs and an UPDATE of the job, the next-due lookup per
- *     queue and the next-trigger lookup;
+ *     the runner's liveness (the fence), running counts per queue, the queues, the manual-trigger
+ *     lookup, the due lookup (every job column read), then per run an INSERT into runs and an UPDATE
+ *     of the job, the next-due lookup per queue and the next-trigger lookup;
  *   finish (one BEGIN IMMEDIATE transaction for the whole batch):
  *     per run the UPDATE of its history row, the run_totals upsert, the job read back (every column)
  *     and the UPDATE with counters and the next occurrence (fixed rate) or 'done' (one-shot).
@@ -14,7 +14,8 @@
  * Build: cc -O2 -o bench/out/sqlite-limit bench/sqlite_limit.c -lsqlite3
  * Usage: sqlite-limit --db FILE [--workers N] [--synchronous normal|full]
  *                     [--seconds S [--warmup W]]     (without --seconds: until nothing is due)
- * Prints one JSON line: {"runs": R, "seconds": S, "runs_per_second": X, "transactions": T}
+ * Prints one JSON line: {"runs": R, "seconds": S, "runs_per_second": X, "transactions": T, "cpu_seconds": C}
+ * (C: this process's CPU time over the same runs).
  */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define JOB_COLUMNS                                                                                         \
@@ -35,6 +37,13 @@
 static const char *handlers_json = "[\"optimize\",\"prune-history\",\"tick\",\"wal-checkpoint\"]";
 
 static sqlite3 *db;
+
+/* CPU time of this process (user + system), in seconds. */
+static double cpu_seconds(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 static void die(const char *what) {
     fprintf(stderr, "sqlite-limit: %s: %s\n", what, sqlite3_errmsg(db));
@@ -113,12 +122,13 @@ typedef struct {
     int64_t run_id, job_id, occurrence;
 } Claim;
 
-static sqlite3_stmt *st_begin, *st_commit, *st_running, *st_queues, *st_triggered, *st_due, *st_insert_run,
+static sqlite3_stmt *st_begin, *st_commit, *st_fence, *st_running, *st_queues, *st_triggered, *st_due, *st_insert_run,
     *st_mark_running, *st_next_due, *st_next_trigger, *st_finish_run, *st_totals, *st_job_by_id, *st_update_job;
 
 static void prepare_all(void) {
     st_begin = prepare("BEGIN IMMEDIATE");
     st_commit = prepare("COMMIT");
+    st_fence = prepare("SELECT count(*) FROM runners WHERE id = ? AND state IN ('running', 'draining')");
     st_running = prepare("SELECT queue, count(*) FROM jobs WHERE running_run_id IS NOT NULL GROUP BY queue");
     st_queues = prepare("SELECT name, concurrency, paused FROM queues");
     st_triggered = prepare(
@@ -166,6 +176,11 @@ static int64_t transactions;
 static int claim(int64_t runner_id, int64_t now, int slots, Claim *claims) {
     step_done(st_begin);
     transactions++;
+    /* The fence: the runner must still be live (the library stops claiming otherwise). */
+    sqlite3_bind_int64(st_fence, 1, runner_id);
+    if (sqlite3_step(st_fence) != SQLITE_ROW || sqlite3_column_int64(st_fence, 0) != 1) die("fence");
+    sqlite3_reset(st_fence);
+    sqlite3_clear_bindings(st_fence);
     Queue queues[MAX_QUEUES];
     int nq = 0;
     char running_queue[MAX_QUEUES][256];
@@ -363,6 +378,7 @@ int main(int argc, char **argv) {
     int64_t start = now_us(), runs = 0, window_runs = 0;
     int64_t window_start = start + (int64_t)(warmup * 1e6), window_end = window_start + (int64_t)(seconds * 1e6);
     int64_t measured_start = 0, measured_end = 0;
+    double cpu_start = cpu_seconds(), cpu_end = 0;
     for (;;) {
         int64_t now = now_us();
         if (seconds > 0 && now >= window_end) break;
@@ -372,8 +388,14 @@ int main(int argc, char **argv) {
         runs += n;
         int64_t done = now_us();
         if (seconds > 0 && done >= window_start) {
-            if (measured_start == 0) measured_start = done; else window_runs += n;
+            if (measured_start == 0) {
+                measured_start = done;
+                cpu_start = cpu_seconds();
+            } else {
+                window_runs += n;
+            }
             measured_end = done;
+            cpu_end = cpu_seconds();
         }
         if (n == 0) usleep(100);
     }
@@ -383,9 +405,12 @@ int main(int argc, char **argv) {
         runs = window_runs;
     } else {
         elapsed = (double)(now_us() - start) / 1e6;
+        cpu_end = cpu_seconds();
     }
-    printf("{\"runs\": %lld, \"seconds\": %.6f, \"runs_per_second\": %.1f, \"transactions\": %lld}\n", (long long)runs,
-           elapsed, elapsed > 0 ? (double)runs / elapsed : 0.0, (long long)transactions);
+    printf("{\"runs\": %lld, \"seconds\": %.6f, \"runs_per_second\": %.1f, \"transactions\": %lld, "
+           "\"cpu_seconds\": %.6f}\n",
+           (long long)runs, elapsed, elapsed > 0 ? (double)runs / elapsed : 0.0, (long long)transactions,
+           cpu_end - cpu_start);
     free(claims);
     sqlite3_close(db);
     return 0;

@@ -47,11 +47,21 @@ struct ClaimScope: Sendable {
     /// The queues it serves; nil for all.
     var queues: [String]?
     /// The handler names registered in it; jobs with other handlers are left for other runners.
-    var handlers: [String]
+    let handlers: [String]
+    /// `handlers` as the JSON array the claim query binds, encoded once rather than at every claim.
+    let handlersJSON: String
     /// Its free worker slots.
     var slots: Int
     /// How late an occurrence may start before the misfire policy counts it as missed.
     var misfireGrace: Int64
+
+    init(queues: [String]?, handlers: [String], slots: Int, misfireGrace: Int64) {
+        self.queues = queues
+        self.handlers = handlers
+        self.handlersJSON = ScheduleCodec.encodeArgv(handlers)
+        self.slots = slots
+        self.misfireGrace = misfireGrace
+    }
 }
 
 extension JobStore {
@@ -72,16 +82,17 @@ extension JobStore {
             let now = readNow()
             var batch = ClaimBatch(claims: [], nextDue: nil, skipped: 0)
             // Fence: a runner that another declared dead must not claim under its old identity. The
-            // check renews the lease too, in the same transaction as the claims.
-            try connection.execute(
-                "UPDATE runners SET heartbeat_at = ? WHERE id = ? AND state IN ('running', 'draining')",
-                [.integer(now), .integer(runnerID)]
-            )
-            guard connection.changes == 1 else {
+            // check is in the same transaction as the claims, which holds the write lock, so no rescue
+            // can come between. (It only reads: a claim that finds nothing due writes nothing.)
+            guard
+                try connection.scalarInt(
+                    "SELECT count(*) FROM runners WHERE id = ? AND state IN ('running', 'draining')",
+                    [.integer(runnerID)]) == 1
+            else {
                 batch.runnerAlive = false
                 return batch
             }
-            let handlers = ScheduleCodec.encodeArgv(scope.handlers)
+            let handlers = scope.handlersJSON
             var running: [String: Int] = [:]
             try connection.query(
                 "SELECT queue, count(*) FROM jobs WHERE running_run_id IS NOT NULL GROUP BY queue"

@@ -40,7 +40,20 @@ enum CronWayBench {
         // 3. A JobRunner tick: claim, history row, finish, reschedule — all durable.
         let tick = try await runnerTickCPU(context)
         run.add("runner_tick_cpu_ms", "JobRunner tick (every 1ms job), CPU", tick, unit: "ms/tick")
+        // 4. The floor for that tick: the C reference doing the same SQL, one run per claim and finish.
+        var floor: Double?
+        if let reference = context.reference {
+            let cpu = try await referenceTickCPU(context, reference)
+            floor = cpu
+            run.add("c_tick_cpu_ms", "C reference, same SQL, one run per claim and finish, CPU", cpu, unit: "ms/tick")
+            run.add("runner_over_c_tick", "JobRunner tick / C reference tick", tick / cpu, unit: "x")
+        } else {
+            run.note("no C reference given (--reference): the SQL floor of a tick is missing")
+        }
         if let spawned {
+            if let floor {
+                run.add("spawn_over_c_tick", "spawned process / C reference tick", spawned / floor, unit: "x")
+            }
             run.add(
                 "spawn_over_runner_tick", "spawned process / JobRunner tick", spawned / tick, unit: "x",
                 target: .atLeast(40))
@@ -73,6 +86,35 @@ enum CronWayBench {
         let before = BenchClock.threadCPUNanos()
         for _ in 0..<count { try db.run(update) }
         return Double(BenchClock.threadCPUNanos() - before) / 1_000_000 / Double(count)
+    }
+
+    /// CPU per run of the C reference with one worker slot: each run is claimed and finished in
+    /// transactions of its own, as in a runner's tick, with the same statements and nothing else.
+    static func referenceTickCPU(_ context: BenchContext, _ reference: String) async throws -> Double {
+        let path = try context.freshDatabase("cron-reference")
+        defer { context.discard(path) }
+        let jobs = context.settings.quick ? 50 : 3000
+        try await ThroughputBench.prepare(context, .dueNow, into: path, jobs: jobs)
+        let output = context.scratchFile("cron-reference.json")
+        let errors = context.scratchFile("cron-reference.err")
+        defer {
+            try? FileManager.default.removeItem(atPath: output)
+            try? FileManager.default.removeItem(atPath: errors)
+        }
+        try await BenchChild.run(
+            [reference, "--db", path, "--workers", "1", "--synchronous", "normal"], output: output, errors: errors)
+        struct Result: Decodable {
+            var runs: Int
+            var cpu_seconds: Double?
+        }
+        let result = try JSONDecoder().decode(Result.self, from: try Data(contentsOf: URL(fileURLWithPath: output)))
+        guard let cpu = result.cpu_seconds, result.runs == jobs else {
+            throw BenchWait.TimedOut(
+                description:
+                    "the C reference ran \(result.runs) of \(jobs) runs\(result.cpu_seconds == nil ? " and reported no CPU time (rebuild it: bench/build-reference)" : "")"
+            )
+        }
+        return cpu * 1000 / Double(result.runs)
     }
 
     /// Process CPU per run of one job every 1 ms: every run is its own claim and finish transaction.
