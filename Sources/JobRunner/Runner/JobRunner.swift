@@ -159,7 +159,13 @@ public final class JobRunner: Service {
             misfireGrace: configuration.misfireGrace.microseconds
         )
         await withDiscardingTaskGroup { workers in
+            var waited = true
             while true {
+                // This loop owns the store's executor between its waits. While work keeps it from
+                // waiting, let the calls queued behind it (heartbeat, rescue, the embedding service's
+                // own) run at every turn, or a busy runner would miss its heartbeats.
+                if !waited { await Task.yield() }
+                waited = false
                 // 1. Record what finished, in one transaction, before freeing the slots.
                 // While backing off after a failed write (disk full, locked), leave completions queued.
                 let backingOff = backoffUntil.map { clock.now() < $0 } ?? false
@@ -243,6 +249,7 @@ public final class JobRunner: Service {
                 monitor?.arm()
                 await wait(until: deadline)
                 monitor?.disarm()
+                waited = true
             }
         }
     }
