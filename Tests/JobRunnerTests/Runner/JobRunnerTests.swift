@@ -346,6 +346,25 @@ struct JobRunnerTests {
         }
     }
 
+    @Test("a runner kept busy still lets other calls on its store through")
+    func busyRunnerDoesNotStarveTheStore() async throws {
+        try await withTemporaryDatabase { store, _ in
+            let count = 4000
+            try await store.addMany(
+                (0..<count).map { JobDefinition(name: "once-\($0)", action: .handler("tick"), schedule: .after(.zero)) }
+            )
+            let runner = JobRunner(
+                store: store, configuration: manualRunnerConfiguration(concurrency: 64), logger: quietLogger)
+            try await withRunner(runner) { events in
+                _ = await events.finished(1)
+                // Queued behind the main loop on the store's executor: answered while work remains,
+                // not only once the runner has run out of it.
+                let left = try await store.rawInt("SELECT count(*) FROM jobs WHERE state = 'active'") ?? 0
+                #expect(left > 0, "the store answered only after all \(count) runs")
+            }
+        }
+    }
+
     @Test("a run rescued from a stopped runner is no longer that runner's to start or to own a process group")
     func rescuedRunIsNoLongerOwned() async throws {
         let clock = ManualJobClock(now: newYear2026)
