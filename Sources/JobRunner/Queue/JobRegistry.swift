@@ -14,6 +14,11 @@
 /// registries can share one database.
 public struct JobRegistry: Sendable {
     /// A handler: runs once per run; throwing records the run `failed`.
+    ///
+    /// Handlers run as tasks on Swift's cooperative thread pool, as the runner's timers and
+    /// heartbeat do: one that blocks its thread (synchronous I/O, a long computation that never
+    /// suspends) holds them back, and a runner whose heartbeat stops for longer than its lease is
+    /// declared dead by the others. Give blocking work its own thread or queue, or make it a command job.
     public typealias Handler = @Sendable (JobContext) async throws -> Void
 
     var handlers: [String: Handler] = [:]
