@@ -95,19 +95,8 @@ enum CronWayBench {
         defer { context.discard(path) }
         let jobs = context.settings.quick ? 50 : 3000
         try await ThroughputBench.prepare(context, .dueNow, into: path, jobs: jobs)
-        let output = context.scratchFile("cron-reference.json")
-        let errors = context.scratchFile("cron-reference.err")
-        defer {
-            try? FileManager.default.removeItem(atPath: output)
-            try? FileManager.default.removeItem(atPath: errors)
-        }
-        try await BenchChild.run(
-            [reference, "--db", path, "--workers", "1", "--synchronous", "normal"], output: output, errors: errors)
-        struct Result: Decodable {
-            var runs: Int
-            var cpu_seconds: Double?
-        }
-        let result = try JSONDecoder().decode(Result.self, from: try Data(contentsOf: URL(fileURLWithPath: output)))
+        let result = try await ThroughputBench.launchReference(
+            context, reference, ["--db", path, "--workers", "1", "--synchronous", "normal"])
         guard let cpu = result.cpu_seconds, result.runs == jobs else {
             throw BenchWait.TimedOut(
                 description:

@@ -174,29 +174,40 @@ enum ThroughputBench {
     ) async throws -> Double {
         let settings = context.settings
         var arguments = [
-            reference, "--db", path, "--workers", "\(settings.workers)", "--synchronous",
-            synchronous.rawValue.lowercased(),
+            "--db", path, "--workers", "\(settings.workers)", "--synchronous", synchronous.rawValue.lowercased(),
         ]
         if workload == .periodic {
             arguments += ["--seconds", "\(settings.periodicSeconds)", "--warmup", settings.quick ? "0.05" : "0.2"]
         }
+        let result = try await launchReference(context, reference, arguments)
+        if workload == .dueNow && result.runs != count(of: workload, settings) {
+            throw BenchWait.TimedOut(
+                description: "the C reference ran \(result.runs) runs, expected \(count(of: workload, settings))")
+        }
+        return result.runs_per_second
+    }
+
+    /// The JSON line the C reference prints.
+    struct ReferenceResult: Decodable {
+        var runs: Int
+        var runs_per_second: Double
+        /// Its own CPU time over those runs (absent from builds older than this field).
+        var cpu_seconds: Double?
+    }
+
+    /// Runs the C reference with `arguments` and decodes what it printed.
+    static func launchReference(
+        _ context: BenchContext,
+        _ reference: String,
+        _ arguments: [String]
+    ) async throws -> ReferenceResult {
         let output = context.scratchFile("reference.json")
         let errors = context.scratchFile("reference.err")
         defer {
             try? FileManager.default.removeItem(atPath: output)
             try? FileManager.default.removeItem(atPath: errors)
         }
-        try await BenchChild.run(arguments, output: output, errors: errors)
-        let data = try Data(contentsOf: URL(fileURLWithPath: output))
-        struct Result: Decodable {
-            var runs: Int
-            var runs_per_second: Double
-        }
-        let result = try JSONDecoder().decode(Result.self, from: data)
-        if workload == .dueNow && result.runs != count(of: workload, settings) {
-            throw BenchWait.TimedOut(
-                description: "the C reference ran \(result.runs) runs, expected \(count(of: workload, settings))")
-        }
-        return result.runs_per_second
+        try await BenchChild.run([reference] + arguments, output: output, errors: errors)
+        return try JSONDecoder().decode(ReferenceResult.self, from: try Data(contentsOf: URL(fileURLWithPath: output)))
     }
 }
