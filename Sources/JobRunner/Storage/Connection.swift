@@ -16,7 +16,6 @@ final class Connection {
 
     let handle: OpaquePointer
     let path: String
-    let busyTimeout: Duration
     let options: Options
     private var cache: [String: Statement] = [:]
     /// Checkpoints this connection's commits in the background, once installed (see
@@ -38,7 +37,6 @@ final class Connection {
             )
         }
         self.path = path
-        self.busyTimeout = options.busyTimeout
         self.options = options
         try Connection.createPrivately(path)
         let flags =
@@ -195,7 +193,7 @@ final class Connection {
         var message = String(cString: sqlite3_errmsg(handle))
         let code = ResultCode(rawValue: rc)
         if code.primary == .busy {
-            message += " (still locked after the \(DurationFormat.format(busyTimeout)) busy timeout)"
+            message += " (still locked after the \(DurationFormat.format(options.busyTimeout)) busy timeout)"
         }
         return SQLiteError(code: code, message: message, sql: sql)
     }
