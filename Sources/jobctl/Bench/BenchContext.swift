@@ -193,8 +193,20 @@ enum BenchWait {
 }
 
 extension JobRunner {
-    /// Runs the runner in a task; the caller drains it and awaits the task.
-    func start() -> Task<Void, any Error> {
-        Task { try await self.run() }
+    /// Runs `body` while the runner runs, then drains the runner and waits for it to stop. If `body`
+    /// throws, the drain gets `failureGrace` and the body's error is the one reported.
+    func whileRunning<T>(failureGrace: Duration = .seconds(1), _ body: () async throws -> T) async throws -> T {
+        let task = Task { try await self.run() }
+        let result: T
+        do {
+            result = try await body()
+        } catch {
+            drain(grace: failureGrace)
+            _ = try? await task.value
+            throw error
+        }
+        drain()
+        try await task.value
+        return result
     }
 }

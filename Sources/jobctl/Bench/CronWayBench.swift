@@ -116,14 +116,13 @@ enum CronWayBench {
                 name: "tick-1ms", action: .handler("tick"), schedule: .every(.milliseconds(1)), initialDelay: .zero))
         let counter = try BenchSQLite(path: path, readOnly: true)
         let runner = context.runner(store, workers: 4)
-        let task = runner.start()
-        try await Task.sleep(for: .milliseconds(100))
         let totals = "SELECT coalesce(sum(count), 0) FROM run_totals"
-        let (cpu0, runs0) = (BenchClock.processCPU(), try counter.integer(totals) ?? 0)
-        try await Task.sleep(for: .milliseconds(Int(context.settings.cronTickSeconds * 1000)))
-        let (cpu1, runs1) = (BenchClock.processCPU(), try counter.integer(totals) ?? 0)
-        runner.drain()
-        try await task.value
+        let (cpu0, runs0, cpu1, runs1) = try await runner.whileRunning {
+            try await Task.sleep(for: .milliseconds(100))
+            let (cpu0, runs0) = (BenchClock.processCPU(), try counter.integer(totals) ?? 0)
+            try await Task.sleep(for: .milliseconds(Int(context.settings.cronTickSeconds * 1000)))
+            return (cpu0, runs0, BenchClock.processCPU(), try counter.integer(totals) ?? 0)
+        }
         guard runs1 > runs0 else { throw BenchWait.TimedOut(description: "the runner did not tick") }
         return Double(cpu1 - cpu0) / 1000 / Double(runs1 - runs0)
     }

@@ -96,12 +96,9 @@ enum LatenessBench {
         }
         try await store.addMany(definitions)
         let runner = context.runner(store, workers: jobs, registry: registry)
-        let task = runner.start()
         let end = first + Int64(settings.latenessSeconds * 1_000_000)
         // Wait past the window, plus a little for its last runs to be recorded.
-        try? await SystemJobClock().sleep(until: end + 50_000)
-        runner.drain()
-        try await task.value
+        try await runner.whileRunning { try? await SystemJobClock().sleep(until: end + 50_000) }
         return try distribution(recorder, path: path, from: first, to: end)
     }
 
@@ -121,16 +118,7 @@ enum LatenessBench {
         }
         try await store.addMany(definitions)
         let runner = context.runner(store, workers: max(jobs, settings.latenessJobs), registry: registry)
-        let task = runner.start()
-        do {
-            try await recorder.wait(forCount: jobs, timeout: .seconds(120))
-        } catch {
-            runner.drain(grace: .seconds(1))
-            _ = try? await task.value
-            throw error
-        }
-        runner.drain()
-        try await task.value
+        try await runner.whileRunning { try await recorder.wait(forCount: jobs, timeout: .seconds(120)) }
         return try distribution(recorder, path: path, from: due, to: due + 1)
     }
 

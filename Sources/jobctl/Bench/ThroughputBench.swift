@@ -120,29 +120,21 @@ enum ThroughputBench {
         let firstRun = (try counter.integer("SELECT coalesce(max(id), 0) FROM runs") ?? 0) + 1
         let runner = context.runner(store, workers: settings.workers)
         let started = BenchClock.now()
-        let task = runner.start()
-        let rate: Double
-        do {
+        let rate = try await runner.whileRunning(failureGrace: .seconds(5)) { () async throws -> Double in
             switch workload {
             case .dueNow:
                 try await BenchWait.until(timeout: .seconds(900), "\(jobs) runs to be recorded") {
                     try (counter.integer(totals) ?? 0) - before >= Int64(jobs)
                 }
-                rate = Double(jobs) / (Double(BenchClock.now() - started) / 1_000_000)
+                return Double(jobs) / (Double(BenchClock.now() - started) / 1_000_000)
             case .periodic:
                 try await Task.sleep(for: .milliseconds(settings.quick ? 50 : 200))
                 let (t0, c0) = (BenchClock.now(), try counter.integer(totals) ?? 0)
                 try await Task.sleep(for: .milliseconds(Int(settings.periodicSeconds * 1000)))
                 let (t1, c1) = (BenchClock.now(), try counter.integer(totals) ?? 0)
-                rate = Double(c1 - c0) / (Double(t1 - t0) / 1_000_000)
+                return Double(c1 - c0) / (Double(t1 - t0) / 1_000_000)
             }
-        } catch {
-            runner.drain(grace: .seconds(5))
-            _ = try? await task.value
-            throw error
         }
-        runner.drain()
-        try await task.value
         // Every run recorded as ok, none left running.
         let outcomes = try counter.rows(
             "SELECT count(*), coalesce(sum(outcome = 'ok'), 0) FROM runs WHERE id >= ?", [firstRun], columns: 2)

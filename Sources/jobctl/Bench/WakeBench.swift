@@ -16,9 +16,8 @@ enum WakeBench {
         registry.register("bench-probe", recorder.handler)
         let runner = context.runner(store, workers: 4, registry: registry)
         let counter = try BenchSQLite(path: path, readOnly: true)
-        let task = runner.start()
         var addTimes: [Double] = []
-        do {
+        try await runner.whileRunning {
             try await BenchWait.until(timeout: .seconds(30), "the runner to register") {
                 try (counter.integer("SELECT count(*) FROM runners WHERE state = 'running'") ?? 0) > 0
             }
@@ -35,13 +34,7 @@ enum WakeBench {
                     try (counter.integer("SELECT coalesce(sum(count), 0) FROM run_totals") ?? 0) > index
                 }
             }
-        } catch {
-            runner.drain(grace: .seconds(1))
-            _ = try? await task.value
-            throw error
         }
-        runner.drain()
-        try await task.value
         let wake = recorder.entries.map { Double($0.startedAt - $0.scheduledFor) / 1000 }.sorted()
         let recorded = try counter.integers("SELECT started_at - scheduled_for FROM runs WHERE outcome = 'ok'")
             .map { Double($0) / 1000 }.sorted()
