@@ -46,9 +46,8 @@ struct Completion: Sendable {
 struct ClaimScope: Sendable {
     /// The queues it serves; nil for all.
     var queues: [String]?
-    /// The handler names registered in it; jobs with other handlers are left for other runners.
-    let handlers: [String]
-    /// `handlers` as the JSON array the claim query binds, encoded once rather than at every claim.
+    /// The handler names registered in it (jobs with other handlers are left for other runners), as
+    /// the JSON array the claim query binds: encoded once, not at every claim.
     let handlersJSON: String
     /// Its free worker slots.
     var slots: Int
@@ -57,7 +56,6 @@ struct ClaimScope: Sendable {
 
     init(queues: [String]?, handlers: [String], slots: Int, misfireGrace: Int64) {
         self.queues = queues
-        self.handlers = handlers
         self.handlersJSON = ScheduleCodec.encodeArgv(handlers)
         self.slots = slots
         self.misfireGrace = misfireGrace
