@@ -42,9 +42,10 @@ struct GlobalOptions: ParsableArguments {
 
     static let defaultPathDescription = "$XDG_STATE_HOME/jobrunner/jobs.sqlite (~/.local/state/jobrunner/jobs.sqlite)"
 
-    /// The database path: --db, else $JOBCTL_DB, else the default under the XDG state directory.
-    func resolvedPath() throws -> String {
-        if let db, !db.isEmpty { return db }
+    /// The database path: --db, else $JOBCTL_DB, else the default under the XDG state directory
+    /// (whose directory is made only for a command that may create the database).
+    func resolvedPath(create: Bool) throws -> String {
+        if let db { return db }
         let environment = ProcessInfo.processInfo.environment
         if let path = environment["JOBCTL_DB"], !path.isEmpty { return path }
         let base: String
@@ -54,6 +55,7 @@ struct GlobalOptions: ParsableArguments {
             base = (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state"
         }
         let directory = base + "/jobrunner"
+        guard create else { return directory + "/jobs.sqlite" }
         do {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
@@ -65,15 +67,18 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func validate() throws {
+        if db?.isEmpty == true { throw ValidationError("--db needs a path, not an empty string") }
         _ = try Parse.duration(busyTimeout, flag: "--busy-timeout")
     }
 
-    /// Opens the store.
-    func openStore(synchronous: SynchronousMode = .normal) async throws -> JobStore {
+    /// Opens the store. Only commands that define or run jobs (`add`, `run`, `demo`) create a
+    /// database; the others fail on a missing or empty file and create nothing.
+    func openStore(synchronous: SynchronousMode = .normal, create: Bool = false) async throws -> JobStore {
         let timeout = try Parse.duration(busyTimeout, flag: "--busy-timeout")
         return try await JobStore.open(
-            path: try resolvedPath(),
-            configuration: JobStore.Configuration(busyTimeout: timeout, synchronous: synchronous)
+            path: try resolvedPath(create: create),
+            configuration: JobStore.Configuration(
+                busyTimeout: timeout, synchronous: synchronous, createIfMissing: create)
         )
     }
 }

@@ -82,7 +82,7 @@ struct JobCtl: AsyncParsableCommand {
 
     static func printError(_ message: String) {
         let line = message.split(whereSeparator: \.isNewline).joined(separator: " ")
-        FileHandle.standardError.write(Data("jobctl: error: \(line)\n".utf8))
+        StandardError.write("jobctl: error: \(line)\n")
     }
 }
 

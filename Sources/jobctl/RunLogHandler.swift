@@ -25,6 +25,27 @@ struct RunLogHandler: LogHandler {
             line += " \(key)=\(merged[key].map { "\($0)" } ?? "")"
         }
         line = line.split(whereSeparator: \.isNewline).joined(separator: " ")
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        StandardError.write(line + "\n")
+    }
+}
+
+/// Writes to stderr with write(2), ignoring failures: after the terminal closes (SIGHUP) or a log
+/// pipe's reader exits, a log line must not bring the runner down (FileHandle traps on EIO/EPIPE).
+enum StandardError {
+    static func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes {
+                Foundation.write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset)
+            }
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JobRunner
 import Testing
 
 #if canImport(Glibc)
@@ -17,7 +18,7 @@ struct EndToEndRunnerTests {
         // with "database is locked … PRAGMA journal_mode=WAL" after the whole busy timeout: a race
         // reported separately, kept out of these tests so that they test what they name.)
         if !FileManager.default.fileExists(atPath: s.db) {
-            try await s.succeed(["status", "--json"])
+            _ = try await JobStore.open(path: s.db)
         }
         let runner = try s.launchJobctl(["run"] + options)
         var id: Int?
@@ -424,6 +425,31 @@ struct EndToEndRunnerTests {
         #expect(job["lastOutcome"] as? String == "interrupted")
         #expect(job["state"] as? String == "active", "an interrupted run is rescheduled: \(job)")
         #expect(rfc3339Micros(job["nextRunAt"]) != nil, "an interrupted run is rescheduled: \(job)")
+        try await expectCountersMatchHistory(s)
+    }
+
+    @Test("SIGHUP (the terminal closing) drains like SIGTERM: a log line, the command interrupted and gone, exit 0")
+    func sighupDrains() async throws {
+        let s = try Sandbox()
+        defer { s.cleanup() }
+        let (runner, _) = try await startRunner(s, ["--grace", "1s", "--kill-after", "1s"])
+        let pidFile = s.root + "/sleep.pid"
+        try await s.succeed(["add", "long", "--in", "0s", "--", "sh", "-c", "echo $$ > \(pidFile); exec sleep 60"])
+        _ = try await waitForRunInFlight(s, "long")
+        try await waitUntil("the command wrote its pid") {
+            ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").hasSuffix("\n")
+        }
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+        let sleepPID = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        s.adoptStray(sleepPID)
+
+        runner.signal(SIGHUP)
+        let exited = try await waitForExit(runner, within: .seconds(30))
+        #expect(exited.exitedNormally && exited.status == 0, "SIGHUP killed the runner: \(exited)")
+        #expect(exited.stderr.contains("draining"), "no drain was logged: \(exited.stderr)")
+        try await waitUntil("the command is gone with its runner", timeout: .seconds(10)) { processIsGone(sleepPID) }
+        let run = try #require(try await s.history("long").first)
+        #expect(run["outcome"] as? String == "interrupted", "\(run)")
         try await expectCountersMatchHistory(s)
     }
 

@@ -20,10 +20,16 @@ public actor JobStore {
         public var busyTimeout: Duration
         /// `PRAGMA synchronous`: NORMAL by default, FULL for durability against power loss.
         public var synchronous: SynchronousMode
+        /// Whether a missing or empty file becomes a new database (mode 0600). When false, opening
+        /// such a file fails and creates nothing: what a read-only tool wants.
+        public var createIfMissing: Bool
         /// Creates a configuration.
-        public init(busyTimeout: Duration = .seconds(5), synchronous: SynchronousMode = .normal) {
+        public init(
+            busyTimeout: Duration = .seconds(5), synchronous: SynchronousMode = .normal, createIfMissing: Bool = true
+        ) {
             self.busyTimeout = busyTimeout
             self.synchronous = synchronous
+            self.createIfMissing = createIfMissing
         }
     }
 
@@ -46,8 +52,15 @@ public actor JobStore {
 
     /// Opens the database at `path`, creating it (mode 0600) and applying pending migrations.
     ///
+    /// A file that holds another program's database (tables JobRunner does not own, or a table with
+    /// one of its names but another shape) is refused before anything is written to it: it stays
+    /// byte for byte as it was, journal mode included. A new database is made only from a missing or
+    /// empty file, and only when ``Configuration/createIfMissing`` is true.
+    ///
     /// - Throws: ``SQLiteError`` when the file cannot be opened or is not a database,
-    ///   ``MigrationError`` when it was written by a newer schema.
+    ///   ``JobRunnerError`` (kind `database`) for another program's database or, without
+    ///   `createIfMissing`, a missing or empty file, ``MigrationError`` when it was written by a
+    ///   newer schema.
     public static func open(
         path: String,
         configuration: Configuration = Configuration(),
@@ -57,6 +70,7 @@ public actor JobStore {
         return try await withCheckedThrowingContinuation { continuation in
             executor.queue.async {
                 do {
+                    try checkOwnership(path: path, configuration: configuration)
                     var options = Connection.Options()
                     options.busyTimeout = configuration.busyTimeout
                     options.synchronous = configuration.synchronous
@@ -70,6 +84,20 @@ public actor JobStore {
                     continuation.resume(throwing: error)
                 }
             }
+        }
+    }
+
+    /// Refuses, before anything is written, a file that is not a JobRunner database, and (unless
+    /// `create`) a missing or empty one.
+    private static func checkOwnership(path: String, configuration: Configuration) throws {
+        let create = configuration.createIfMissing
+        if path == ":memory:" || path.isEmpty { return }
+        guard access(path, F_OK) == 0 else {
+            if create { return }
+            throw JobRunnerError.database("no database at \(path); nothing was created")
+        }
+        if try SchemaGuard.inspect(path: path, busyTimeout: configuration.busyTimeout) == .empty && !create {
+            throw JobRunnerError.database("\(path) is empty, not a JobRunner database; nothing was written")
         }
     }
 

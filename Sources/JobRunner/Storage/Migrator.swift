@@ -25,13 +25,7 @@ struct Migrator {
         }
         if current == latestVersion { return }
         try connection.write {
-            try connection.execute(
-                """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL
-                ) STRICT
-                """
-            )
+            try connection.execute(SchemaGuard.migrationTableSQL)
         }
         for migration in migrations.sorted(by: { $0.version < $1.version }) {
             try connection.write {

@@ -39,11 +39,25 @@ final class Statement {
             switch value {
             case .integer(let v): rc = sqlite3_bind_int64(handle, index, v)
             case .real(let v): rc = sqlite3_bind_double(handle, index, v)
-            case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, SQLITE_TRANSIENT)
-            case .blob(let v):
-                rc = v.withUnsafeBytes {
-                    sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT)
+            case .text(let v):
+                // With its byte count, so that text holding a NUL is stored whole, not cut at it.
+                var text = v
+                rc = text.withUTF8 { bytes in
+                    guard let base = bytes.baseAddress else {
+                        return sqlite3_bind_text(handle, index, "", 0, SQLITE_TRANSIENT)
+                    }
+                    return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                        sqlite3_bind_text(handle, index, $0, Int32(bytes.count), SQLITE_TRANSIENT)
+                    }
                 }
+            case .blob(let v):
+                // An empty blob is bound as zero bytes (a nil pointer would bind NULL).
+                rc =
+                    v.isEmpty
+                    ? sqlite3_bind_zeroblob(handle, index, 0)
+                    : v.withUnsafeBytes {
+                        sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT)
+                    }
             case .null: rc = sqlite3_bind_null(handle, index)
             }
             guard rc == SQLITE_OK else { throw connection.error(rc, sql: sql) }

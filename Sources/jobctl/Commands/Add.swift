@@ -145,7 +145,7 @@ struct Add: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try await global.openStore()
+        let store = try await global.openStore(create: true)
         let definition = try definition(now: store.clock.now())
         let job = try await store.add(definition, replace: replace)
         let now = store.clock.now()

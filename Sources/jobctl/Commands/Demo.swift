@@ -26,8 +26,8 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let runFor = try Parse.duration(duration, flag: "--for")
-        let path = try global.resolvedPath()
-        let store = try await global.openStore()
+        let path = try global.resolvedPath(create: true)
+        let store = try await global.openStore(create: true)
         print("database: \(path)")
         try await store.declare(
             JobDefinition(name: "demo-tick", action: .handler("tick"), schedule: .every(.milliseconds(100))))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import JobRunner
 import Logging
 import ServiceLifecycle
@@ -8,7 +9,7 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a runner in the foreground, logging each run to stderr.",
         discussion: """
-            SIGTERM or SIGINT drains it: no new claims, runs in flight get --grace to finish, the rest are \
+            SIGTERM, SIGINT or SIGHUP (the terminal closing) drains it: no new claims, runs in flight get --grace to finish, the rest are \
             cancelled and recorded as interrupted; then it exits 0. A second signal stops at once, still \
             recording what it interrupted. `jobctl drain` from another terminal does the same.
 
@@ -59,7 +60,7 @@ struct Run: AsyncParsableCommand {
         }
         let logger = Logger(label: "jobctl")
         let store = try await global.openStore(
-            synchronous: SynchronousMode(rawValue: synchronous.uppercased()) ?? .normal)
+            synchronous: SynchronousMode(rawValue: synchronous.uppercased()) ?? .normal, create: true)
         let runner = JobRunner(
             store: store,
             configuration: JobRunnerConfiguration(
@@ -76,9 +77,12 @@ struct Run: AsyncParsableCommand {
             successTerminationBehavior: .gracefullyShutdownGroup
         )
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [service], logger: logger))
-        // The first SIGTERM/SIGINT drains; a second one cancels the group, which stops the runner at
-        // once (still recording what it interrupted). ServiceGroup cannot use one signal for both.
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        // The first SIGTERM/SIGINT/SIGHUP drains; a second one cancels the group, which stops the
+        // runner at once (still recording what it interrupted). ServiceGroup cannot use one signal for
+        // both. SIGHUP is the terminal closing: its runs must not be orphaned. A closed terminal or
+        // log pipe must not kill the runner mid-run either: writes to it fail instead (SIGPIPE ignored).
+        signal(SIGPIPE, SIG_IGN)
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             tasks.addTask {

@@ -1,0 +1,213 @@
+import CSQLite
+import Foundation
+import Synchronization
+
+/// Tells a JobRunner database from any other SQLite file before anything is written to it.
+///
+/// A database is JobRunner's when it records its schema version in `schema_migrations` and holds
+/// exactly the tables that the bundled migrations create up to that version, each with the same
+/// columns. An application's own database (tables JobRunner does not own, or a table with one of
+/// its names but another shape) is refused and left as it was: it is inspected on a read-only
+/// connection, so not a byte of it (journal mode included) changes.
+enum SchemaGuard {
+    /// What an existing file holds.
+    enum Verdict: Equatable {
+        /// No schema at all: a new database may be created in it.
+        case empty
+        /// A JobRunner database at this schema version.
+        case jobRunner(version: Int)
+    }
+
+    /// Columns (`name type`) by table: the shape of a schema.
+    typealias Shape = [String: [String]]
+
+    /// Inspects the file at `path` on a read-only connection.
+    ///
+    /// - Throws: ``JobRunnerError`` (kind `database`) for a foreign database, ``MigrationError``
+    ///   for one written by a newer schema, ``SQLiteError`` when SQLite cannot read it.
+    static func inspect(
+        path: String, busyTimeout: Duration, migrations: [Migration] = BundledMigrations.all
+    ) throws -> Verdict {
+        // With no log or journal beside it, the file alone holds the whole database: read it as
+        // immutable, which creates no `-wal`/`-shm` files next to another program's database.
+        // Should a writer appear meanwhile, the verdict is confirmed with a normal read-only open.
+        if !sidecarExists(path) {
+            do {
+                let verdict = try inspect(path: path, immutable: true, busyTimeout: busyTimeout, migrations: migrations)
+                return verdict
+            } catch  where !sidecarExists(path) {
+                throw error
+            } catch {}
+        }
+        return try inspect(path: path, immutable: false, busyTimeout: busyTimeout, migrations: migrations)
+    }
+
+    private static func sidecarExists(_ path: String) -> Bool {
+        access(path + "-wal", F_OK) == 0 || access(path + "-journal", F_OK) == 0
+    }
+
+    private static func inspect(
+        path: String, immutable: Bool, busyTimeout: Duration, migrations: [Migration]
+    ) throws -> Verdict {
+        var db: OpaquePointer?
+        let rc =
+            immutable
+            ? sqlite3_open_v2(
+                immutableURI(path), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nil)
+            : sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
+        defer { sqlite3_close_v2(db) }
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            throw SQLiteError(code: ResultCode(rawValue: rc), message: "\(message): \(path)")
+        }
+        sqlite3_extended_result_codes(db, 1)
+        // Another process may be creating the database right now: wait for its lock as any call does.
+        sqlite3_busy_timeout(db, Int32(clamping: busyTimeout.microseconds / 1000))
+        return try verdict(of: db, path: path, migrations: migrations)
+    }
+
+    /// `file:PATH?immutable=1`, the path percent-encoded.
+    private static func immutableURI(_ path: String) -> String {
+        var uri = "file:"
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "-"),
+                UInt8(ascii: "_"):
+                uri.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                uri += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return uri + "?immutable=1"
+    }
+
+    static func verdict(of db: OpaquePointer, path: String, migrations: [Migration]) throws -> Verdict {
+        let found = try shape(of: db)
+        if found.isEmpty { return .empty }
+        let latest = migrations.map(\.version).max() ?? 0
+        guard found["schema_migrations"] == migrationTableShape,
+            let version = try rows(db, "SELECT max(version) FROM schema_migrations").first?.first.flatMap({ $0 })
+                .flatMap(Int.init)
+        else {
+            throw foreign(path, found: found, expected: nil)
+        }
+        if version > latest { throw MigrationError.newerSchema(found: version, known: latest) }
+        let expected = try expectedShape(version: version, migrations: migrations)
+        guard found == expected else { throw foreign(path, found: found, expected: expected) }
+        return .jobRunner(version: version)
+    }
+
+    /// A one-line error naming what makes the file foreign.
+    private static func foreign(_ path: String, found: Shape, expected: Shape?) -> JobRunnerError {
+        let known = expected ?? (try? expectedShape(version: nil, migrations: BundledMigrations.all)) ?? [:]
+        let strangers = found.keys.filter { known[$0] == nil }.sorted()
+        let reshaped = found.keys.filter { known[$0] != nil && known[$0] != found[$0] }.sorted()
+        let missing = expected.map { expected in expected.keys.filter { found[$0] == nil }.sorted() } ?? []
+        var reasons: [String] = []
+        if !strangers.isEmpty { reasons.append("tables JobRunner does not own (\(list(strangers)))") }
+        if !reshaped.isEmpty { reasons.append("tables of another shape (\(list(reshaped)))") }
+        if !missing.isEmpty { reasons.append("JobRunner tables missing (\(list(missing)))") }
+        if reasons.isEmpty { reasons.append("no JobRunner schema version") }
+        return JobRunnerError.database(
+            "\(path) is not a JobRunner database: it has \(reasons.joined(separator: ", ")); it was left unchanged"
+        )
+    }
+
+    private static func list(_ names: [String]) -> String {
+        let shown = names.prefix(5).map { JobRunnerError.quoted($0) }.joined(separator: ", ")
+        return names.count > 5 ? shown + " and \(names.count - 5) more" : shown
+    }
+
+    /// The `schema_migrations` table as ``Migrator`` creates it.
+    static let migrationTableSQL = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL
+        ) STRICT
+        """
+
+    private static let migrationTableShape = ["version INTEGER", "name TEXT", "applied_at INTEGER"]
+
+    private static let cache = Mutex<[Int: Shape]>([:])
+
+    /// The shape the bundled migrations give up to `version` (all of them for nil), made once per
+    /// process on an in-memory database: the migrations stay the one source of truth.
+    static func expectedShape(version: Int?, migrations: [Migration]) throws -> Shape {
+        let key = version ?? -1
+        if let known = cache.withLock({ $0[key] }) { return known }
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil)
+        defer { sqlite3_close_v2(db) }
+        guard rc == SQLITE_OK, let db else {
+            throw SQLiteError(code: ResultCode(rawValue: rc), message: "cannot open an in-memory database")
+        }
+        try exec(db, migrationTableSQL)
+        for migration in migrations.sorted(by: { $0.version < $1.version })
+        where version.map({ migration.version <= $0 }) ?? true {
+            try exec(db, migration.sql)
+        }
+        let result = try shape(of: db)
+        cache.withLock { $0[key] = result }
+        return result
+    }
+
+    /// The tables of a database (SQLite's own excepted) with their columns.
+    static func shape(of db: OpaquePointer) throws -> Shape {
+        let tables = try rows(
+            db, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        ).compactMap { $0.first ?? nil }
+        var result: Shape = [:]
+        for table in tables {
+            result[table] = try rows(db, "SELECT name, type FROM pragma_table_info(?)", bind: table).map {
+                "\($0[0] ?? "") \($0[1] ?? "")"
+            }
+        }
+        return result
+    }
+
+    private static func exec(_ db: OpaquePointer, _ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &message)
+        guard rc == SQLITE_OK else {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_free(message)
+            throw SQLiteError(code: ResultCode(rawValue: rc), message: text)
+        }
+    }
+
+    /// All rows of a query as text, with at most one bound text parameter.
+    private static func rows(_ db: OpaquePointer, _ sql: String, bind: String? = nil) throws -> [[String?]] {
+        var statement: OpaquePointer?
+        var rc = sqlite3_prepare_v2(db, sql, -1, &statement, nil)
+        defer { sqlite3_finalize(statement) }
+        guard rc == SQLITE_OK, let statement else {
+            throw SQLiteError(code: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db)), sql: sql)
+        }
+        if let bind {
+            rc = sqlite3_bind_text(statement, 1, bind, -1, SQLITE_TRANSIENT)
+            guard rc == SQLITE_OK else {
+                throw SQLiteError(
+                    code: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db)), sql: sql)
+            }
+        }
+        var result: [[String?]] = []
+        while true {
+            rc = sqlite3_step(statement)
+            if rc == SQLITE_DONE { return result }
+            guard rc == SQLITE_ROW else {
+                throw SQLiteError(
+                    code: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db)), sql: sql)
+            }
+            result.append(
+                (0..<sqlite3_column_count(statement)).map { column in
+                    sqlite3_column_text(statement, column).map { String(cString: $0) }
+                })
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
