@@ -8,7 +8,8 @@ struct GlobalOptions: ParsableArguments {
     var db: String?
 
     @Option(
-        name: .long, help: ArgumentHelp("How long to wait for another process's lock, e.g. 5s.", valueName: "duration"))
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("How long to wait for another process's lock, e.g. 5s.", valueName: "duration"))
     var busyTimeout: String = "5s"
 
     /// Options that may also be given before the subcommand (`jobctl --db X status`).
@@ -85,19 +86,54 @@ struct GlobalOptions: ParsableArguments {
 
 /// Parsing of flag values into library types, with one-line errors that name the flag.
 enum Parse {
+    /// A duration flag's value: at most ``JobDefinition/maximumSpan`` (100 years), so that no sum
+    /// of it and an instant can overflow.
     static func duration(_ text: String, flag: String, allowZero: Bool = true) throws -> Duration {
+        if text.trimmingCharacters(in: .whitespaces).hasPrefix("-") {
+            throw ValidationError("\(flag): \(JobRunnerErrorText.quoted(text)) is negative; durations are 0s or more")
+        }
+        let duration: Duration
         do {
-            return allowZero ? try DurationFormat.parse(text) : try DurationFormat.parsePositive(text)
+            duration = allowZero ? try DurationFormat.parse(text) : try DurationFormat.parsePositive(text)
         } catch {
             throw ValidationError("\(flag): \(error)")
         }
+        if duration > JobDefinition.maximumSpan {
+            throw ValidationError(
+                "\(flag): \(JobRunnerErrorText.quoted(text)) is too long; the most is \(DurationFormat.format(JobDefinition.maximumSpan)) (100 years)"
+            )
+        }
+        return duration
+    }
+
+    /// A count flag's value, refused with a message saying what is wrong when out of range.
+    static func count(_ value: Int, flag: String, in range: ClosedRange<Int>) throws -> Int {
+        guard range.contains(value) else {
+            throw ValidationError(
+                "\(flag) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+        }
+        return value
     }
 
     static func instant(_ text: String, flag: String) throws -> UnixMicros {
+        let instant: UnixMicros
         do {
-            return try Timestamp.parseRFC3339(text)
+            instant = try Timestamp.parseRFC3339(text)
         } catch {
             throw ValidationError("\(flag): \(error)")
         }
+        if instant < 0 || instant > JobDefinition.latestInstant {
+            throw ValidationError("\(flag): \(JobRunnerErrorText.quoted(text)) is outside 1970 to 9999 (UTC)")
+        }
+        return instant
+    }
+}
+
+extension JobStore {
+    /// Rescues the runs of dead runners (see ``JobStore/rescueDeadRunners()``). A failure, such as a
+    /// read-only database file, only means that they are shown dead without being rescued.
+    @discardableResult
+    func rescueIfPossible() -> [Int64] {
+        (try? rescueDeadRunners()) ?? []
     }
 }

@@ -217,6 +217,15 @@ struct RunJSON: Encodable {
     }
 }
 
+extension RunnerJSON {
+    /// The runner's state as recorded, or `dead` once its lease has expired: its runs are rescued by
+    /// whichever process next can (one that could not write, such as on a read-only file, shows it so).
+    static func state(of runner: RunnerRecord, now: UnixMicros) -> String {
+        let live = runner.state == "running" || runner.state == "draining"
+        return live && runner.heartbeatAt + runner.lease.microseconds < now ? "dead" : runner.state
+    }
+}
+
 /// The JSON shape of a runner. Field names are stable.
 struct RunnerJSON: Encodable {
     var id: Int64
@@ -227,11 +236,11 @@ struct RunnerJSON: Encodable {
     var heartbeatAt: String
     var concurrency: Int
 
-    init(_ r: RunnerRecord) {
+    init(_ r: RunnerRecord, now: UnixMicros) {
         id = r.id
         host = r.host
         pid = r.pid
-        state = r.state
+        state = RunnerJSON.state(of: r, now: now)
         startedAt = Timestamp.formatRFC3339UTC(r.startedAt)
         heartbeatAt = Timestamp.formatRFC3339UTC(r.heartbeatAt)
         concurrency = r.concurrency

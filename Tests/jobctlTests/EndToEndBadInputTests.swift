@@ -96,6 +96,112 @@ struct BadInput: Sendable, CustomTestStringConvertible {
             withDatabase: false),
         BadInput(
             label: "unknown option", arguments: ["list", "--colour"], status: usage, mentioning: "--colour"),
+        // Names that look like another, or turn a printed line around.
+        BadInput(
+            label: "name with a zero-width space",
+            arguments: ["add", "exist\u{200B}ing", "--every", "1s", "--handler", "tick"],
+            status: usage, mentioning: "invisible"),
+        BadInput(
+            label: "name with a right-to-left override",
+            arguments: ["add", "\u{202E}gnitsixe", "--every", "1s", "--handler", "tick"], status: usage,
+            mentioning: "U+202E"),
+        BadInput(
+            label: "queue with a right-to-left mark",
+            arguments: ["add", "new", "--queue", "q\u{200F}", "--every", "1s", "--handler", "tick"], status: usage,
+            mentioning: "queue name"),
+        // Durations and instants out of range never trap: one line, exit 64.
+        BadInput(
+            label: "--every 106751991d", arguments: ["add", "new", "--every", "106751991d", "--handler", "tick"],
+            status: usage, mentioning: "--every"),
+        BadInput(
+            label: "--in 106751990d", arguments: ["add", "new", "--in", "106751990d", "--handler", "tick"],
+            status: usage, mentioning: "--in"),
+        BadInput(
+            label: "--delay 106751991d",
+            arguments: ["add", "new", "--every", "1s", "--delay", "106751991d", "--handler", "tick"], status: usage,
+            mentioning: "--delay"),
+        BadInput(
+            label: "--timeout 36501d",
+            arguments: ["add", "new", "--every", "1s", "--timeout", "36501d", "--handler", "tick"],
+            status: usage, mentioning: "--timeout"),
+        BadInput(
+            label: "--backoff 99999999d",
+            arguments: ["add", "new", "--every", "1s", "--backoff", "99999999d", "--handler", "tick"], status: usage,
+            mentioning: "--backoff"),
+        BadInput(
+            label: "--at 9999-12-31 plus --delay",
+            arguments: ["add", "new", "--at", "9999-12-31T23:59:59Z", "--delay", "1d", "--handler", "tick"],
+            status: usage, mentioning: "--delay"),
+        BadInput(
+            label: "run --grace 106751991d", arguments: ["run", "--grace", "106751991d"], status: usage,
+            mentioning: "--grace"),
+        BadInput(
+            label: "drain --grace 106751991d", arguments: ["drain", "--grace", "106751991d"], status: usage,
+            mentioning: "--grace"),
+        // Options that need another one.
+        BadInput(
+            label: "--delay with --cron",
+            arguments: ["add", "new", "--cron", "0 3 * * *", "--delay", "1h", "--handler", "tick"], status: usage,
+            mentioning: "--delay"),
+        BadInput(
+            label: "--delay with --at",
+            arguments: ["add", "new", "--at", "2099-01-01T00:00:00Z", "--delay", "1h", "--handler", "tick"],
+            status: usage, mentioning: "--delay"),
+        BadInput(
+            label: "--at in the past", arguments: ["add", "new", "--at", "2020-01-01T00:00:00Z", "--handler", "tick"],
+            status: usage, mentioning: "--in 0s"),
+        BadInput(
+            label: "--jitter as long as --every",
+            arguments: ["add", "new", "--every", "10s", "--jitter", "10s", "--handler", "tick"], status: usage,
+            mentioning: "jitter"),
+        BadInput(
+            label: "--cwd that does not exist",
+            arguments: ["add", "new", "--every", "1s", "--cwd", "/no/such/dir", "--", "true"], status: usage,
+            mentioning: "/no/such/dir"),
+        BadInput(
+            label: "prune-history with a payload it cannot use",
+            arguments: [
+                "add", "new", "--every", "1h", "--handler", "prune-history", "--payload", #"{"olderThan":"banana"}"#,
+            ],
+            status: usage, mentioning: "banana"),
+        BadInput(
+            label: "--tz error names --tz",
+            arguments: ["add", "new", "--cron", "0 3 * * *", "--tz", "Mars/Olympus", "--handler", "tick"],
+            status: usage, mentioning: "--tz:"),
+        BadInput(
+            label: "stop --timeout without --wait", arguments: ["stop", "existing", "--timeout", "1s"], status: usage,
+            mentioning: "--wait"),
+        BadInput(
+            label: "show --runs=-5", arguments: ["show", "existing", "--runs=-5"], status: usage, mentioning: "--runs"),
+        BadInput(
+            label: "history --limit -1", arguments: ["history", "--limit", "-1"], status: usage, mentioning: "--limit"),
+        // Negative numbers say what is wrong, not "Missing value".
+        BadInput(
+            label: "--every -5s says negative", arguments: ["add", "new", "--every", "-5s", "--handler", "tick"],
+            status: usage, mentioning: "negative"),
+        BadInput(
+            label: "--retries -1 says the range",
+            arguments: ["add", "new", "--every", "1s", "--retries", "-1", "--handler", "tick"],
+            status: usage, mentioning: "between 0 and 1000"),
+        BadInput(
+            label: "run --concurrency -2", arguments: ["run", "--concurrency", "-2"], status: usage,
+            mentioning: "between 1 and 10000"),
+        // Queues.
+        BadInput(
+            label: "queue pause of an empty name", arguments: ["queue", "pause", ""], status: usage,
+            mentioning: "queue name"),
+        BadInput(
+            label: "queue set-concurrency of an unknown queue", arguments: ["queue", "set-concurrency", "nope", "2"],
+            status: runtime, mentioning: "nope"),
+        BadInput(
+            label: "queue remove of a queue in use", arguments: ["queue", "remove", "default"], status: runtime,
+            mentioning: "used by 1 job"),
+        BadInput(
+            label: "queue remove of an unknown queue", arguments: ["queue", "remove", "nope"], status: runtime,
+            mentioning: "nope"),
+        BadInput(
+            label: "--db with an empty path", arguments: ["list", "--db", ""], status: usage, mentioning: "--db",
+            withDatabase: false),
     ]
 }
 

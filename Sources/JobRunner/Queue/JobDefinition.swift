@@ -13,6 +13,11 @@ import Foundation
 /// ```
 public struct JobDefinition: Sendable, Hashable {
     /// The longest job or queue name, in UTF-8 bytes.
+    /// The longest any of a job's durations may be (interval, delay, timeout, backoff, jitter): 100
+    /// years, so that every sum of an instant and durations stays a valid instant.
+    public static let maximumSpan: Duration = .seconds(36_500 * 86_400)
+    /// The latest instant a job may be scheduled for: 9999-12-31T23:59:59.999999Z.
+    public static let latestInstant: UnixMicros = 253_402_300_799_999_999
     public static let maximumNameLength = 200
     /// The largest payload, in UTF-8 bytes of JSON.
     public static let maximumPayloadSize = 65_536
@@ -125,6 +130,7 @@ public struct JobDefinition: Sendable, Hashable {
             }
         }
         if let payload { try JobDefinition.validatePayload(payload) }
+        if case .handler(let handler) = action { try BuiltinHandlers.validatePayload(payload, handler: handler) }
         do {
             try schedule.validate(now: now)
         } catch let error as ScheduleError {
@@ -133,6 +139,7 @@ public struct JobDefinition: Sendable, Hashable {
         if let initialDelay, initialDelay < .zero {
             throw JobRunnerError.invalidDefinition("initial delay must not be negative")
         }
+        try validateRanges()
         if let timeout, timeout.microseconds <= 0 {
             throw JobRunnerError.invalidDefinition("timeout must be positive")
         }
@@ -143,7 +150,47 @@ public struct JobDefinition: Sendable, Hashable {
         if jitter < .zero { throw JobRunnerError.invalidDefinition("jitter must not be negative") }
     }
 
-    static func validateName(_ name: String, what: String) throws {
+    /// Every duration within ``maximumSpan`` and every instant within ``latestInstant``, so that no
+    /// schedule arithmetic can overflow.
+    private func validateRanges() throws {
+        func check(_ span: Duration?, _ what: String) throws {
+            guard let span else { return }
+            let (seconds, _) = span.components
+            if seconds > JobDefinition.maximumSpan.components.seconds || seconds < 0 {
+                throw JobRunnerError.invalidDefinition(
+                    "\(what) must be between 0s and \(DurationFormat.format(JobDefinition.maximumSpan)) (100 years), got \(seconds)s"
+                )
+            }
+        }
+        switch schedule {
+        case .after(let delay): try check(delay, "delay")
+        case .every(let interval, _): try check(interval, "interval")
+        case .at(let instant):
+            if instant < 0 || instant > JobDefinition.latestInstant {
+                throw JobRunnerError.invalidDefinition("the instant must be between 1970 and the end of 9999 (UTC)")
+            }
+            if let initialDelay,
+                instant + min(max(initialDelay.microseconds, 0), JobDefinition.maximumSpan.microseconds)
+                    > JobDefinition.latestInstant
+            {
+                throw JobRunnerError.invalidDefinition(
+                    "the instant plus the initial delay falls after the end of 9999 (UTC)")
+            }
+        case .cron: break
+        }
+        try check(initialDelay, "initial delay")
+        try check(timeout, "timeout")
+        try check(retry.backoff, "backoff")
+        try check(jitter, "jitter")
+        if case .every(let interval, _) = schedule, jitter > .zero, jitter >= interval {
+            throw JobRunnerError.invalidDefinition(
+                "jitter (\(DurationFormat.format(jitter))) must be shorter than the interval (\(DurationFormat.format(interval)))"
+            )
+        }
+    }
+
+    /// Checks a job, queue or handler name against the documented rules.
+    package static func validateName(_ name: String, what: String) throws {
         if name.isEmpty { throw JobRunnerError.invalidDefinition("\(what) must not be empty") }
         if name.utf8.count > maximumNameLength {
             throw JobRunnerError.invalidDefinition(
@@ -154,6 +201,18 @@ public struct JobDefinition: Sendable, Hashable {
             $0.value < 0x20 || $0.value == 0x7F || (0x80..<0xA0).contains($0.value)
         }) {
             throw JobRunnerError.invalidDefinition("\(what) must not contain control characters")
+        }
+        // Invisible characters make a name that looks like another (a zero-width space), or turn the
+        // rest of a line around when printed (U+202E): refused, as control characters are.
+        if let hidden = name.unicodeScalars.first(where: {
+            switch $0.properties.generalCategory {
+            case .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse: true
+            default: false
+            }
+        }) {
+            throw JobRunnerError.invalidDefinition(
+                "\(what) must not contain invisible or direction-changing characters (U+\(String(hidden.value, radix: 16, uppercase: true).leftPadded(4)))"
+            )
         }
         if name.hasPrefix("-") {
             throw JobRunnerError.invalidDefinition("\(what) must not start with '-'")
@@ -175,5 +234,11 @@ public struct JobDefinition: Sendable, Hashable {
         } catch {
             throw JobRunnerError.invalidDefinition("payload is not valid JSON")
         }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -89,6 +89,9 @@ enum JobTransition {
         var nextRunAt: UnixMicros?
         var attempt: Int
         var abandonedStreak: Int
+        /// A manual trigger whose run was interrupted or abandoned: it is asked for again, as a
+        /// scheduled occurrence would run again.
+        var retrigger = false
     }
 
     /// Computes the job's next occurrence (or retry, or done) after a run of `occurrence` ended.
@@ -120,10 +123,27 @@ enum JobTransition {
             after.stateReason =
                 "paused after \(after.abandonedStreak) abandoned runs in a row (the runner died during each); resume it when fixed"
         }
-        // A trigger, or a run whose occurrence was replaced meanwhile (redefined), leaves the schedule alone.
-        if triggered || job.occurrenceAt != occurrence { return after }
+        // A trigger, or a run whose occurrence was replaced meanwhile (redefined), leaves the schedule
+        // alone; a trigger that did not get to finish asks again (not on a stopped or done job).
+        if triggered {
+            after.retrigger =
+                (outcome == .interrupted || outcome == .abandoned) && (job.state == .active || job.state == .paused)
+            return after
+        }
+        if job.occurrenceAt != occurrence { return after }
         if job.state == .stopped || job.state == .done {
             after.nextRunAt = nil
+            // A one-shot stopped while its run was in flight is done once that run ends for good:
+            // resuming it must not run it a second time.
+            if job.state == .stopped, !job.definition.schedule.isPeriodic {
+                let final =
+                    outcome == .ok
+                    || ((outcome == .failed || outcome == .timeout) && attempt > job.definition.retry.maxRetries)
+                if final {
+                    after.state = .done
+                    after.occurrenceAt = nil
+                }
+            }
             return after
         }
         let definition = job.definition

@@ -8,6 +8,25 @@ enum BuiltinHandlers {
         var olderThan: String?
     }
 
+    /// Refuses, when a job is defined, a payload that a built-in handler could not use at every run.
+    static func validatePayload(_ payload: String?, handler: String) throws {
+        guard handler == "prune-history", let payload else { return }
+        let decoded: PruneHistory
+        do {
+            decoded = try JSONDecoder().decode(PruneHistory.self, from: Data(payload.utf8))
+        } catch {
+            throw JobRunnerError.invalidDefinition(
+                #"prune-history takes a payload such as {"olderThan": "30d"}, not \#(JobRunnerError.quoted(payload))"#)
+        }
+        if let text = decoded.olderThan {
+            do {
+                _ = try DurationFormat.parsePositive(text)
+            } catch {
+                throw JobRunnerError.invalidDefinition("prune-history: olderThan: \(error)")
+            }
+        }
+    }
+
     static func register(into registry: inout JobRegistry, store: JobStore, clock: any JobClock) {
         registry.register("tick") { _ in }
         registry.register("prune-history") { context in

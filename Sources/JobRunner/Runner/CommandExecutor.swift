@@ -192,7 +192,7 @@ enum CommandExecutor {
             var result = CommandResult(
                 exitCode: nil,
                 terminatingSignal: nil,
-                outputTail: tail.text,
+                outputBytes: tail.bytes,
                 totalOutputBytes: tail.totalBytes,
                 timedOut: cause == .timedOut,
                 interrupted: cause == .interrupted

@@ -52,10 +52,21 @@ struct CommandOutputTail: Sendable {
 
     var truncatedBytes: Int { totalBytes - ring.count }
 
-    /// Lossy UTF-8 text of the kept bytes, with a truncation marker when bytes were dropped.
-    var text: String {
-        let body = String(decoding: keptBytes, as: UTF8.self)
-        let dropped = truncatedBytes
-        return dropped > 0 ? "…[\(dropped) bytes truncated]\n" + body : body
+    /// The kept bytes, with a truncation marker when bytes were dropped. A UTF-8 sequence cut in
+    /// two by the truncation loses its stray continuation bytes, which count as dropped.
+    var bytes: [UInt8] {
+        var kept = keptBytes[...]
+        if truncatedBytes > 0 {
+            var stray = 0
+            while stray < 3, let first = kept.first, first & 0b1100_0000 == 0b1000_0000 {
+                kept = kept.dropFirst()
+                stray += 1
+            }
+            return Array("…[\(truncatedBytes + stray) bytes truncated]\n".utf8) + kept
+        }
+        return Array(kept)
     }
+
+    /// Lossy UTF-8 text of ``bytes``.
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 }

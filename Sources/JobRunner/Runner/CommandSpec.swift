@@ -25,13 +25,16 @@ struct CommandResult: Sendable, Hashable {
     /// The signal that killed the process; `nil` when it exited normally.
     var terminatingSignal: Int32?
     /// The last `outputLimit` bytes of stdout and stderr (interleaved as the
-    /// child wrote them), decoded as UTF-8 with invalid sequences replaced.
+    /// child wrote them), whatever bytes they are (NULs, invalid UTF-8).
     /// Prefixed by `"…[N bytes truncated]\n"` when earlier output was dropped.
-    var outputTail: String
+    var outputBytes: [UInt8]
     /// Every byte the child wrote to stdout and stderr, kept or not.
     var totalOutputBytes: Int
     /// The timeout elapsed and the process group was terminated.
     var timedOut: Bool
     /// The calling task was cancelled and the process group was terminated.
     var interrupted: Bool
+
+    /// ``outputBytes`` decoded as UTF-8 with invalid sequences replaced.
+    var outputTail: String { String(decoding: outputBytes, as: UTF8.self) }
 }

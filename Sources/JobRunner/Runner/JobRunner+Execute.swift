@@ -139,7 +139,7 @@ extension JobRunner {
             )
             announce.finish()
             await recorded
-            completion.output = result.outputTail
+            completion.output = result.outputBytes
             completion.exitCode = result.exitCode.map { Int($0) }
             if result.interrupted {
                 completion.outcome = .interrupted

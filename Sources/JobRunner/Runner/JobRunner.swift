@@ -149,6 +149,7 @@ public final class JobRunner: Service {
         var inFlight: [Int64: Claim] = [:]
         var nextDue: UnixMicros?
         var drainDeadline: UnixMicros?
+        var drainGrace: Duration?
         var forceDeadline: UnixMicros?
         var backoffUntil: UnixMicros?
         var recordFailures = 0
@@ -186,8 +187,18 @@ public final class JobRunner: Service {
                 case .none:
                     break
                 case .draining(let grace):
-                    if drainDeadline == nil {
-                        drainDeadline = now + (grace ?? configuration.drainTimeout).microseconds
+                    let span = min(max(grace ?? configuration.drainTimeout, .zero), JobDefinition.maximumSpan)
+                    let deadline = now + span.microseconds
+                    if let current = drainDeadline {
+                        // A later request with a shorter grace (`jobctl drain --grace` after a drain
+                        // whose wait ran out) shortens the wait; a longer one never extends it.
+                        if grace != drainGrace {
+                            drainGrace = grace
+                            drainDeadline = min(current, deadline)
+                        }
+                    } else {
+                        drainDeadline = deadline
+                        drainGrace = grace
                         await beginDrain(identity, inFlight: inFlight.count)
                     }
                 case .stopNow:
@@ -200,7 +211,10 @@ public final class JobRunner: Service {
                         logger.info(
                             "grace period over; cancelling in-flight runs", metadata: ["runs": "\(inFlight.count)"])
                         workers.cancelAll()
-                        forceDeadline = now + configuration.terminationGrace.microseconds + 1_000_000
+                        forceDeadline =
+                            now
+                            + min(max(configuration.terminationGrace, .zero), JobDefinition.maximumSpan).microseconds
+                            + 1_000_000
                     }
                     if let force = forceDeadline, now >= force {
                         await abandonStuck(Array(inFlight.values), runnerID: identity.id)
@@ -368,19 +382,7 @@ public final class JobRunner: Service {
 
     private func rescue(selfID: Int64) async {
         do {
-            let rescued = try await store.rescueOrphans(
-                selfID: selfID,
-                host: configuration.host,
-                now: clock.now(),
-                isProcessAlive: ProcessLiveness.isAlive,
-                killLeftovers: { [databasePath] runID, pgid, leaderStart in
-                    if let pgid {
-                        ProcessLiveness.killGroup(pgid, leaderStart: leaderStart)
-                    } else {
-                        ProcessLiveness.killProcesses(ofRun: runID, database: databasePath)
-                    }
-                }
-            )
+            let rescued = try await store.rescueDeadRunners(selfID: selfID, host: configuration.host, now: clock.now())
             if !rescued.isEmpty {
                 logger.warning("recorded runs of dead runners as abandoned", metadata: ["runs": "\(rescued.count)"])
                 control.publish(.rescued(runIDs: rescued))

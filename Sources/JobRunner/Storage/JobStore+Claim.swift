@@ -39,7 +39,8 @@ struct Completion: Sendable {
     var finishedAt: UnixMicros
     var exitCode: Int?
     var error: String?
-    var output: String?
+    /// The tail of a command's output, as the bytes it wrote.
+    var output: [UInt8]?
 }
 
 /// What a runner may claim.
@@ -91,10 +92,15 @@ extension JobStore {
                 return batch
             }
             let handlers = scope.handlersJSON
+            // Runs in flight hold their queue's slots until they end, even if their job was removed
+            // or moved meanwhile (runs recorded before the queue column fall back to their job's).
             var running: [String: Int] = [:]
             try connection.query(
-                "SELECT queue, count(*) FROM jobs WHERE running_run_id IS NOT NULL GROUP BY queue"
-            ) { running[$0.string(0)] = $0.int(1) }
+                """
+                SELECT coalesce(r.queue, j.queue), count(*) FROM runs r LEFT JOIN jobs j ON j.id = r.job_id
+                WHERE r.outcome = 'running' GROUP BY 1
+                """
+            ) { if !$0.isNull(0) { running[$0.string(0)] = $0.int(1) } }
             var eligible: [String: Int] = [:]  // queue -> free places
             try connection.query("SELECT name, concurrency, paused FROM queues") { row in
                 let name = row.string(0)
@@ -212,11 +218,13 @@ extension JobStore {
         let attempt = triggered ? 1 : job.attempt
         try connection.execute(
             """
-            INSERT INTO runs (job_id, job_name, attempt, scheduled_for, started_at, runner_id, outcome, triggered)
-            VALUES (?, ?, ?, ?, ?, ?, 'running', ?)
+            INSERT INTO runs (id, job_id, job_name, queue, attempt, scheduled_for, started_at, runner_id, outcome, triggered)
+            VALUES (max((SELECT coalesce(max(id), 0) FROM runs), (SELECT id FROM run_id_floor)) + 1,
+                ?, ?, ?, ?, ?, ?, ?, 'running', ?)
             """,
             [
-                .integer(job.id), .text(job.definition.name), .integer(Int64(attempt)), .integer(scheduledFor),
+                .integer(job.id), .text(job.definition.name), .text(job.definition.queue), .integer(Int64(attempt)),
+                .integer(scheduledFor),
                 .integer(now), .integer(runnerID), .bool(triggered),
             ]
         )
@@ -255,12 +263,12 @@ extension JobStore {
     func record(_ c: Completion) throws -> Bool {
         try connection.execute(
             """
-            UPDATE runs SET outcome = ?, started_at = ?, finished_at = ?, exit_code = ?, error = ?, output = ?
+            UPDATE runs SET outcome = ?, finished_at = ?, exit_code = ?, error = ?, output_bytes = ?
             WHERE id = ? AND outcome = 'running' AND runner_id = ?
             """,
             [
-                .text(c.outcome.rawValue), .integer(c.claim.startedAt), .integer(c.finishedAt), .int(c.exitCode),
-                .string(c.error), .string(c.output),
+                .text(c.outcome.rawValue), .integer(c.finishedAt), .int(c.exitCode),
+                .string(c.error), c.output.map(SQLiteValue.blob) ?? .null,
                 .integer(c.claim.runID), .integer(c.runnerID),
             ]
         )
@@ -280,14 +288,16 @@ extension JobStore {
             """
             UPDATE jobs SET running_run_id = NULL, run_count = run_count + 1, ok_count = ok_count + ?,
                 failed_count = failed_count + ?, last_outcome = ?, last_finished_at = ?, state = ?, state_reason = ?,
-                occurrence_at = ?, next_run_at = ?, attempt = ?, abandoned_streak = ?
+                occurrence_at = ?, next_run_at = ?, attempt = ?, abandoned_streak = ?,
+                trigger_at = CASE WHEN ? THEN coalesce(trigger_at, ?) ELSE trigger_at END
             WHERE id = ?
             """,
             [
                 .integer(ok), .integer(failed), .text(c.outcome.rawValue), .integer(c.finishedAt),
                 .text(after.state.rawValue), .string(after.stateReason), .int(after.occurrenceAt),
                 .int(after.nextRunAt),
-                .integer(Int64(after.attempt)), .integer(Int64(after.abandonedStreak)), .integer(job.id),
+                .integer(Int64(after.attempt)), .integer(Int64(after.abandonedStreak)), .bool(after.retrigger),
+                .integer(c.claim.scheduledFor), .integer(job.id),
             ]
         )
         return true
@@ -418,6 +428,38 @@ extension JobStore {
                 [.integer(now), .integer(runnerID)]
             )
         }
+    }
+
+    /// Records the runs of dead runners `abandoned` and reschedules their jobs, as a live runner
+    /// does at each heartbeat; what is left of their commands on this host is killed first. Any
+    /// process may call it (`jobctl status`, `drain` and `stop --wait` do), so that a runner killed
+    /// with `kill -9` is seen dead and never waited for, even when no other runner is alive.
+    ///
+    /// A runner is dead once its heartbeat lease has expired, or at once when it ran on this host
+    /// and its process is gone.
+    ///
+    /// - Returns: the ids of the runs recorded `abandoned`.
+    @discardableResult
+    public func rescueDeadRunners() throws -> [Int64] {
+        try rescueDeadRunners(selfID: nil, host: ProcessInfo.processInfo.hostName, now: clock.now())
+    }
+
+    /// ``rescueDeadRunners()`` on behalf of the runner `selfID` (never declared dead by itself).
+    func rescueDeadRunners(selfID: Int64?, host: String, now: UnixMicros) throws -> [Int64] {
+        let databasePath = ProcessLiveness.canonicalPath(path)
+        return try rescueOrphans(
+            selfID: selfID,
+            host: host,
+            now: now,
+            isProcessAlive: ProcessLiveness.isAlive,
+            killLeftovers: { runID, pgid, leaderStart in
+                if let pgid {
+                    ProcessLiveness.killGroup(pgid, leaderStart: leaderStart)
+                } else {
+                    ProcessLiveness.killProcesses(ofRun: runID, database: databasePath)
+                }
+            }
+        )
     }
 
     /// Finds runners whose lease expired (or, on this host, whose process is gone), marks them dead,

@@ -23,7 +23,7 @@ public struct HistoryQuery: Sendable, Hashable {
 extension JobStore {
     static let runColumns = """
         id, job_id, job_name, attempt, scheduled_for, started_at, finished_at, runner_id, outcome, exit_code, error, \
-        output, triggered
+        output, triggered, output_bytes
         """
 
     static func decodeRun(_ row: Statement) -> RunRecord {
@@ -39,7 +39,7 @@ extension JobStore {
             outcome: RunOutcome(rawValue: row.string(8)) ?? .failed,
             exitCode: row.optionalInt64(9).map { Int($0) },
             error: row.optionalString(10),
-            output: row.optionalString(11),
+            outputBytes: row.isNull(13) ? row.optionalString(11).map { Array($0.utf8) } : row.blob(13),
             triggered: row.int64(12) != 0
         )
     }

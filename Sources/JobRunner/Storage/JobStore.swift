@@ -328,7 +328,8 @@ public actor JobStore {
         let now = clock.now()
         return try connection.write {
             let job = try requireJob(name)
-            if job.state == .stopped { return job }
+            // A done job stays done: stopping it must not make `resume` run a finished one-shot again.
+            if job.state == .stopped || job.state == .done { return job }
             try connection.execute(
                 "UPDATE jobs SET state = 'stopped', state_reason = NULL, next_run_at = NULL, trigger_at = NULL, updated_at = ? WHERE id = ?",
                 [.integer(now), .integer(job.id)]
@@ -337,13 +338,17 @@ public actor JobStore {
         }
     }
 
-    /// Removes a job. Its history stays (with the job's name); a run in flight finishes but records nothing on the job.
+    /// Removes a job. Its history stays (with the job's name). A run in flight is not stopped: it goes
+    /// on to its end, is recorded in the history, and holds its slot in the queue until then.
     ///
+    /// - Returns: the id of the job's run in flight, if it had one.
     /// - Throws: ``JobRunnerError`` for an unknown job.
-    public func remove(_ name: String) throws {
+    @discardableResult
+    public func remove(_ name: String) throws -> Int64? {
         try connection.write {
             let job = try requireJob(name)
             try connection.execute("DELETE FROM jobs WHERE id = ?", [.integer(job.id)])
+            return job.runningRunID
         }
     }
 
@@ -371,7 +376,8 @@ public actor JobStore {
         try connection.all(
             """
             SELECT q.name, q.concurrency, q.paused,
-                (SELECT count(*) FROM jobs j WHERE j.queue = q.name AND j.running_run_id IS NOT NULL)
+                (SELECT count(*) FROM runs r LEFT JOIN jobs j ON j.id = r.job_id
+                 WHERE r.outcome = 'running' AND coalesce(r.queue, j.queue) = q.name)
             FROM queues q ORDER BY q.name
             """
         ) { QueueRecord(name: $0.string(0), concurrency: $0.int(1), paused: $0.int64(2) != 0, inFlight: $0.int(3)) }
@@ -391,21 +397,48 @@ public actor JobStore {
         }
     }
 
-    /// Sets a queue's concurrency limit (across all runners), creating the queue if needed.
+    /// Sets a queue's concurrency limit (across all runners). A queue exists once a job uses it;
+    /// with `create`, a queue no job uses yet is made (to set its limit before its jobs arrive).
     ///
-    /// - Throws: ``JobRunnerError`` for a limit below 1 or an invalid name.
-    public func setQueueConcurrency(_ name: String, _ concurrency: Int) throws {
+    /// - Throws: ``JobRunnerError`` for a limit below 1, an invalid name, or an unknown queue
+    ///   without `create`.
+    public func setQueueConcurrency(_ name: String, _ concurrency: Int, create: Bool = true) throws {
         try JobDefinition.validateName(name, what: "queue name")
         guard (1...100_000).contains(concurrency) else {
             throw JobRunnerError.invalidDefinition("concurrency must be between 1 and 100000, got \(concurrency)")
         }
         let now = clock.now()
         try connection.write {
-            try ensureQueue(name, now: now)
+            if create { try ensureQueue(name, now: now) }
             try connection.execute(
                 "UPDATE queues SET concurrency = ?, updated_at = ? WHERE name = ?",
                 [.integer(Int64(concurrency)), .integer(now), .text(name)]
             )
+            if connection.changes == 0 { throw JobRunnerError.queueNotFound(name) }
+        }
+    }
+
+    /// Removes a queue that no job uses and no run holds.
+    ///
+    /// - Throws: ``JobRunnerError`` for an unknown queue, or one still in use.
+    public func removeQueue(_ name: String) throws {
+        try connection.write {
+            guard try connection.scalarInt("SELECT count(*) FROM queues WHERE name = ?", [.text(name)]) == 1 else {
+                throw JobRunnerError.queueNotFound(name)
+            }
+            let jobs = try connection.scalarInt("SELECT count(*) FROM jobs WHERE queue = ?", [.text(name)]) ?? 0
+            if jobs > 0 {
+                throw JobRunnerError.invalidState(
+                    "queue \(JobRunnerError.quoted(name)) is used by \(jobs) job(s); remove them or move them first")
+            }
+            let running =
+                try connection.scalarInt(
+                    "SELECT count(*) FROM runs WHERE outcome = 'running' AND queue = ?", [.text(name)]) ?? 0
+            if running > 0 {
+                throw JobRunnerError.invalidState(
+                    "queue \(JobRunnerError.quoted(name)) has \(running) run(s) in flight; remove it when they end")
+            }
+            try connection.execute("DELETE FROM queues WHERE name = ?", [.text(name)])
         }
     }
 

@@ -22,7 +22,9 @@ struct Add: AsyncParsableCommand {
     @Argument(help: "The job's unique name.")
     var name: String
 
-    @Option(help: ArgumentHelp("Run periodically at this interval, e.g. 100ms, 5m, 1h30m.", valueName: "duration"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Run periodically at this interval, e.g. 100ms, 5m, 1h30m.", valueName: "duration"))
     var every: String?
 
     @Flag(help: "With --every: the next run is due one interval after the last run ends (not anchored).")
@@ -34,28 +36,41 @@ struct Add: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --cron: the IANA time zone, e.g. Europe/Berlin (default UTC).", valueName: "zone"))
     var tz: String?
 
-    @Option(name: .customLong("in"), help: ArgumentHelp("Run once, this long from now.", valueName: "duration"))
+    @Option(
+        name: .customLong("in"), parsing: .unconditional,
+        help: ArgumentHelp("Run once, this long from now (0s: now).", valueName: "duration"))
     var after: String?
 
-    @Option(help: ArgumentHelp("Run once at this RFC 3339 instant, e.g. 2026-12-01T03:00:00Z.", valueName: "time"))
+    @Option(
+        help: ArgumentHelp(
+            "Run once at this RFC 3339 instant in the future, e.g. 2026-12-01T03:00:00Z.", valueName: "time"))
     var at: String?
 
-    @Option(help: ArgumentHelp("Delay before the first run (0s: at once).", valueName: "duration"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("With --every: delay before the first run (0s: at once).", valueName: "duration"))
     var delay: String?
 
     @Option(help: "The worker queue.")
     var queue: String = "default"
 
-    @Option(help: ArgumentHelp("Cancel a run that takes longer (recorded as timeout).", valueName: "duration"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Cancel a run that takes longer (recorded as timeout).", valueName: "duration"))
     var timeout: String?
 
-    @Option(help: "Retry a failed run up to N times, with exponential backoff.")
+    @Option(parsing: .unconditional, help: "Retry a failed run up to N times (0 to 1000), with exponential backoff.")
     var retries: Int = 0
 
-    @Option(help: ArgumentHelp("Delay before the first retry (doubles each time, at most 1h).", valueName: "duration"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Delay before the first retry (doubles each time, at most 1h).", valueName: "duration"))
     var backoff: String = "1s"
 
-    @Option(help: ArgumentHelp("Add a random delay of up to this much to each run.", valueName: "duration"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Add a random delay of up to this much to each run (shorter than --every).", valueName: "duration"))
     var jitter: String = "0s"
 
     @Option(help: ArgumentHelp("What to do about missed runs: coalesce, skip or catch-up.", valueName: "policy"))
@@ -96,34 +111,58 @@ struct Add: AsyncParsableCommand {
         }
         if fixedDelay && every == nil { throw ValidationError("--fixed-delay goes with --every") }
         if tz != nil && cron == nil { throw ValidationError("--tz goes with --cron") }
+        if delay != nil && every == nil {
+            throw ValidationError(
+                "--delay goes with --every (a --cron job starts at its first slot; for a one-shot, put the delay in --in or --at)"
+            )
+        }
         let schedule: Schedule
         if let every {
             schedule = .every(try Parse.duration(every, flag: "--every", allowZero: false), fixedDelay: fixedDelay)
         } else if let cron {
+            let zone: TimeZone
             do {
-                schedule = try Schedule.cron(cron, timeZone: tz ?? "UTC")
+                zone = try TimeZoneName.resolve(tz ?? "UTC")
+            } catch {
+                throw ValidationError("--tz: \(error)")
+            }
+            do {
+                schedule = .cron(try CronExpression(cron), timeZone: zone)
             } catch {
                 throw ValidationError("--cron: \(error)")
             }
         } else if let after {
             schedule = .after(try Parse.duration(after, flag: "--in"))
         } else {
-            schedule = .at(try Parse.instant(at ?? "", flag: "--at"))
+            let instant = try Parse.instant(at ?? "", flag: "--at")
+            // now is 0 while validating flags alone; run() checks again against the real time.
+            if now > 0 && instant < now {
+                throw ValidationError(
+                    "--at: \(JobRunnerErrorText.quoted(at ?? "")) is in the past; use --in 0s to run it now")
+            }
+            schedule = .at(instant)
         }
         let action: JobAction
         switch (handler, command.isEmpty) {
         case (let handler?, true): action = .handler(handler)
         case (nil, false):
-            action = .command(command, workingDirectory: cwd ?? FileManager.default.currentDirectoryPath)
+            let directory = cwd.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            action = .command(command, workingDirectory: directory ?? FileManager.default.currentDirectoryPath)
         case (.some, false): throw ValidationError("give either --handler or a command after --, not both")
         case (nil, true): throw ValidationError("an action is required: --handler NAME, or a command after --")
         }
         if cwd != nil && handler != nil { throw ValidationError("--cwd goes with a command") }
+        if let cwd {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: cwd, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--cwd: \(JobRunnerErrorText.quoted(cwd)) is not an existing directory")
+            }
+        }
         guard let policy = MisfirePolicy(rawValue: misfire) else {
             throw ValidationError(
                 "--misfire must be coalesce, skip or catch-up, not \(JobRunnerErrorText.quoted(misfire))")
         }
-        if retries < 0 || retries > 1000 { throw ValidationError("--retries must be between 0 and 1000") }
+        _ = try Parse.count(retries, flag: "--retries", in: 0...1000)
         let definition = JobDefinition(
             name: name,
             queue: queue,

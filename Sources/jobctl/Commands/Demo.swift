@@ -17,7 +17,9 @@ struct Demo: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .customLong("for"), help: ArgumentHelp("How long to run the runner.", valueName: "duration"))
+    @Option(
+        name: .customLong("for"), parsing: .unconditional,
+        help: ArgumentHelp("How long to run the runner.", valueName: "duration"))
     var duration: String = "3s"
 
     func validate() throws {

@@ -16,10 +16,16 @@ struct Drain: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: ArgumentHelp("Give up waiting after this long (exit status 3).", valueName: "duration"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Give up waiting after this long (exit status 3).", valueName: "duration"))
     var timeout: String = "2m"
 
-    @Option(help: ArgumentHelp("Override the runners' grace period for runs in flight.", valueName: "duration"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Override the runners' grace period for runs in flight; shortens that of a runner already draining.",
+            valueName: "duration"))
     var grace: String?
 
     @Flag(help: "Print one JSON document: runners, finished, interrupted.")
@@ -41,6 +47,8 @@ struct Drain: AsyncParsableCommand {
     func run() async throws {
         let store = try await global.openStore()
         let limit = try Parse.duration(timeout, flag: "--timeout")
+        // A runner killed with kill -9 is dead, not draining: rescue its runs instead of waiting for it.
+        await store.rescueIfPossible()
         let request = try await store.requestDrain(grace: try grace.map { try Parse.duration($0, flag: "--grace") })
         let ids = request.runners.map(\.id)
         let deadline = ContinuousClock.now + limit
@@ -52,7 +60,13 @@ struct Drain: AsyncParsableCommand {
                     : "draining \(ids.count) runner(s): " + ids.map { "#\($0)" }.joined(separator: ", "))
         }
         var progress = try await store.drainProgress(runnerIDs: ids, since: request.requestedAt)
+        var nextRescue = ContinuousClock.now + .milliseconds(250)
         while !progress.live.isEmpty && ContinuousClock.now < deadline {
+            // One that dies while draining is seen dead (pid gone, or lease expired), not waited for.
+            if ContinuousClock.now >= nextRescue {
+                await store.rescueIfPossible()
+                nextRescue = ContinuousClock.now + .milliseconds(250)
+            }
             if interactive {
                 FileHandle.standardError.write(
                     Data("\r\(progress.live.count) runner(s) draining, \(progress.inFlight) run(s) in flight   ".utf8))
@@ -62,23 +76,25 @@ struct Drain: AsyncParsableCommand {
         }
         if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let interrupted = progress.outcomes[.interrupted] ?? 0
-        let finished = progress.outcomes.filter { $0.key != .interrupted }.values.reduce(0, +)
+        let ended = progress.outcomes.filter { $0.key != .interrupted }
+        let finished = ended.values.reduce(0, +)
         let timedOut = !progress.live.isEmpty
         if json {
             var outcomes: [String: Int] = [:]
             for (outcome, count) in progress.outcomes { outcomes[outcome.rawValue] = count }
             try Output.json(
                 DrainJSON(
-                    runners: request.runners.map(RunnerJSON.init), finished: finished, interrupted: interrupted,
+                    runners: request.runners.map { RunnerJSON($0, now: request.requestedAt) }, finished: finished,
+                    interrupted: interrupted,
                     outcomes: outcomes, timedOut: timedOut)
             )
         } else {
             print(
                 "finished: \(finished) run(s)"
-                    + (progress.outcomes.isEmpty
+                    + (ended.isEmpty
                         ? ""
                         : " ("
-                            + progress.outcomes.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+                            + ended.sorted { $0.key.rawValue < $1.key.rawValue }.map {
                                 "\($0.key.rawValue) \($0.value)"
                             }.joined(separator: ", ") + ")"))
             print("interrupted: \(interrupted) run(s)")

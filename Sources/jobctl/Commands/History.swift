@@ -20,13 +20,14 @@ struct History: AsyncParsableCommand {
             "Only runs with this outcome: running, ok, failed, timeout, interrupted, abandoned.", valueName: "outcome"))
     var status: String?
 
-    @Option(help: "At most this many runs.")
+    @Option(parsing: .unconditional, help: "At most this many runs (1 to 1000000).")
     var limit: Int = 50
 
     @Flag(help: "Print one JSON document (an array of runs).")
     var json = false
 
     func validate() throws {
+        _ = try Parse.count(limit, flag: "--limit", in: 1...1_000_000)
         if let since { _ = try Parse.instant(since, flag: "--since") }
         if let status, RunOutcome(rawValue: status) == nil {
             throw ValidationError(

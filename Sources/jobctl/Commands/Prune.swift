@@ -9,7 +9,9 @@ struct Prune: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: ArgumentHelp("Delete runs that finished longer ago than this.", valueName: "duration"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Delete runs that finished longer ago than this.", valueName: "duration"))
     var olderThan: String
 
     func validate() throws {

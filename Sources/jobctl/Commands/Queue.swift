@@ -3,14 +3,35 @@ import JobRunner
 
 struct Queue: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Worker queues: list, pause, resume, set-concurrency.",
-        discussion: "Example: jobctl queue set-concurrency reports 2",
-        subcommands: [ListQueues.self, PauseQueue.self, ResumeQueue.self, SetConcurrency.self],
+        abstract: "Worker queues: list, pause, resume, set-concurrency, remove.",
+        discussion: """
+            A queue exists once a job uses it (`jobctl add … --queue Q`). Its concurrency limit holds \
+            across all runners; a run holds its slot until it ends, even if its job is removed meanwhile.
+
+            Examples:
+              jobctl queue list
+              jobctl queue set-concurrency reports 2
+              jobctl queue pause reports
+            """,
+        subcommands: [ListQueues.self, PauseQueue.self, ResumeQueue.self, SetConcurrency.self, RemoveQueue.self],
         defaultSubcommand: ListQueues.self
     )
 
+    /// A queue name argument: refused as a usage error (64) before the database is opened.
+    static func validate(_ name: String) throws {
+        do {
+            try JobDefinition.validateName(name, what: "queue name")
+        } catch let error as JobRunnerError {
+            throw ValidationError(error.message)
+        }
+    }
+
     struct ListQueues: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List queues.")
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "List queues with their limit, state and runs in flight.",
+            discussion: "Example: jobctl queue list --json"
+        )
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print one JSON document.") var json = false
 
@@ -44,42 +65,73 @@ struct Queue: AsyncParsableCommand {
 
     struct PauseQueue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "pause", abstract: "Pause a queue: no new runs start; runs in flight finish."
+            commandName: "pause", abstract: "Pause a queue: no new runs start; runs in flight finish.",
+            discussion: "Example: jobctl queue pause reports"
         )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The queue.") var name: String
+        func validate() throws { try Queue.validate(name) }
         func run() async throws {
             try await global.openStore().setQueuePaused(name, true)
-            print("paused queue \(name)")
+            print("paused queue \(Output.cell(name, limit: 80))")
         }
     }
 
     struct ResumeQueue: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a paused queue.")
+        static let configuration = CommandConfiguration(
+            commandName: "resume", abstract: "Resume a paused queue.",
+            discussion: "Example: jobctl queue resume reports"
+        )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The queue.") var name: String
+        func validate() throws { try Queue.validate(name) }
         func run() async throws {
             try await global.openStore().setQueuePaused(name, false)
-            print("resumed queue \(name)")
+            print("resumed queue \(Output.cell(name, limit: 80))")
         }
     }
 
     struct SetConcurrency: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-concurrency",
-            abstract: "Set the most runs of a queue in flight at once, across all runners."
+            abstract: "Set the most runs of a queue in flight at once, across all runners.",
+            discussion: """
+                The queue must exist (a job uses it) unless --create is given, which makes it so that its \
+                limit holds before its first job is added.
+
+                Examples:
+                  jobctl queue set-concurrency reports 2
+                  jobctl queue set-concurrency imports 1 --create
+                """
         )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The queue.") var name: String
-        @Argument(help: "The limit (1 or more).") var concurrency: Int
+        @Argument(help: "The limit (1 to 100000).") var concurrency: Int
+        @Flag(help: "Create the queue if no job uses it yet.") var create = false
         func validate() throws {
+            try Queue.validate(name)
             if concurrency < 1 || concurrency > 100_000 {
-                throw ValidationError("concurrency must be between 1 and 100000")
+                throw ValidationError("concurrency must be between 1 and 100000, not \(concurrency)")
             }
         }
         func run() async throws {
-            try await global.openStore().setQueueConcurrency(name, concurrency)
-            print("queue \(name): concurrency \(concurrency)")
+            try await global.openStore().setQueueConcurrency(name, concurrency, create: create)
+            print("queue \(Output.cell(name, limit: 80)): concurrency \(concurrency)")
+        }
+    }
+
+    struct RemoveQueue: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove",
+            abstract: "Remove a queue that no job uses and no run holds.",
+            discussion: "Example: jobctl queue remove imports"
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The queue.") var name: String
+        func validate() throws { try Queue.validate(name) }
+        func run() async throws {
+            try await global.openStore().removeQueue(name)
+            print("removed queue \(Output.cell(name, limit: 80))")
         }
     }
 }

@@ -3,7 +3,7 @@ import JobRunner
 
 struct Remove: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Remove a job. Its run history is kept.",
+        abstract: "Remove a job. Its run history is kept; a run in flight goes on to its end.",
         discussion: "Example: jobctl remove rotate"
     )
 
@@ -14,7 +14,12 @@ struct Remove: AsyncParsableCommand {
 
     func run() async throws {
         let store = try await global.openStore()
-        try await store.remove(name)
-        print("removed \(name)")
+        let inFlight = try await store.remove(name)
+        print("removed \(Output.cell(name, limit: 80))")
+        if let inFlight {
+            print(
+                "its run \(inFlight) in flight was not stopped: it goes on to its end, is recorded in the history, and holds its queue slot until then"
+            )
+        }
     }
 }

@@ -22,13 +22,16 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("queue"), help: "Serve only this queue (repeatable; default: all).")
     var queues: [String] = []
 
-    @Option(help: "Worker slots: the most runs at once.")
+    @Option(parsing: .unconditional, help: "Worker slots: the most runs at once (1 to 10000).")
     var concurrency: Int = 4
 
-    @Option(help: ArgumentHelp("How long a drain lets runs in flight finish.", valueName: "duration"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("How long a drain lets runs in flight finish.", valueName: "duration"))
     var grace: String = "30s"
 
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp("After cancelling: time between SIGTERM and SIGKILL for commands.", valueName: "duration"))
     var killAfter: String = "5s"
 
@@ -40,7 +43,7 @@ struct Run: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        if !(1...10_000).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 10000") }
+        _ = try Parse.count(concurrency, flag: "--concurrency", in: 1...10_000)
         _ = try Parse.duration(grace, flag: "--grace")
         _ = try Parse.duration(killAfter, flag: "--kill-after")
         if SynchronousMode(rawValue: synchronous.uppercased()) == nil {

@@ -12,8 +12,12 @@ struct Show: AsyncParsableCommand {
     @Argument(help: "The job's name.")
     var name: String
 
-    @Option(help: "How many recent runs to show.")
+    @Option(parsing: .unconditional, help: "How many recent runs to show (0 to 10000).")
     var runs: Int = 10
+
+    func validate() throws {
+        _ = try Parse.count(runs, flag: "--runs", in: 0...10_000)
+    }
 
     @Flag(help: "Print one JSON document.")
     var json = false

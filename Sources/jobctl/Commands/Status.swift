@@ -33,34 +33,41 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let store = try await global.openStore()
+        // Runners that died (kill -9, power loss) are shown dead and their runs rescued, not left
+        // looking alive with runs in flight.
+        let rescued = await store.rescueIfPossible()
         let status = try await store.status(perJobLimit: json || all ? nil : Status.shownJobs + 1)
         var jobs: [String: Int] = [:]
         for state in JobState.allCases { jobs[state.rawValue] = status.jobsByState[state] ?? 0 }
         var runs: [String: Int64] = ["total": status.totalRuns]
         for outcome in RunOutcome.final { runs[outcome.rawValue] = status.runsByOutcome[outcome] ?? 0 }
+        let now = store.clock.now()
         if json {
             try Output.json(
                 StatusJSON(
-                    jobs: jobs, runs: runs, runners: status.liveRunners.map(RunnerJSON.init), inFlight: status.inFlight,
+                    jobs: jobs, runs: runs, runners: status.liveRunners.map { RunnerJSON($0, now: now) },
+                    inFlight: status.inFlight,
                     due: status.due, perJob: status.perJob.map { .init(name: $0.name, runCount: $0.runCount) }
                 )
             )
             return
         }
-        let now = store.clock.now()
         print(
             "jobs:    " + JobState.allCases.map { "\($0.rawValue) \(jobs[$0.rawValue] ?? 0)" }.joined(separator: ", "))
         print(
             "runs:    total \(status.totalRuns), "
                 + RunOutcome.final.map { "\($0.rawValue) \(runs[$0.rawValue] ?? 0)" }.joined(separator: ", "))
         print("now:     \(status.inFlight) in flight, \(status.due) due and waiting")
+        if !rescued.isEmpty {
+            print("rescued: \(rescued.count) run(s) of dead runners, recorded abandoned and rescheduled")
+        }
         if status.liveRunners.isEmpty {
             print("runners: none alive")
         } else {
             print("runners:")
             for r in status.liveRunners {
                 print(
-                    "  #\(r.id) \(r.host) pid \(r.pid) \(r.state), \(r.concurrency) slots, up since \(Output.time(r.startedAt, now: now)), heartbeat \(Output.relative(r.heartbeatAt, now: now))"
+                    "  #\(r.id) \(Output.cell(r.host, limit: 64)) pid \(r.pid) \(RunnerJSON.state(of: r, now: now)), \(r.concurrency) slots, up since \(Output.time(r.startedAt, now: now)), heartbeat \(Output.relative(r.heartbeatAt, now: now))"
                 )
             }
         }

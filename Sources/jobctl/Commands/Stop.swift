@@ -21,25 +21,41 @@ struct Stop: AsyncParsableCommand {
     @Flag(help: "Also wait for a run in flight to end.")
     var wait = false
 
-    @Option(help: ArgumentHelp("With --wait: give up after this long (exit status 3).", valueName: "duration"))
-    var timeout: String = "5m"
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("With --wait: give up after this long (default 5m; exit status 3).", valueName: "duration"))
+    var timeout: String?
 
     func validate() throws {
-        _ = try Parse.duration(timeout, flag: "--timeout")
+        if let timeout {
+            guard wait else { throw ValidationError("--timeout goes with --wait") }
+            _ = try Parse.duration(timeout, flag: "--timeout")
+        }
     }
 
     func run() async throws {
         let store = try await global.openStore()
         var job = try await store.stop(name)
-        print("stopped \(job.definition.name)")
+        if job.state == .done {
+            print("\(Output.cell(job.definition.name, limit: 80)) is done already; it stays done")
+        } else {
+            print("stopped \(Output.cell(job.definition.name, limit: 80))")
+        }
         guard wait, job.runningRunID != nil else { return }
         print("waiting for run \(job.runningRunID ?? 0) to end…")
-        let deadline = ContinuousClock.now + (try Parse.duration(timeout, flag: "--timeout"))
+        let deadline = ContinuousClock.now + (try Parse.duration(timeout ?? "5m", flag: "--timeout"))
+        var nextRescue = ContinuousClock.now
         while let current = try await store.job(named: name), current.runningRunID != nil {
             job = current
+            // A run whose runner died is recorded abandoned here rather than waited for.
+            if ContinuousClock.now >= nextRescue {
+                await store.rescueIfPossible()
+                nextRescue = ContinuousClock.now + .milliseconds(250)
+                continue
+            }
             if ContinuousClock.now >= deadline {
                 throw RuntimeError(
-                    message: "run \(current.runningRunID ?? 0) of \(name) is still in flight after \(timeout)",
+                    message: "run \(current.runningRunID ?? 0) of \(name) is still in flight after \(timeout ?? "5m")",
                     status: JobCtl.timedOut)
             }
             try await Task.sleep(for: .milliseconds(20))

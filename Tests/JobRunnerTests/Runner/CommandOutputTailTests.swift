@@ -30,9 +30,16 @@ struct CommandOutputTailTests {
         #expect(tail.text == "…[1 bytes truncated]\nelloworld!")
     }
 
-    @Test func cutInsideAMultiByteCharacterDecodesLossily() {
-        var tail = CommandOutputTail(limit: 2)
-        tail.append(Array("é€".utf8))  // 2 + 3 bytes; keeps the last 2 bytes of "€"
-        #expect(tail.text == "…[3 bytes truncated]\n\u{FFFD}\u{FFFD}")
+    @Test func cutInsideAMultiByteCharacterDropsItsStrayBytes() {
+        var tail = CommandOutputTail(limit: 3)
+        tail.append(Array("é€x".utf8))  // 2 + 3 + 1 bytes; keeps the last 2 bytes of "€" and "x"
+        #expect(tail.text == "…[5 bytes truncated]\nx")
+    }
+
+    @Test func keepsEveryByteWhateverItIs() {
+        var tail = CommandOutputTail(limit: 4096)
+        let bytes: [UInt8] = Array("a\n".utf8) + [0x78, 0x00, 0x79, 0xFF, 0xFE] + Array("LAST\n".utf8)
+        tail.append(bytes)
+        #expect(tail.bytes == bytes)
     }
 }

@@ -10,8 +10,12 @@
 
 enum CommandTestSupport {
     /// Polls `condition` until it holds or `timeout` elapses; returns whether it held.
+    ///
+    /// The deadline only bounds a failure, so it is generous: on a 2-core machine the tests running
+    /// alongside (a command pouring out gigabytes, builds) can keep the cooperative pool's two threads
+    /// busy for more than 10 s, which delayed a command's start past a shorter deadline.
     static func waitUntil(
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(60),
         _ condition: () -> Bool
     ) async -> Bool {
         let clock = ContinuousClock()

@@ -153,7 +153,7 @@ struct JobStoreTests {
     @Test("hostile names and payloads round-trip exactly; SQL in them is data")
     func hostileInputRoundTrips() async throws {
         try await withTemporaryDatabase { store, _ in
-            let names = ["'); DROP TABLE jobs;--", "100%_done", "back\\slash", "quote\"d", "\u{202E}rtl", "emoji 🧹"]
+            let names = ["'); DROP TABLE jobs;--", "100%_done", "back\\slash", "quote\"d", "عربي rtl", "emoji 🧹"]
             for name in names {
                 try await store.add(
                     JobDefinition(
