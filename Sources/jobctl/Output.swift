@@ -3,19 +3,20 @@ import JobRunner
 
 /// Formatting for people (tables, local times, relative times) and for scripts (JSON).
 enum Output {
-    /// Prints rows as left-aligned columns separated by two spaces.
+    /// Prints rows as left-aligned columns separated by two spaces, aligned by the columns each
+    /// cell takes on a terminal (a CJK character or an emoji takes two, a combining mark none).
     static func table(_ header: [String], _ rows: [[String]]) {
-        var widths = header.map(\.count)
+        var widths = header.map(displayWidth)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {
-                widths[index] = max(widths[index], cell.count)
+                widths[index] = max(widths[index], displayWidth(cell))
             }
         }
         func line(_ cells: [String]) -> String {
             var out = ""
             for (index, cell) in cells.enumerated() {
                 let last = index == cells.count - 1
-                out += last ? cell : cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+                out += last ? cell : cell + String(repeating: " ", count: widths[index] - displayWidth(cell) + 2)
             }
             return out
         }
@@ -31,20 +32,80 @@ enum Output {
 
     /// Only the relative part: `in 4s`, `2m ago`, `now`.
     static func relative(_ instant: UnixMicros, now: UnixMicros) -> String {
-        let delta = instant - now
-        let magnitude = abs(delta)
+        let (delta, overflow) = instant.subtractingReportingOverflow(now)
+        if overflow { return instant > now ? "in the far future" : "long ago" }
+        let magnitude = delta == .min ? Int64.max : abs(delta)
         if magnitude < 500_000 { return delta >= 0 ? "now" : "just now" }
         let text = short(micros: magnitude)
         return delta > 0 ? "in \(text)" : "\(text) ago"
     }
 
-    /// A coarse human duration: `4s`, `2m`, `3h`, `5d`.
+    /// Units of ``short(micros:)``, largest first, in seconds.
+    private static let units: [(name: String, seconds: Int64)] = [
+        ("y", 365 * 86_400), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1),
+    ]
+
+    /// A human duration in at most two units, rounded to the nearest of the smaller one: `4s`,
+    /// `1m 30s`, `1h` (for 59m59.9s), `3h 5m`, `2d 4h`, `7973y 5d`.
     static func short(micros: Int64) -> String {
-        let seconds = micros / 1_000_000
-        if seconds < 60 { return "\(max(1, seconds))s" }
-        if seconds < 3600 { return "\(seconds / 60)m" }
-        if seconds < 86_400 { return "\(seconds / 3600)h" }
-        return "\(seconds / 86_400)d"
+        let seconds = max(1, micros / 1_000_000 + (micros % 1_000_000 >= 500_000 ? 1 : 0))
+        guard let first = units.firstIndex(where: { seconds >= $0.seconds }) else { return "\(seconds)s" }
+        let step = units[min(first + 1, units.count - 1)].seconds
+        let rounded = (seconds / step + (seconds % step * 2 >= step ? 1 : 0)) * step
+        // Rounding may carry into a larger unit (59m59.9s is 1h).
+        let top = units.firstIndex(where: { rounded >= $0.seconds }) ?? first
+        let major = units[top]
+        let rest = rounded % major.seconds
+        var text = "\(rounded / major.seconds)\(major.name)"
+        if top + 1 < units.count, rest > 0 {
+            let minor = units[top + 1]
+            text += " \(rest / minor.seconds)\(minor.name)"
+        }
+        return text
+    }
+
+    /// A span for people: milliseconds below a second (`0.412ms`), else ``short(micros:)``.
+    static func span(_ micros: Int64) -> String {
+        if micros < 0 { return "-" + span(micros == .min ? .max : -micros) }
+        return micros < 1_000_000 ? millis(micros) : short(micros: micros)
+    }
+
+    /// The terminal columns `text` takes: per character, 2 for East Asian wide and full-width
+    /// characters and for emoji shown as emoji, 0 for combining marks, else 1.
+    static func displayWidth(_ text: String) -> Int {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text.utf8.count }
+        var total = 0
+        for character in text {
+            let scalars = character.unicodeScalars
+            if scalars.contains(where: { $0.properties.isEmojiPresentation || wide($0.value) })
+                || (scalars.count > 1 && scalars.contains("\u{FE0F}"))
+            {
+                total += 2
+            } else if scalars.allSatisfy({ zeroWidth($0) }) {
+                continue
+            } else {
+                total += 1
+            }
+        }
+        return total
+    }
+
+    /// East Asian Wide (W) and Fullwidth (F) blocks (Unicode's EastAsianWidth.txt, by block).
+    private static let wideRanges: [ClosedRange<UInt32>] = [
+        0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
+        0xA960...0xA97F, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE10...0xFE19, 0xFE30...0xFE6F, 0xFF00...0xFF60,
+        0xFFE0...0xFFE6, 0x16FE0...0x18AFF, 0x1B000...0x1B2FF, 0x20000...0x2FFFD, 0x30000...0x3FFFD,
+    ]
+
+    private static func wide(_ value: UInt32) -> Bool {
+        value >= 0x1100 && wideRanges.contains { $0.contains(value) }
+    }
+
+    private static func zeroWidth(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: true
+        default: false
+        }
     }
 
     /// Local wall-clock time, `yyyy-MM-dd HH:mm:ss` (with milliseconds when asked).
@@ -59,6 +120,9 @@ enum Output {
         if milliseconds { text += String(format: ".%03d", Int((instant % 1_000_000) / 1000)) }
         return text
     }
+
+    /// `1 time`, `2 times`.
+    static func times(_ count: Int64) -> String { count == 1 ? "1 time" : "\(count) times" }
 
     /// A duration in milliseconds with 3 decimals, e.g. `0.412ms`.
     static func millis(_ micros: Int64) -> String {

@@ -103,7 +103,7 @@ struct EndToEndCommandTests {
         let cmd = try await s.show("cmd")
         #expect(cmd["kind"] as? String == "command")
         #expect(cmd["command"] as? [String] == ["printf", "%s\n", "two words"])
-        #expect(cmd["schedule"] as? String == "once in 1h")
+        #expect(cmd["schedule"] as? String == "once, 1h after it was added")
 
         let human = try await s.succeed(["show", "cmd"])
         #expect(human.stdout.contains("cmd: called 0 times so far"), "\(human)")
@@ -148,7 +148,7 @@ struct EndToEndCommandTests {
 
         // The name is free again.
         try await s.succeed(["add", "job", "--in", "5m", "--handler", "tick"])
-        #expect(try await s.show("job")["schedule"] as? String == "once in 5m")
+        #expect(try await s.show("job")["schedule"] as? String == "once, 5m after it was added")
     }
 
     @Test("add --replace redefines a job and keeps its state and counters")

@@ -453,6 +453,54 @@ struct EndToEndRunnerTests {
         try await expectCountersMatchHistory(s)
     }
 
+    @Test(
+        "after kill -9 of a runner, status shows it dead, drain and stop --wait do not wait for it, its run is abandoned"
+    )
+    func killedRunnerIsSeenDead() async throws {
+        let s = try Sandbox()
+        defer { s.cleanup() }
+        let (runner, _) = try await startRunner(s)
+        let pidFile = s.root + "/sleep.pid"
+        try await s.succeed(["add", "long", "--in", "0s", "--", "sh", "-c", "echo $$ > \(pidFile); exec sleep 60"])
+        _ = try await waitForRunInFlight(s, "long")
+        try await waitUntil("the command wrote its pid") {
+            ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").hasSuffix("\n")
+        }
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+        let sleepPID = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        s.adoptStray(sleepPID)
+        runner.signal(SIGKILL)
+        _ = try await waitForExit(runner)
+
+        // Whichever process looks first, jobctl included, sees it dead and rescues its run.
+        let status = try await s.status()
+        #expect((status["runners"] as? [Any])?.isEmpty == true, "a dead runner is shown alive: \(status)")
+        #expect(int(status["inFlight"]) == 0, "\(status)")
+        let run = try #require(try await s.history("long").first)
+        #expect(run["outcome"] as? String == "abandoned", "\(run)")
+        try await waitUntil("the dead runner's command is killed", timeout: .seconds(10)) { processIsGone(sleepPID) }
+
+        let started = ContinuousClock.now
+        let drained = try await s.jobctl(["drain", "--timeout", "20s"])
+        #expect(drained.status == 0, "\(drained)")
+        let stopped = try await s.jobctl(["stop", "long", "--wait", "--timeout", "20s"])
+        #expect(stopped.status == 0, "\(stopped)")
+        #expect(ContinuousClock.now - started < .seconds(15), "drain or stop --wait waited for a dead runner")
+    }
+
+    @Test("a command's output keeps every byte: after a NUL, the tail is still there")
+    func outputAfterNUL() async throws {
+        let s = try Sandbox()
+        defer { s.cleanup() }
+        let (runner, _) = try await startRunner(s)
+        try await s.succeed(["add", "nul", "--in", "0s", "--", "sh", "-c", #"echo a; printf 'x\0y\377'; echo LAST"#])
+        try await waitForRuns(s, "nul")
+        let run = try #require(try await s.history("nul").first)
+        #expect(run["output"] as? String == "a\nx\\x00y\\xFFLAST\n", "\(run)")
+        runner.signal(SIGTERM)
+        _ = try await waitForExit(runner)
+    }
+
     @Test("stop --wait waits for the run in flight; pause stops a schedule; resume restarts it")
     func stopWaitPauseResume() async throws {
         let s = try Sandbox()

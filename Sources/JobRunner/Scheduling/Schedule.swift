@@ -38,10 +38,10 @@ public enum Schedule: Sendable, Hashable {
     public var description: String {
         switch self {
         case .at(let instant): "once at \(Timestamp.formatRFC3339UTC(instant))"
-        case .after(let delay): "once in \(DurationFormat.format(delay))"
+        case .after(let delay): "once, \(DurationFormat.format(delay)) after it was added"
         case .every(let interval, let fixedDelay):
             "every \(DurationFormat.format(interval))" + (fixedDelay ? " (fixed delay)" : "")
-        case .cron(let expression, let zone): "cron \(expression) (\(zone.identifier))"
+        case .cron(let expression, let zone): "cron \(expression) (\(TimeZoneName.displayName(zone)))"
         }
     }
 

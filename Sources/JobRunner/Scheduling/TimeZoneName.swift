@@ -12,6 +12,11 @@ public enum TimeZoneName {
     ///   `Europe/Berlin` or `America/New_York` (matching is exact and case-sensitive).
     ///
     /// - Throws: ``ScheduleError`` such as `unknown time zone "Mars/Olympus"`.
+    /// The zone's name for people: its identifier, but `UTC` for the zone Foundation calls `GMT`.
+    static func displayName(_ zone: TimeZone) -> String {
+        zone.identifier == "GMT" && zone.secondsFromGMT() == 0 ? "UTC" : zone.identifier
+    }
+
     public static func resolve(_ name: String) throws(ScheduleError) -> TimeZone {
         let lowered = name.lowercased()
         if lowered == "utc" {

@@ -61,7 +61,7 @@ struct Show: AsyncParsableCommand {
             print(key + ":" + String(repeating: " ", count: width - key.count + 1) + value)
         }
         print("")
-        print("\(job.definition.name): called \(job.runCount) times so far")
+        print("\(job.definition.name): called \(Output.times(job.runCount)) so far")
         if !recent.isEmpty {
             print("")
             History.printTable(recent)

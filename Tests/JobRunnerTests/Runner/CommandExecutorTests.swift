@@ -64,11 +64,8 @@ struct CommandExecutorTests {
 
     @Test func hugeOutputKeepsOnlyTheTail() async throws {
         let total = 200_000_000
-        let clock = ContinuousClock()
         let peakBefore = CommandTestSupport.peakResidentKilobytes()
-        let start = clock.now
         let result = try await run(["head", "-c", "\(total)", "/dev/zero"], outputLimit: 4096)
-        let elapsed = clock.now - start
         // Keeping the output would raise the peak by ~200 MB.
         let peakGrowth = CommandTestSupport.peakResidentKilobytes() - peakBefore
         #expect(peakGrowth < 64 * 1024, "peak RSS grew by \(peakGrowth) KiB")
@@ -78,7 +75,7 @@ struct CommandExecutorTests {
         #expect(result.outputTail.hasPrefix(prefix))
         #expect(result.outputTail.utf8.count == prefix.utf8.count + 4096)
         #expect(result.outputTail.utf8.dropFirst(prefix.utf8.count).allSatisfy { $0 == 0 })
-        #expect(elapsed < .seconds(20), "took \(elapsed)")
+        // How fast it reads is the benchmarks' business; this test holds memory to the tail.
     }
 
     @Test func tailIsTheLastBytesOfTheStream() async throws {
@@ -239,18 +236,15 @@ struct CommandExecutorTests {
         #expect(result.exitCode == nil)
         #expect(result.terminatingSignal == SIGKILL)
         #expect(result.outputTail == "ready\n")
+        // Not before the timeout and the grace; that it did not run its 100 s is the SIGKILL above.
         #expect(elapsed >= .milliseconds(800))
-        #expect(elapsed < .seconds(20), "took \(elapsed)")
     }
 
     @Test func timeoutSIGTERMStopsACooperativeChildBeforeTheGrace() async throws {
-        let clock = ContinuousClock()
-        let start = clock.now
         let result = try await run(["sleep", "100"], timeout: .milliseconds(200), grace: .seconds(30))
-        let elapsed = clock.now - start
         #expect(result.timedOut)
+        // Stopped by the SIGTERM, not by a SIGKILL after the 30 s grace, nor at the end of its 100 s.
         #expect(result.terminatingSignal == SIGTERM)
-        #expect(elapsed < .seconds(20), "took \(elapsed)")
     }
 
     @Test func timeoutAppliesAfterTheChildClosedItsOutput() async throws {

@@ -64,4 +64,39 @@ struct GracefulShutdownTests {
             #expect(try await store.job(named: "work")?.nextRunAt == newYear2026)
         }
     }
+
+    @Test("a second drain with a shorter grace shortens a drain already under way; a longer one does not extend it")
+    func shorterGraceShortensDrain() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        let gate = Gate()
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            var registry = JobRegistry()
+            registry.register("work") { _ in try await gate.wait() }
+            try await store.add(
+                JobDefinition(
+                    name: "work", action: .handler("work"), schedule: .every(.seconds(60)), initialDelay: .zero)
+            )
+            let runner = JobRunner(
+                store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock,
+                logger: quietLogger
+            )
+            let events = EventLog(runner)
+            let task = Task { try await runner.run() }
+            await gate.waitForEntry()
+            func waitsUntil(_ deadline: UnixMicros) async {
+                await events.next {
+                    if case .idle(let next) = $0 { next == deadline } else { false }
+                }
+            }
+            runner.drain(grace: .seconds(3600))
+            await waitsUntil(newYear2026 + 3_600_000_000)
+            runner.drain(grace: .seconds(7200))
+            runner.drain(grace: .seconds(1))
+            await waitsUntil(newYear2026 + 1_000_000)
+            clock.advance(by: .seconds(1))
+            try await task.value
+            let run = try #require(try await store.history(HistoryQuery(job: "work")).first)
+            #expect(run.outcome == .interrupted)
+        }
+    }
 }
