@@ -44,14 +44,17 @@ extension JobRunner {
         }
         completion.finishedAt = clock.now()
         let lateness = Double(claim.startedAt - claim.scheduledFor) / 1000
-        runLogger.info(
-            "run finished",
-            metadata: [
-                "run.outcome": "\(completion.outcome.rawValue)",
-                "run.duration_ms": "\(Double(completion.finishedAt - claim.startedAt) / 1000)",
-                "run.lateness_ms": "\(lateness)",
-            ]
-        )
+        var metadata: Logger.Metadata = [
+            "run.outcome": "\(completion.outcome.rawValue)",
+            "run.duration_ms": "\(Double(completion.finishedAt - claim.startedAt) / 1000)",
+            "run.lateness_ms": "\(lateness)",
+        ]
+        // What went wrong belongs on the line itself: an operator reading the log (or journald, or
+        // Loki) should not need the database to see why a run failed.
+        if let exitCode = completion.exitCode { metadata["run.exit_code"] = "\(exitCode)" }
+        if let error = completion.error { metadata["run.error"] = "\(error.prefix(1000))" }
+        let failed = completion.outcome == .failed || completion.outcome == .timeout
+        runLogger.log(level: failed ? .warning : .info, "run finished", metadata: metadata)
         control.complete(completion)
     }
 
