@@ -41,4 +41,58 @@ struct EndToEndToolsTests {
         #expect(try await s.succeed(["list", "--state", "done"]).stdout == "no done jobs\n")
         expectOneLineError(try await s.jobctl(["list", "--state", "sleeping"]), status: 64, mentioning: "sleeping")
     }
+    @Test("history --follow prints each finished run once, including one in flight when it started; signals end it")
+    func follow() async throws {
+        let s = try Sandbox()
+        defer { s.cleanup() }
+        let gate = try Gate(s, name: "slow")
+        try await s.succeed(["add", "slow", "--in", "0s", "--"] + gate.command)
+        try await s.succeed(["add", "tick", "--every", "1h", "--handler", "tick"])
+        let runner = try await s.startRunner()
+        try await gate.waitUntilStarted(s)
+
+        let follower = try s.launchJobctl(["history", "--follow"])
+        try await waitUntil("the follower printed its header") {
+            if follower.hasExited { throw HarnessError("the follower exited:\n\(follower.result())") }
+            return follower.currentStdout.hasPrefix("RUN ")
+        }
+        var expected: [Int] = []
+        for _ in 0..<3 {
+            let before = try await s.history("tick").count
+            try await s.succeed(["trigger", "tick"])
+            try await waitUntil("the trigger ran") { try await s.history("tick", status: "ok").count > before }
+        }
+        try gate.release()
+        let slow = try await s.waitForRun("slow", outcome: "ok")
+        expected = try await s.history().compactMap { int($0["id"]) }
+        #expect(expected.contains(try #require(int(slow["id"]))))
+
+        func printedIDs(_ text: String) -> [Int] {
+            text.split(separator: "\n").dropFirst().compactMap { Int($0.split(separator: " ").first ?? "") }
+        }
+        try await waitUntil("the follower printed every run") {
+            Set(printedIDs(follower.currentStdout)) == Set(expected)
+        }
+        let result = try await s.stopCleanly(follower, signal: SIGINT)
+        let printed = printedIDs(result.stdout)
+        #expect(printed.count == Set(printed).count, "a run was printed twice:\n\(result.stdout)")
+        #expect(Set(printed) == Set(expected))
+
+        // With --json: the backlog, then new runs, one object a line; SIGTERM ends it.
+        let json = try s.launchJobctl(["history", "--follow", "--json", "--limit", "2"])
+        try await waitUntil("the JSON follower printed its backlog") {
+            json.currentStdout.split(separator: "\n").count == 2
+        }
+        try await s.succeed(["trigger", "tick"])
+        try await waitUntil("the JSON follower printed the new run") {
+            json.currentStdout.split(separator: "\n").count == 3
+        }
+        let jsonResult = try await s.stopCleanly(json, signal: SIGTERM)
+        let lines = jsonResult.stdout.split(separator: "\n")
+        for line in lines {
+            let run = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            expectKeys(run, JSONFields.run, in: "a followed run")
+        }
+        _ = try await s.stopCleanly(runner)
+    }
 }

@@ -31,6 +31,38 @@ struct ToolsParsingTests {
         }
     }
 
+    @Test("--since: durations ago, local dates and times, RFC 3339")
+    func since() throws {
+        let now = try Timestamp.parseRFC3339("2026-11-30T12:00:00Z")
+        #expect(try Parse.since("1h", flag: "--since", now: now) == now - 3_600_000_000)
+        #expect(try Parse.since("1h30m ago", flag: "--since", now: now) == now - 5_400_000_000)
+        #expect(try Parse.since("2d", flag: "--since", now: now) == now - 172_800_000_000)
+        #expect(try Parse.since("2026-11-30T10:00:00Z", flag: "--since", now: now) == now - 7_200_000_000)
+        #expect(try Parse.since("2026-11-30T11:00:00+01:00", flag: "--since", now: now) == now - 7_200_000_000)
+        // Local forms: whatever this machine's zone is, they read back as the same wall time.
+        for (text, wall) in [
+            ("2026-11-30", "2026-11-30 00:00:00"), ("2026-11-30 10:00", "2026-11-30 10:00:00"),
+            ("2026-11-30T10:00", "2026-11-30 10:00:00"), ("2026-07-01 23:59:59", "2026-07-01 23:59:59"),
+        ] {
+            let instant = try Parse.since(text, flag: "--since", now: now)
+            #expect(Output.localTime(instant) == wall, "\(text)")
+        }
+    }
+    @Test("--since refuses what it cannot place, naming the flag and the text")
+    func sinceRefuses() {
+        for text in ["yesterday", "2026-02-30", "2026-11-30 25:00", "2026-13-01", "1x", "", "2026-11-3", "-1h"] {
+            #expect(throws: ValidationError.self, "\(text)") { try Parse.since(text, flag: "--since", now: 0) }
+        }
+        expectUsageError(["history", "--since", "2026-02-30"], mentioning: "2026-02-30")
+        expectUsageError(["history", "--since", "soon"], mentioning: "--since")
+    }
+    @Test("history --follow parses with the other filters")
+    func follow() throws {
+        let history = try parse(
+            ["history", "tick", "--follow", "--status", "failed", "--since", "1h"], as: History.self)
+        #expect(history.follow)
+        #expect(history.name == "tick")
+    }
     @Test("list --state takes the job states and failing")
     func listState() throws {
         for state in ["active", "paused", "stopped", "done", "failing"] {
