@@ -95,4 +95,60 @@ struct EndToEndToolsTests {
         }
         _ = try await s.stopCleanly(runner)
     }
+    @Test("next: firing times in local time and UTC, across DST changes, for a schedule or a job")
+    func next() async throws {
+        let s = try Sandbox()
+        defer { s.cleanup() }
+        var berlin = s.environment
+        berlin["TZ"] = "Europe/Berlin"
+        let spring = try await s.jobctl(
+            ["next", "--cron", "30 2 * * *", "--tz", "Europe/Berlin", "--count", "3", "--now", "2026-03-27T12:00:00Z"],
+            db: .omitted, environment: berlin)
+        #expect(spring.status == 0, "\(spring)")
+        for line in [
+            "Next elapse: Sat 2026-03-28 02:30:00 CET", "(in UTC): Sat 2026-03-28 01:30:00 UTC",
+            "Iter. #2: Sun 2026-03-29 03:00:00 CEST", "(in UTC): Sun 2026-03-29 01:00:00 UTC",
+            "Iter. #3: Mon 2026-03-30 02:30:00 CEST", "(in UTC): Mon 2026-03-30 00:30:00 UTC",
+        ] {
+            #expect(spring.stdout.contains(line), "missing \(line):\n\(spring)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: s.defaultDatabasePath), "next --cron opened a database")
+
+        var newYork = s.environment
+        newYork["TZ"] = "America/New_York"
+        let fall = try await s.jobctl(
+            [
+                "next", "--cron", "30 1 * * *", "--tz", "America/New_York", "--count", "3", "--now",
+                "2026-10-31T12:00:00Z",
+                "--json",
+            ],
+            db: .omitted, environment: newYork)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(fall.stdout.utf8)) as? [String: Any])
+        let occurrences = try #require(document["occurrences"] as? [[String: String]])
+        #expect(
+            occurrences.map { $0["at"] } == ["2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z", "2026-11-03T06:30:00Z"])
+        #expect(
+            occurrences.map { $0["local"] } == [
+                "2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00", "2026-11-03T01:30:00-05:00",
+            ])
+        #expect(document["timeZone"] as? String == "America/New_York")
+
+        // A stored job: its next run first, then its slots.
+        try await s.succeed(["add", "rotate", "--cron", "0 3 * * *", "--tz", "Europe/Berlin", "--handler", "tick"])
+        let job = try await s.show("rotate")
+        let stored = try await s.jsonObject(["next", "rotate", "--json", "--count", "4"])
+        let times = try #require(stored["occurrences"] as? [[String: String]]).compactMap { $0["at"] }
+        #expect(times.count == 4)
+        #expect(times.first == job["nextRunAt"] as? String)
+        #expect(times == times.sorted() && Set(times).count == 4)
+
+        expectOneLineError(try await s.jobctl(["next", "nope"]), status: 1, mentioning: "nope")
+        for arguments in [
+            ["next"], ["next", "--cron", "99 * * * *"], ["next", "--cron", "@daily", "--tz", "Mars/Olympus"],
+            ["next", "--every", "0s"], ["next", "--every", "1m", "--count", "0"], ["next", "rotate", "--every", "1m"],
+        ] {
+            expectOneLineError(try await s.jobctl(arguments, db: .omitted), status: 64)
+        }
+        #expect(!FileManager.default.fileExists(atPath: s.defaultDatabasePath), "a bad next opened a database")
+    }
 }

@@ -103,4 +103,19 @@ struct ToolsParsingTests {
                 == "Sun 2026-03-29 03:00:00 +02:00")
         #expect(Output.utcTime(try Timestamp.parseRFC3339("2026-11-30T09:05:07Z")) == "Mon 2026-11-30 09:05:07 UTC")
     }
+    @Test("next takes exactly one of NAME, --cron and --every, and checks each")
+    func next() throws {
+        let cron = try parse(["next", "--cron", "30 2 * * *", "--tz", "Europe/Berlin", "--count", "3"], as: Next.self)
+        #expect(try cron.schedule() == (try Schedule.cron("30 2 * * *", timeZone: "Europe/Berlin")))
+        #expect(try parse(["next", "--every", "90m"], as: Next.self).count == 5)
+        #expect(try parse(["next", "rotate"], as: Next.self).name == "rotate")
+        expectUsageError(["next"], mentioning: "--cron")
+        expectUsageError(["next", "rotate", "--every", "1m"], mentioning: "only one")
+        expectUsageError(["next", "--cron", "61 * * * *"], mentioning: "minute")
+        expectUsageError(["next", "--cron", "@daily", "--tz", "Mars/Olympus"], mentioning: "Mars/Olympus")
+        expectUsageError(["next", "--every", "0s"], mentioning: "--every")
+        expectUsageError(["next", "--every", "1m", "--tz", "UTC"], mentioning: "--tz")
+        expectUsageError(["next", "--every", "1m", "--count", "0"], mentioning: "--count")
+        expectUsageError(["next", "--every", "1m", "--now", "noon"], mentioning: "--now")
+    }
 }
