@@ -11,6 +11,52 @@ import Testing
 /// --state, history --since and --follow, and next.
 @Suite("jobctl everyday tools end to end", .timeLimit(.minutes(3)))
 struct EndToEndToolsTests {
+    @Test("logs prints a run's captured output; show its last lines; list --state failing; history --since")
+    func logsShowAndSince() async throws {
+        let s = try Sandbox()
+        defer { s.cleanup() }
+        try await s.succeed(["add", "out", "--in", "0s", "--", "sh", "-c", "printf 'first\\nsecond\\n'; exit 3"])
+        try await s.succeed(["add", "quiet", "--in", "0s", "--handler", "tick"])
+        let runner = try await s.startRunner()
+        let failed = try await s.waitForRun("out", outcome: "failed")
+        let ok = try await s.waitForRun("quiet", outcome: "ok")
+        _ = try await s.stopCleanly(runner)
+        let id = try #require(int(failed["id"]))
+
+        let logs = try await s.succeed(["logs", "\(id)"])
+        #expect(logs.stdout == "first\nsecond\n", "\(logs)")
+        let json = try await s.jsonObject(["logs", "\(id)", "--json"])
+        #expect(json["output"] as? String == "first\nsecond\n")
+        #expect(int(json["exitCode"]) == 3)
+
+        let quiet = try await s.succeed(["logs", "\(try #require(int(ok["id"])))"])
+        #expect(quiet.stdout.isEmpty && quiet.stderr.contains("no output"), "\(quiet)")
+
+        expectOneLineError(try await s.jobctl(["logs", "987654"]), status: 1, mentioning: "987654")
+        expectOneLineError(try await s.jobctl(["logs", "abc"]), status: 64, mentioning: "abc")
+        expectOneLineError(try await s.jobctl(["logs", "-3"]), status: 64)
+
+        let show = try await s.succeed(["show", "out"])
+        #expect(show.stdout.contains("last output (run \(id)"), "\(show)")
+        #expect(show.stdout.contains("  first\n  second\n"), "\(show)")
+
+        // list --state failing keeps the job whose last run failed, and only it.
+        let failing = try await s.jsonArray(["list", "--state", "failing", "--json"])
+        #expect(failing.map { $0["name"] as? String } == ["out"])
+        let done = try await s.jsonArray(["list", "--state", "done", "--json"])
+        #expect(Set(done.compactMap { $0["name"] as? String }) == ["out", "quiet"])
+
+        // --since: a duration ago, today's local date, a future date.
+        #expect(try await s.jsonArray(["history", "--since", "1h", "--json"]).count == 2)
+        let today = String(
+            try await s.succeed(["next", "--every", "1s", "--count", "1", "--json"]).stdout
+                .components(separatedBy: "\"local\" : \"")[1].prefix(10))
+        #expect(try await s.jsonArray(["history", "--since", today, "--json"]).count >= 1)
+        #expect(try await s.jsonArray(["history", "--since", "2999-01-01 00:00", "--json"]).isEmpty)
+        expectOneLineError(
+            try await s.jobctl(["history", "--since", "2026-02-30"]), status: 64, mentioning: "2026-02-30")
+    }
+
     @Test("list: NEXT/LEFT/LAST/PASSED columns, --state filters, --json keeps its fields")
     func listStates() async throws {
         let s = try Sandbox()
@@ -41,6 +87,7 @@ struct EndToEndToolsTests {
         #expect(try await s.succeed(["list", "--state", "done"]).stdout == "no done jobs\n")
         expectOneLineError(try await s.jobctl(["list", "--state", "sleeping"]), status: 64, mentioning: "sleeping")
     }
+
     @Test("history --follow prints each finished run once, including one in flight when it started; signals end it")
     func follow() async throws {
         let s = try Sandbox()
@@ -95,6 +142,7 @@ struct EndToEndToolsTests {
         }
         _ = try await s.stopCleanly(runner)
     }
+
     @Test("next: firing times in local time and UTC, across DST changes, for a schedule or a job")
     func next() async throws {
         let s = try Sandbox()

@@ -48,6 +48,7 @@ struct ToolsParsingTests {
             #expect(Output.localTime(instant) == wall, "\(text)")
         }
     }
+
     @Test("--since refuses what it cannot place, naming the flag and the text")
     func sinceRefuses() {
         for text in ["yesterday", "2026-02-30", "2026-11-30 25:00", "2026-13-01", "1x", "", "2026-11-3", "-1h"] {
@@ -56,6 +57,7 @@ struct ToolsParsingTests {
         expectUsageError(["history", "--since", "2026-02-30"], mentioning: "2026-02-30")
         expectUsageError(["history", "--since", "soon"], mentioning: "--since")
     }
+
     @Test("history --follow parses with the other filters")
     func follow() throws {
         let history = try parse(
@@ -63,6 +65,18 @@ struct ToolsParsingTests {
         #expect(history.follow)
         #expect(history.name == "tick")
     }
+
+    @Test("logs takes a positive run id; anything else is a usage error")
+    func logs() throws {
+        #expect(try parse(["logs", "42"], as: Logs.self).run == "42")
+        #expect(try Logs.runID("42") == 42)
+        for bad in ["0", "-1", "x", "1.5", "+3", " 4", "99999999999999999999"] {
+            #expect(throws: ValidationError.self, "\(bad)") { try Logs.runID(bad) }
+        }
+        expectUsageError(["logs", "abc"], mentioning: "abc")
+        expectUsageError(["logs"], mentioning: "run")
+    }
+
     @Test("list --state takes the job states and failing")
     func listState() throws {
         for state in ["active", "paused", "stopped", "done", "failing"] {
@@ -70,6 +84,7 @@ struct ToolsParsingTests {
         }
         expectUsageError(["list", "--state", "broken"], mentioning: "broken")
     }
+
     @Test("list --state failing: the last outcome failed, timed out or was abandoned")
     func failingFilter() throws {
         for outcome in [RunOutcome.failed, .timeout, .abandoned] {
@@ -82,6 +97,7 @@ struct ToolsParsingTests {
         #expect(!List.matches(state: .paused, lastOutcome: nil, filter: "active"))
         #expect(List.matches(state: .done, lastOutcome: .ok, filter: nil))
     }
+
     @Test("spans for LEFT and PASSED have at most two units")
     func spans() {
         #expect(Output.span(micros: 250_000) == "0.25s")
@@ -92,6 +108,7 @@ struct ToolsParsingTests {
         #expect(Output.span(micros: 273_600_000_000) == "3d 4h")
         #expect(Output.span(micros: -45_000_000) == "45s")
     }
+
     @Test("zoned times name the weekday and the zone, on both sides of a DST change")
     func zonedTimes() throws {
         let berlin = try #require(TimeZone(identifier: "Europe/Berlin"))
@@ -103,6 +120,7 @@ struct ToolsParsingTests {
                 == "Sun 2026-03-29 03:00:00 +02:00")
         #expect(Output.utcTime(try Timestamp.parseRFC3339("2026-11-30T09:05:07Z")) == "Mon 2026-11-30 09:05:07 UTC")
     }
+
     @Test("next takes exactly one of NAME, --cron and --every, and checks each")
     func next() throws {
         let cron = try parse(["next", "--cron", "30 2 * * *", "--tz", "Europe/Berlin", "--count", "3"], as: Next.self)
@@ -117,5 +135,10 @@ struct ToolsParsingTests {
         expectUsageError(["next", "--every", "1m", "--tz", "UTC"], mentioning: "--tz")
         expectUsageError(["next", "--every", "1m", "--count", "0"], mentioning: "--count")
         expectUsageError(["next", "--every", "1m", "--now", "noon"], mentioning: "--now")
+    }
+
+    @Test("terminal-safe output shows control characters in caret notation")
+    func terminalSafe() {
+        #expect(Output.terminalSafe("a\u{1B}[31mb\n\tc\u{0}\u{7F}") == "a^[[31mb\n\tc^@^?")
     }
 }
