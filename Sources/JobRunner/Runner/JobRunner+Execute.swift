@@ -102,13 +102,16 @@ extension JobRunner {
 
     private func runCommand(_ argv: [String], directory: String?, claim: Claim, into completion: inout Completion) async
     {
-        var environment = [
+        // The job's own variables override the inherited ones; the JOB_* ones (names a job cannot
+        // use) come last, so that they always say what JobRunner means.
+        var environment = claim.environment
+        environment.merge([
             "JOB_NAME": claim.jobName,
             "JOB_RUN_ID": String(claim.runID),
             "JOB_SCHEDULED_FOR": Timestamp.formatRFC3339UTC(claim.scheduledFor),
             "JOB_ATTEMPT": String(claim.attempt),
             "JOB_DATABASE": databasePath,
-        ]
+        ]) { _, reserved in reserved }
         if let payload = claim.payload { environment["JOB_PAYLOAD"] = payload }
         let spec = CommandSpec(argv: argv, environment: environment, workingDirectory: directory)
         // The command's process group is recorded as soon as it exists, so that if this runner dies

@@ -44,6 +44,9 @@ struct Show: AsyncParsableCommand {
         case .command(let argv, let directory):
             lines.append(("command", argv.map { Output.cell($0, limit: 200) }.joined(separator: " ")))
             lines.append(("directory", directory ?? "-"))
+            for (key, value) in d.environment.sorted(by: { $0.key < $1.key }) {
+                lines.append(("env", Output.cell(key + "=" + value, limit: 200)))
+            }
         }
         if let payload = d.payload { lines.append(("payload", Output.cell(payload, limit: 200))) }
         lines += [
