@@ -15,6 +15,8 @@ extension History {
     /// `history --follow`: the last runs, then each run as it finishes, until SIGINT or SIGTERM.
     func followRuns(_ store: JobStore) async throws {
         let outcome = status.flatMap(RunOutcome.init(rawValue:))
+        // Trap the signals before printing anything: whoever sees the first line may send one.
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         // The cursor first: whatever finishes after it is reported by the loop, never by the backlog.
         let start = try await store.runCursor(job: name)
         let backlog = try await store.history(
@@ -29,7 +31,6 @@ extension History {
         printer.header()
         printer.print(backlog.reversed())
 
-        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 for await _ in signals { return }
