@@ -109,6 +109,18 @@ struct ToolsParsingTests {
         #expect(Output.span(micros: -45_000_000) == "45s")
     }
 
+    @Test("LEFT: the time left, overdue, running or paused")
+    func left() {
+        let now: UnixMicros = 1_000_000_000
+        #expect(List.left(next: now + 250_000_000, state: .active, running: false, now: now) == "4m 10s")
+        #expect(List.left(next: now - 2_000_000, state: .active, running: false, now: now) == "overdue 2s")
+        #expect(List.left(next: now - 2_000_000, state: .active, running: true, now: now) == "running")
+        #expect(List.left(next: now + 1, state: .paused, running: false, now: now) == "paused")
+        #expect(List.left(next: nil, state: .stopped, running: false, now: now) == "-")
+        #expect(List.passed(now - 45_000_000, now: now) == "45s ago")
+        #expect(List.passed(nil, now: now) == "-")
+    }
+
     @Test("zoned times name the weekday and the zone, on both sides of a DST change")
     func zonedTimes() throws {
         let berlin = try #require(TimeZone(identifier: "Europe/Berlin"))

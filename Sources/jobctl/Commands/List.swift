@@ -8,7 +8,8 @@ struct List: AsyncParsableCommand {
             Laid out like `systemctl list-timers`: NEXT (local time) and LEFT until it, LAST start (local \
             time) and PASSED since it, and the last outcome; then the job's name, state, run count, queue \
             and schedule. Jobs are sorted by their next run; those with none come last. A `+running` state \
-            has a run in flight; `overdue` in LEFT means due but not yet started, `paused` that it waits to be resumed.
+            has a run in flight (LEFT says `running`); `overdue` in LEFT means due but not yet started, \
+            `paused` that it waits to be resumed.
 
             --state failing keeps the jobs whose last run failed, timed out or was abandoned.
 
@@ -89,10 +90,16 @@ struct List: AsyncParsableCommand {
         )
     }
 
-    /// Time until the next run: `4m 10s`, or `overdue 2s` when it is due but has not started.
+    /// Time until the next run: `4m 10s`; `overdue 2s` when it is due but has not started; `running`
+    /// while a run is in flight (the next run is then computed when it ends); `paused`.
     static func left(_ job: JobRecord, now: UnixMicros) -> String {
-        guard let next = job.nextRunAt else { return "-" }
-        if job.state == .paused { return "paused" }
+        left(next: job.nextRunAt, state: job.state, running: job.runningRunID != nil, now: now)
+    }
+
+    static func left(next: UnixMicros?, state: JobState, running: Bool, now: UnixMicros) -> String {
+        if running { return "running" }
+        guard let next else { return "-" }
+        if state == .paused { return "paused" }
         return next >= now ? Output.span(micros: next - now) : "overdue " + Output.span(micros: now - next)
     }
 
