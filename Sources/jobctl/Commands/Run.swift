@@ -69,8 +69,9 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         let format = RunLogHandler.Format(rawValue: logFormat) ?? .text
-        LoggingSystem.bootstrap { _ in
+        LoggingSystem.bootstrap { label in
             var handler = RunLogHandler()
+            handler.label = label
             handler.logLevel = level
             handler.format = format
             return handler
