@@ -48,10 +48,17 @@ struct EndToEndToolsTests {
 
         // --since: a duration ago, today's local date, a future date.
         #expect(try await s.jsonArray(["history", "--since", "1h", "--json"]).count == 2)
-        let today = String(
-            try await s.succeed(["next", "--every", "1s", "--count", "1", "--json"]).stdout
-                .components(separatedBy: "\"local\" : \"")[1].prefix(10))
-        #expect(try await s.jsonArray(["history", "--since", today, "--json"]).count >= 1)
+        // The local date and minute the failed run started in (jobctl gets this process's TZ).
+        var seconds = time_t(try #require(rfc3339Micros(failed["startedAt"])) / 1_000_000)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        let day = String(
+            format: "%04d-%02d-%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday))
+        let minute = day + String(format: " %02d:%02d", Int(parts.tm_hour), Int(parts.tm_min))
+        let sinceDay = try await s.jsonArray(["history", "--since", day, "--json"])
+        #expect(sinceDay.contains { int($0["id"]) == id })
+        let sinceMinute = try await s.jsonArray(["history", "--since", minute, "--json"])
+        #expect(sinceMinute.contains { int($0["id"]) == id })
         #expect(try await s.jsonArray(["history", "--since", "2999-01-01 00:00", "--json"]).isEmpty)
         expectOneLineError(
             try await s.jobctl(["history", "--since", "2026-02-30"]), status: 64, mentioning: "2026-02-30")
