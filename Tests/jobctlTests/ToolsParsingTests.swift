@@ -64,6 +64,7 @@ struct ToolsParsingTests {
             ["history", "tick", "--follow", "--status", "failed", "--since", "1h"], as: History.self)
         #expect(history.follow)
         #expect(history.name == "tick")
+        expectUsageError(["history", "--follow", "--status", "running"], mentioning: "--status running")
     }
 
     @Test("logs takes a positive run id; anything else is a usage error")

@@ -55,6 +55,9 @@ struct History: AsyncParsableCommand {
             )
         }
         if limit < 0 { throw ValidationError("--limit must not be negative") }
+        if follow && status == RunOutcome.running.rawValue {
+            throw ValidationError("--follow prints runs when they finish, so --status running would print nothing")
+        }
     }
 
     func run() async throws {
