@@ -17,7 +17,8 @@ struct JobCtl: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Add.self, List.self, Show.self, Stop.self, Pause.self, Resume.self, Remove.self, Trigger.self,
-            Status.self, History.self, Prune.self, Run.self, Drain.self, Queue.self, Demo.self, Bench.self,
+            Status.self, History.self, Prune.self, Run.self, Drain.self, Queue.self, Demo.self, Bench.self, Next.self,
+            Logs.self,
         ]
     )
 

@@ -184,6 +184,8 @@ struct JobJSON: Encodable {
     var misfire: String
     var createdAt: String
     var recentRuns: [RunJSON]?
+    /// A command job's own environment variables (empty for none).
+    var environment: [String: String]
 
     init(_ job: JobRecord, recentRuns: [RunRecord]? = nil) {
         let d = job.definition
@@ -214,6 +216,7 @@ struct JobJSON: Encodable {
         misfire = d.misfire.rawValue
         createdAt = Timestamp.formatRFC3339UTC(job.createdAt)
         self.recentRuns = recentRuns?.map(RunJSON.init)
+        environment = d.environment
     }
 
     // Encode nulls explicitly so that every documented field is always present.
@@ -242,6 +245,7 @@ struct JobJSON: Encodable {
         try c.encode(jitter, forKey: .jitter)
         try c.encode(misfire, forKey: .misfire)
         try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(environment, forKey: .environment)
         if let recentRuns { try c.encode(recentRuns, forKey: .recentRuns) }
     }
 
@@ -249,6 +253,7 @@ struct JobJSON: Encodable {
         case name, queue, kind, handler, command, workingDirectory, payload, schedule, state, stateReason, nextRunAt
         case runCount, okCount, failedCount, lastOutcome, lastStartedAt, lastFinishedAt, running, timeout, retries
         case jitter, misfire, createdAt, recentRuns
+        case environment
     }
 }
 

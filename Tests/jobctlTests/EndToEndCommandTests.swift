@@ -337,7 +337,7 @@ struct HelpTests {
         "every command's --help exits 0 with an example on stdout",
         arguments: [
             "add", "list", "show", "stop", "pause", "resume", "remove", "trigger", "status", "history", "prune", "run",
-            "drain", "queue", "demo",
+            "drain", "queue", "demo", "next", "logs",
         ])
     func commandHelp(command: String) async throws {
         let s = try Sandbox()

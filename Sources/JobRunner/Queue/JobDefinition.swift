@@ -25,6 +25,12 @@ public struct JobDefinition: Sendable, Hashable {
     public static let maximumArguments = 1024
     /// The largest argv of a command job, in bytes, all entries together.
     public static let maximumCommandSize = 131_072
+    /// The most environment variables of a command job.
+    public static let maximumEnvironmentCount = 256
+    /// The largest environment of a command job, in bytes: every `NAME=value` and its NUL terminator.
+    public static let maximumEnvironmentSize = 65_536
+    /// Environment names reserved for the variables JobRunner gives every command (`JOB_NAME`, `JOB_RUN_ID`, …).
+    public static let reservedEnvironmentPrefix = "JOB_"
 
     /// The unique name.
     public var name: String
@@ -47,6 +53,10 @@ public struct JobDefinition: Sendable, Hashable {
     public var jitter: Duration
     /// What to do about missed occurrences.
     public var misfire: MisfirePolicy
+    /// Environment variables of a command job, on top of (overriding) the runner's inherited
+    /// environment. Names starting with `JOB_` are reserved for the variables JobRunner sets itself.
+    /// Must be empty for a handler job.
+    public var environment: [String: String]
 
     /// Creates a definition. Nothing is validated until the store sees it.
     public init(
@@ -59,7 +69,8 @@ public struct JobDefinition: Sendable, Hashable {
         timeout: Duration? = nil,
         retry: RetryPolicy = .none,
         jitter: Duration = .zero,
-        misfire: MisfirePolicy = .coalesce
+        misfire: MisfirePolicy = .coalesce,
+        environment: [String: String] = [:]
     ) {
         self.name = name
         self.queue = queue
@@ -71,6 +82,7 @@ public struct JobDefinition: Sendable, Hashable {
         self.retry = retry
         self.jitter = jitter
         self.misfire = misfire
+        self.environment = environment
     }
 
     /// Creates a handler job with a typed payload, encoded as JSON.
@@ -129,6 +141,7 @@ public struct JobDefinition: Sendable, Hashable {
                 throw JobRunnerError.invalidDefinition("working directory must be an absolute path: \(directory)")
             }
         }
+        try JobDefinition.validateEnvironment(environment, action: action)
         if let payload { try JobDefinition.validatePayload(payload) }
         if case .handler(let handler) = action { try BuiltinHandlers.validatePayload(payload, handler: handler) }
         do {
@@ -219,6 +232,41 @@ public struct JobDefinition: Sendable, Hashable {
         }
         if name.trimmingCharacters(in: .whitespaces) != name {
             throw JobRunnerError.invalidDefinition("\(what) must not start or end with spaces")
+        }
+    }
+
+    /// Checks a command job's environment: names non-empty, without `=` and not starting with `JOB_`,
+    /// no NUL anywhere, within ``maximumEnvironmentCount`` and ``maximumEnvironmentSize``; none for a handler.
+    ///
+    /// - Throws: ``JobRunnerError`` naming the first problem.
+    public static func validateEnvironment(_ environment: [String: String], action: JobAction) throws {
+        guard !environment.isEmpty else { return }
+        if case .handler = action {
+            throw JobRunnerError.invalidDefinition("environment variables go with a command job, not a handler")
+        }
+        if environment.count > maximumEnvironmentCount {
+            throw JobRunnerError.invalidDefinition(
+                "the job has \(environment.count) environment variables; the limit is \(maximumEnvironmentCount)")
+        }
+        var size = 0
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) {
+            let shown = JobRunnerError.quoted(name)
+            if name.isEmpty { throw JobRunnerError.invalidDefinition("an environment variable name is empty") }
+            if name.utf8.contains(UInt8(ascii: "=")) {
+                throw JobRunnerError.invalidDefinition("environment variable name \(shown) contains '='")
+            }
+            if name.utf8.contains(0) || value.utf8.contains(0) {
+                throw JobRunnerError.invalidDefinition("environment variable \(shown) contains a NUL byte")
+            }
+            if name.hasPrefix(reservedEnvironmentPrefix) {
+                throw JobRunnerError.invalidDefinition(
+                    "environment variable name \(shown) is reserved: JobRunner sets the JOB_* variables itself")
+            }
+            size += name.utf8.count + value.utf8.count + 2
+        }
+        if size > maximumEnvironmentSize {
+            throw JobRunnerError.invalidDefinition(
+                "the environment is \(size) bytes; the limit is \(maximumEnvironmentSize) bytes")
         }
     }
 

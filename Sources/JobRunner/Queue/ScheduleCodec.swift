@@ -8,7 +8,7 @@ enum ScheduleCodec {
         interval_us, fixed_delay, cron, time_zone, anchor_at, initial_delay_us, timeout_us, max_retries, backoff_us, \
         jitter_us, misfire, state, state_reason, next_run_at, occurrence_at, attempt, trigger_at, running_run_id, \
         run_count, ok_count, failed_count, last_outcome, last_started_at, last_finished_at, created_at, updated_at, \
-        abandoned_streak
+        abandoned_streak, environment
         """
 
     static func encodeArgv(_ argv: [String]) -> String {
@@ -19,6 +19,20 @@ enum ScheduleCodec {
 
     static func decodeArgv(_ text: String) -> [String] {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] ?? []
+    }
+
+    /// A command's environment as a JSON object with sorted keys, or nil when it is empty.
+    static func encodeEnvironment(_ environment: [String: String]) -> String? {
+        guard !environment.isEmpty else { return nil }
+        let data =
+            (try? JSONSerialization.data(withJSONObject: environment, options: [.sortedKeys, .withoutEscapingSlashes]))
+            ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decodeEnvironment(_ text: String?) -> [String: String] {
+        guard let text else { return [:] }
+        return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: String] ?? [:]
     }
 
     /// Decodes the row read with ``jobColumns``.
@@ -55,7 +69,8 @@ enum ScheduleCodec {
             timeout: row.optionalInt64(17).map { .microseconds($0) },
             retry: RetryPolicy(maxRetries: row.int(18), backoff: .microseconds(row.int64(19))),
             jitter: .microseconds(row.int64(20)),
-            misfire: MisfirePolicy(rawValue: row.string(21)) ?? .coalesce
+            misfire: MisfirePolicy(rawValue: row.string(21)) ?? .coalesce,
+            environment: decodeEnvironment(row.optionalString(38))
         )
         return JobRecord(
             id: row.int64(0),
@@ -83,11 +98,12 @@ enum ScheduleCodec {
 
     /// The definition columns, for INSERT and UPDATE, in this order:
     /// queue, kind, handler, command, working_directory, payload, schedule_kind, schedule, run_at, interval_us,
-    /// fixed_delay, cron, time_zone, initial_delay_us, timeout_us, max_retries, backoff_us, jitter_us, misfire.
+    /// fixed_delay, cron, time_zone, initial_delay_us, timeout_us, max_retries, backoff_us, jitter_us, misfire,
+    /// environment.
     static let definitionColumns = [
         "queue", "kind", "handler", "command", "working_directory", "payload", "schedule_kind", "schedule", "run_at",
         "interval_us", "fixed_delay", "cron", "time_zone", "initial_delay_us", "timeout_us", "max_retries",
-        "backoff_us", "jitter_us", "misfire",
+        "backoff_us", "jitter_us", "misfire", "environment",
     ]
 
     static func definitionValues(_ d: JobDefinition, now: UnixMicros) -> [SQLiteValue] {
@@ -122,7 +138,7 @@ enum ScheduleCodec {
             .string(d.payload), .text(d.schedule.kindName), .text(d.schedule.description), .int(runAt),
             .int(interval), .bool(fixedDelay), .string(cron), .string(zone), .int(d.initialDelay?.microseconds),
             .int(d.timeout?.microseconds), .integer(Int64(d.retry.maxRetries)), .integer(d.retry.backoff.microseconds),
-            .integer(d.jitter.microseconds), .text(d.misfire.rawValue),
+            .integer(d.jitter.microseconds), .text(d.misfire.rawValue), .string(encodeEnvironment(d.environment)),
         ]
     }
 }

@@ -44,14 +44,17 @@ extension JobRunner {
         }
         completion.finishedAt = clock.now()
         let lateness = Double(claim.startedAt - claim.scheduledFor) / 1000
-        runLogger.info(
-            "run finished",
-            metadata: [
-                "run.outcome": "\(completion.outcome.rawValue)",
-                "run.duration_ms": "\(Double(completion.finishedAt - claim.startedAt) / 1000)",
-                "run.lateness_ms": "\(lateness)",
-            ]
-        )
+        var metadata: Logger.Metadata = [
+            "run.outcome": "\(completion.outcome.rawValue)",
+            "run.duration_ms": "\(Double(completion.finishedAt - claim.startedAt) / 1000)",
+            "run.lateness_ms": "\(lateness)",
+        ]
+        // What went wrong belongs on the line itself: an operator reading the log (or journald, or
+        // Loki) should not need the database to see why a run failed.
+        if let exitCode = completion.exitCode { metadata["run.exit_code"] = "\(exitCode)" }
+        if let error = completion.error { metadata["run.error"] = "\(error.prefix(1000))" }
+        let failed = completion.outcome == .failed || completion.outcome == .timeout
+        runLogger.log(level: failed ? .warning : .info, "run finished", metadata: metadata)
         control.complete(completion)
     }
 
@@ -99,13 +102,16 @@ extension JobRunner {
 
     private func runCommand(_ argv: [String], directory: String?, claim: Claim, into completion: inout Completion) async
     {
-        var environment = [
+        // The job's own variables override the inherited ones; the JOB_* ones (names a job cannot
+        // use) come last, so that they always say what JobRunner means.
+        var environment = claim.environment
+        environment.merge([
             "JOB_NAME": claim.jobName,
             "JOB_RUN_ID": String(claim.runID),
             "JOB_SCHEDULED_FOR": Timestamp.formatRFC3339UTC(claim.scheduledFor),
             "JOB_ATTEMPT": String(claim.attempt),
             "JOB_DATABASE": databasePath,
-        ]
+        ]) { _, reserved in reserved }
         if let payload = claim.payload { environment["JOB_PAYLOAD"] = payload }
         let spec = CommandSpec(argv: argv, environment: environment, workingDirectory: directory)
         // The command's process group is recorded as soon as it exists, so that if this runner dies

@@ -17,6 +17,8 @@ struct Claim: Sendable {
     var payload: String?
     var timeout: Duration?
     var triggered: Bool
+    /// A command job's own environment variables.
+    var environment: [String: String] = [:]
 }
 
 /// The result of one claim transaction.
@@ -243,7 +245,8 @@ extension JobStore {
         return Claim(
             runID: runID, jobID: job.id, jobName: job.definition.name, queue: job.definition.queue, attempt: attempt,
             occurrence: occurrence, scheduledFor: scheduledFor, startedAt: now, action: job.definition.action,
-            payload: job.definition.payload, timeout: job.definition.timeout, triggered: triggered
+            payload: job.definition.payload, timeout: job.definition.timeout, triggered: triggered,
+            environment: job.definition.environment
         )
     }
 

@@ -14,6 +14,7 @@ struct Add: AsyncParsableCommand {
               jobctl add rotate --cron '0 3 * * *' --tz Europe/Berlin -- /usr/sbin/logrotate /etc/logrotate.conf
               jobctl add webhook-retry --in 30s --retries 5 -- curl -fsS https://example.com/hook
               jobctl add report --every 1h --fixed-delay --delay 0s --timeout 10m -- ./report.sh
+              jobctl add backup --cron @daily --env BACKUP_DIR=/srv/backup --env LANG=C -- /usr/local/bin/backup
             """
     )
 
@@ -88,6 +89,13 @@ struct Add: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Working directory for a command (default: the current directory).", valueName: "dir"))
     var cwd: String?
 
+    @Option(
+        name: .customLong("env"),
+        help: ArgumentHelp(
+            "Set an environment variable for the command (repeatable); it overrides the inherited one. JOB_* names are reserved.",
+            valueName: "key=value"))
+    var environment: [String] = []
+
     @Flag(help: "Redefine the job if it exists (history, counters and state are kept).")
     var replace = false
 
@@ -158,6 +166,9 @@ struct Add: AsyncParsableCommand {
                 throw ValidationError("--cwd: \(JobRunnerErrorText.quoted(cwd)) is not an existing directory")
             }
         }
+        if !environment.isEmpty && handler != nil {
+            throw ValidationError("--env goes with a command after --, not with --handler")
+        }
         guard let policy = MisfirePolicy(rawValue: misfire) else {
             throw ValidationError(
                 "--misfire must be coalesce, skip or catch-up, not \(JobRunnerErrorText.quoted(misfire))")
@@ -173,7 +184,8 @@ struct Add: AsyncParsableCommand {
             timeout: try timeout.map { try Parse.duration($0, flag: "--timeout", allowZero: false) },
             retry: RetryPolicy(maxRetries: retries, backoff: try Parse.duration(backoff, flag: "--backoff")),
             jitter: try Parse.duration(jitter, flag: "--jitter"),
-            misfire: policy
+            misfire: policy,
+            environment: try Add.environment(environment, action: action)
         )
         do {
             try definition.validate(now: now)
@@ -181,6 +193,27 @@ struct Add: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
         return definition
+    }
+
+    /// `--env KEY=VALUE` flags as a dictionary: the key is what comes before the first `=`; a key
+    /// given twice is refused. The library checks the rest (reserved names, NUL, limits).
+    static func environment(_ assignments: [String], action: JobAction) throws -> [String: String] {
+        var result: [String: String] = [:]
+        for assignment in assignments {
+            guard let equals = assignment.firstIndex(of: "=") else {
+                throw ValidationError("--env takes KEY=VALUE, not \(JobRunnerErrorText.quoted(assignment))")
+            }
+            let key = String(assignment[..<equals])
+            if key.isEmpty { throw ValidationError("--env: the variable name before '=' is empty") }
+            if result[key] != nil { throw ValidationError("--env: \(JobRunnerErrorText.quoted(key)) is given twice") }
+            result[key] = String(assignment[assignment.index(after: equals)...])
+        }
+        do {
+            try JobDefinition.validateEnvironment(result, action: action)
+        } catch let error as JobRunnerError {
+            throw ValidationError("--env: \(error.message)")
+        }
+        return result
     }
 
     func run() async throws {

@@ -13,7 +13,14 @@ struct Run: AsyncParsableCommand {
             cancelled and recorded as interrupted; then it exits 0. A second signal stops at once, still \
             recording what it interrupted. `jobctl drain` from another terminal does the same.
 
-            Example: jobctl run --queue default --concurrency 8 --grace 30s
+            Each finished run is logged to stderr with its job, outcome, duration and lateness; a failed \
+            or timed-out run is logged as a warning with its exit code or error (run.exit_code, run.error). \
+            --log-format json writes one JSON object a line (time, level, message, label and the metadata \
+            as fields), for journald, Loki or jq.
+
+            Examples:
+              jobctl run --queue default --concurrency 8 --grace 30s
+              jobctl run --log-format json 2>> /var/log/jobrunner.jsonl
             """
     )
 
@@ -42,12 +49,21 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
+    @Option(
+        help: ArgumentHelp(
+            "Log lines as text (the default) or json: one object a line with time, level, message and metadata.",
+            valueName: "format"))
+    var logFormat: String = "text"
+
     func validate() throws {
         _ = try Parse.count(concurrency, flag: "--concurrency", in: 1...10_000)
         _ = try Parse.duration(grace, flag: "--grace")
         _ = try Parse.duration(killAfter, flag: "--kill-after")
         if SynchronousMode(rawValue: synchronous.uppercased()) == nil {
             throw ValidationError("--synchronous must be normal or full")
+        }
+        if RunLogHandler.Format(rawValue: logFormat) == nil {
+            throw ValidationError("--log-format must be text or json, not \(JobRunnerErrorText.quoted(logFormat))")
         }
         if Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
@@ -56,9 +72,12 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { _ in
+        let format = RunLogHandler.Format(rawValue: logFormat) ?? .text
+        LoggingSystem.bootstrap { label in
             var handler = RunLogHandler()
+            handler.label = label
             handler.logLevel = level
+            handler.format = format
             return handler
         }
         let logger = Logger(label: "jobctl")

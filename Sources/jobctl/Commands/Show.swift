@@ -4,7 +4,12 @@ import JobRunner
 struct Show: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one job in full, with its last runs.",
-        discussion: "Example: jobctl show rotate --json"
+        discussion: """
+            Prints the definition, state and counters, the last runs, and the last lines of the output \
+            of the last finished run (`jobctl logs RUN` prints all that was captured).
+
+            Example: jobctl show rotate --json
+            """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -43,6 +48,9 @@ struct Show: AsyncParsableCommand {
         case .command(let argv, let directory):
             lines.append(("command", argv.map { Output.cell($0, limit: 200) }.joined(separator: " ")))
             lines.append(("directory", directory ?? "-"))
+            for (key, value) in d.environment.sorted(by: { $0.key < $1.key }) {
+                lines.append(("env", Output.cell(key + "=" + value, limit: 200)))
+            }
         }
         if let payload = d.payload { lines.append(("payload", Output.cell(payload, limit: 200))) }
         lines += [
@@ -66,5 +74,23 @@ struct Show: AsyncParsableCommand {
             print("")
             History.printTable(recent)
         }
+        try await printLastOutput(store: store, recent: recent)
+    }
+
+    /// How many lines of the last run's output `show` prints.
+    static let outputLines = 10
+
+    /// The output tail of the job's last finished run, if it printed anything.
+    func printLastOutput(store: JobStore, recent: [RunRecord]) async throws {
+        var last = recent.first { $0.finishedAt != nil }
+        if last == nil && recent.count >= max(0, runs) {
+            // Fewer runs were asked for than needed to reach a finished one: look a little further.
+            last = try await store.history(HistoryQuery(job: name, limit: 20)).first { $0.finishedAt != nil }
+        }
+        guard let last, let output = last.output, !output.isEmpty else { return }
+        let lines = Output.lastLines(output, lines: Show.outputLines)
+        print("")
+        print("last output (run \(last.id), \(last.outcome.rawValue); all of it: jobctl logs \(last.id)):")
+        for line in lines { print("  " + line) }
     }
 }
