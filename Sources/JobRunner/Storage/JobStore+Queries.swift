@@ -2,8 +2,10 @@ import Foundation
 
 /// A filter for ``JobStore/history(_:)``.
 public struct HistoryQuery: Sendable, Hashable {
-    /// Only runs of this job (by name).
+    /// Only runs of this job (by name): the runs of every job that had this name.
     public var job: String?
+    /// Only runs of the job with this id: not those of an earlier job with the same name.
+    public var jobID: Int64?
     /// Only runs started at or after this instant.
     public var since: UnixMicros?
     /// Only runs with this outcome.
@@ -12,8 +14,11 @@ public struct HistoryQuery: Sendable, Hashable {
     public var limit: Int
 
     /// Creates a query.
-    public init(job: String? = nil, since: UnixMicros? = nil, outcome: RunOutcome? = nil, limit: Int = 50) {
+    public init(
+        job: String? = nil, jobID: Int64? = nil, since: UnixMicros? = nil, outcome: RunOutcome? = nil, limit: Int = 50
+    ) {
         self.job = job
+        self.jobID = jobID
         self.since = since
         self.outcome = outcome
         self.limit = limit
@@ -57,6 +62,10 @@ extension JobStore {
         if let job = query.job {
             conditions.append("job_name = ?")
             args.append(.text(job))
+        }
+        if let jobID = query.jobID {
+            conditions.append("job_id = ?")
+            args.append(.integer(jobID))
         }
         if let since = query.since {
             conditions.append("started_at >= ?")

@@ -32,7 +32,7 @@ struct Show: AsyncParsableCommand {
         guard let job = try await store.job(named: name) else {
             throw RuntimeError(message: "no job named \(JobRunnerErrorText.quoted(name))")
         }
-        let recent = try await store.history(HistoryQuery(job: name, limit: max(0, runs)))
+        let recent = try await store.history(HistoryQuery(jobID: job.id, limit: max(0, runs)))
         if json {
             try Output.json(JobJSON(job, recentRuns: recent))
             return
@@ -74,18 +74,18 @@ struct Show: AsyncParsableCommand {
             print("")
             History.printTable(recent)
         }
-        try await printLastOutput(store: store, recent: recent)
+        try await printLastOutput(store: store, job: job, recent: recent)
     }
 
     /// How many lines of the last run's output `show` prints.
     static let outputLines = 10
 
     /// The output tail of the job's last finished run, if it printed anything.
-    func printLastOutput(store: JobStore, recent: [RunRecord]) async throws {
+    func printLastOutput(store: JobStore, job: JobRecord, recent: [RunRecord]) async throws {
         var last = recent.first { $0.finishedAt != nil }
         if last == nil && recent.count >= max(0, runs) {
             // Fewer runs were asked for than needed to reach a finished one: look a little further.
-            last = try await store.history(HistoryQuery(job: name, limit: 20)).first { $0.finishedAt != nil }
+            last = try await store.history(HistoryQuery(jobID: job.id, limit: 20)).first { $0.finishedAt != nil }
         }
         guard let last, let output = last.output, !output.isEmpty else { return }
         let lines = Output.lastLines(output, lines: Show.outputLines)

@@ -60,7 +60,7 @@ struct Stop: AsyncParsableCommand {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        if let run = try await store.history(HistoryQuery(job: name, limit: 1)).first {
+        if let run = try await store.history(HistoryQuery(jobID: job.id, limit: 1)).first {
             print("run \(run.id) ended: \(run.outcome.rawValue)")
         }
     }

@@ -177,4 +177,23 @@ struct RunRecordingTests {
             #expect(try await store.queues().isEmpty)
         }
     }
+
+    @Test("a job re-created under an old name has only its own runs by id; by name, both")
+    func historyByJobID() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            let (runnerID, scope) = try await runner(store, clock: clock)
+            try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .after(.zero)))
+            let old = try #require(
+                try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+            try await finish(store, old, runner: runnerID, at: clock.now())
+            try await store.remove("j")
+            let job = try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .after(.zero)))
+            let new = try #require(
+                try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+            try await finish(store, new, runner: runnerID, at: clock.now())
+            #expect(try await store.history(HistoryQuery(jobID: job.id)).map(\.id) == [new.runID])
+            #expect(try await store.history(HistoryQuery(job: "j")).map(\.id) == [new.runID, old.runID])
+        }
+    }
 }
