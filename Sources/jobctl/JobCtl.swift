@@ -8,7 +8,9 @@ struct JobCtl: AsyncParsableCommand {
         commandName: "jobctl",
         abstract: "Add, run, inspect and drain durable jobs kept in one SQLite file.",
         discussion: """
-            The database is --db PATH, else $JOBCTL_DB, else \(GlobalOptions.defaultPathDescription).
+            The database is --db PATH, else $JOBCTL_DB, else \(GlobalOptions.defaultPathDescription). \
+            Only add, run and demo create it (from a missing or empty file); another program's SQLite \
+            file is refused and left as it was.
 
             Exit status: 0 success; 1 runtime error (unknown job, database locked, read-only or not a \
             database, …); 3 a wait timed out (drain --timeout, stop --wait --timeout); 64 usage error \

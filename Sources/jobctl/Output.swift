@@ -64,9 +64,10 @@ enum Output {
         return text
     }
 
-    /// A span for people: milliseconds below a second (`0.412ms`), else ``short(micros:)``.
-    static func span(_ micros: Int64) -> String {
-        if micros < 0 { return "-" + span(micros == .min ? .max : -micros) }
+    /// A measured span (lateness, duration): milliseconds below a second (`0.412ms`), else
+    /// ``short(micros:)``.
+    static func preciseSpan(_ micros: Int64) -> String {
+        if micros < 0 { return "-" + preciseSpan(micros == .min ? .max : -micros) }
         return micros < 1_000_000 ? millis(micros) : short(micros: micros)
     }
 

@@ -35,19 +35,9 @@ extension Output {
 
     /// A span for people, with two units at most: `45s`, `4m 10s`, `2h 5m`, `3d 4h`; under a second `0.25s`.
     static func span(micros: Int64) -> String {
-        let magnitude = micros.magnitude
+        let magnitude = micros == .min ? Int64.max : abs(micros)
         if magnitude < 1_000_000 { return String(format: "%.2fs", Double(magnitude) / 1_000_000) }
-        let units: [(UInt64, String)] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")]
-        let seconds = magnitude / 1_000_000
-        let first = units.firstIndex { seconds >= $0.0 } ?? units.count - 1
-        let (size, name) = units[first]
-        var text = "\(seconds / size)\(name)"
-        if first + 1 < units.count {
-            let (smaller, smallerName) = units[first + 1]
-            let remainder = seconds % size / smaller
-            if remainder > 0 { text += " \(remainder)\(smallerName)" }
-        }
-        return text
+        return short(micros: magnitude)
     }
 
     /// Local wall-clock time with the weekday and the zone's abbreviation, as `systemctl list-timers`

@@ -188,6 +188,9 @@ struct BadInput: Sendable, CustomTestStringConvertible {
             mentioning: "between 1 and 10000"),
         // Queues.
         BadInput(
+            label: "queue set-concurrency -1", arguments: ["queue", "set-concurrency", "default", "-1"], status: usage,
+            mentioning: "\"-1\""),
+        BadInput(
             label: "queue pause of an empty name", arguments: ["queue", "pause", ""], status: usage,
             mentioning: "queue name"),
         BadInput(

@@ -30,10 +30,10 @@ struct OutputAndRangeTests {
 
     @Test("spans: milliseconds below a second, then people's units")
     func spans() {
-        #expect(Output.span(412) == "0.412ms")
-        #expect(Output.span(218_226_688_118_000) == "6y 336d")
-        #expect(Output.span(90_000_000) == "1m 30s")
-        #expect(Output.span(-2_000) == "-2.000ms")
+        #expect(Output.preciseSpan(412) == "0.412ms")
+        #expect(Output.preciseSpan(218_226_688_118_000) == "6y 336d")
+        #expect(Output.preciseSpan(90_000_000) == "1m 30s")
+        #expect(Output.preciseSpan(-2_000) == "-2.000ms")
     }
 
     @Test("counts read as people write them")

@@ -97,8 +97,8 @@ struct History: AsyncParsableCommand {
                 if run.triggered { detail = detail.isEmpty ? "triggered" : "triggered; " + detail }
                 return [
                     "\(run.id)", Output.cell(run.jobName, limit: 30), "\(run.attempt)",
-                    Output.localTime(run.startedAt, milliseconds: true), Output.span(run.lateness),
-                    run.finishedAt.map { Output.span($0 - run.startedAt) } ?? "-", run.outcome.rawValue,
+                    Output.localTime(run.startedAt, milliseconds: true), Output.preciseSpan(run.lateness),
+                    run.finishedAt.map { Output.preciseSpan($0 - run.startedAt) } ?? "-", run.outcome.rawValue,
                     Output.cell(detail, limit: 60),
                 ]
             }

@@ -106,12 +106,25 @@ struct Queue: AsyncParsableCommand {
         )
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The queue.") var name: String
-        @Argument(help: "The limit (1 to 100000).") var concurrency: Int
+        // Captured as text, so that a negative number is refused for what it is rather than taken
+        // for an option.
+        @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The limit (1 to 100000).", valueName: "concurrency"))
+        var limit: [String] = []
         @Flag(help: "Create the queue if no job uses it yet.") var create = false
+
+        var concurrency: Int { limit.first.flatMap { Int($0) } ?? 0 }
+
         func validate() throws {
             try Queue.validate(name)
-            if concurrency < 1 || concurrency > 100_000 {
-                throw ValidationError("concurrency must be between 1 and 100000, not \(concurrency)")
+            guard limit.count == 1 else {
+                throw ValidationError(
+                    limit.isEmpty
+                        ? "the concurrency limit is missing" : "give one concurrency limit, not \(limit.count)")
+            }
+            guard let value = Int(limit[0]), (1...100_000).contains(value) else {
+                throw ValidationError(
+                    "concurrency must be a whole number between 1 and 100000, not \(JobRunnerErrorText.quoted(limit[0]))"
+                )
             }
         }
         func run() async throws {
