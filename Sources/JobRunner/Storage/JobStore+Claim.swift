@@ -476,7 +476,7 @@ extension JobStore {
         isProcessAlive: (Int32) -> Bool,
         killLeftovers: (_ runID: Int64, _ pgid: Int32?, _ leaderStart: Int64?) -> Void = { _, _, _ in }
     ) throws -> [Int64] {
-        try connection.write {
+        func deadRunners() throws -> [Int64] {
             let candidates = try connection.all(
                 "SELECT id, host, pid, heartbeat_at, lease_us FROM runners WHERE state IN ('running', 'draining')"
             ) {
@@ -491,6 +491,22 @@ extension JobStore {
                 let gone = runner.host == host && !isProcessAlive(runner.pid)
                 if expired || gone { dead.append(runner.id) }
             }
+            return dead
+        }
+        // A look first, in a read transaction: almost always nobody died, and a write transaction
+        // would wait behind any other writer (a `jobctl status` held up by a long write, a heartbeat).
+        let needed = try connection.read {
+            try !deadRunners().isEmpty
+                || connection.scalarInt(
+                    """
+                    SELECT count(*) FROM runs r LEFT JOIN runners n ON n.id = r.runner_id
+                    WHERE r.outcome = 'running' AND (n.id IS NULL OR n.state NOT IN ('running', 'draining'))
+                    """
+                ) ?? 0 > 0
+        }
+        guard needed else { return [] }
+        return try connection.write {
+            let dead = try deadRunners()
             for id in dead {
                 try connection.execute(
                     "UPDATE runners SET state = 'dead', stopped_at = ? WHERE id = ?",
