@@ -49,6 +49,23 @@ struct EndToEndRunnerTests {
         return try #require(found)
     }
 
+    /// Adds a one-shot command that writes its pid and sleeps, waits until it runs, and returns its pid
+    /// (adopted by the sandbox, so that it is killed at clean-up whatever happens).
+    func startLongCommand(_ s: Sandbox, _ name: String, seconds: Int) async throws -> pid_t {
+        let pidFile = s.root + "/\(name).pid"
+        try await s.succeed([
+            "add", name, "--in", "0s", "--", "sh", "-c", "echo $$ > \(pidFile); exec sleep \(seconds)",
+        ])
+        _ = try await waitForRunInFlight(s, name)
+        try await waitUntil("the command wrote its pid") {
+            ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").hasSuffix("\n")
+        }
+        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
+        let pid = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        s.adoptStray(pid)
+        return pid
+    }
+
     /// Waits for the runner process to exit on its own.
     func waitForExit(_ runner: LaunchedProcess, within timeout: Duration = .seconds(60)) async throws
         -> ProcessResult
@@ -394,15 +411,7 @@ struct EndToEndRunnerTests {
         let s = try Sandbox()
         defer { s.cleanup() }
         let (runner, _) = try await startRunner(s)
-        let pidFile = s.root + "/sleep.pid"
-        try await s.succeed(["add", "long", "--in", "0s", "--", "sh", "-c", "echo $$ > \(pidFile); exec sleep 30"])
-        _ = try await waitForRunInFlight(s, "long")
-        try await waitUntil("the command wrote its pid") {
-            ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").hasSuffix("\n")
-        }
-        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
-        let sleepPID = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-        s.adoptStray(sleepPID)
+        let sleepPID = try await startLongCommand(s, "long", seconds: 30)
 
         runner.signal(SIGTERM)
         try await waitUntil("the runner is draining") {
@@ -433,15 +442,7 @@ struct EndToEndRunnerTests {
         let s = try Sandbox()
         defer { s.cleanup() }
         let (runner, _) = try await startRunner(s, ["--grace", "1s", "--kill-after", "1s"])
-        let pidFile = s.root + "/sleep.pid"
-        try await s.succeed(["add", "long", "--in", "0s", "--", "sh", "-c", "echo $$ > \(pidFile); exec sleep 60"])
-        _ = try await waitForRunInFlight(s, "long")
-        try await waitUntil("the command wrote its pid") {
-            ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").hasSuffix("\n")
-        }
-        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
-        let sleepPID = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-        s.adoptStray(sleepPID)
+        let sleepPID = try await startLongCommand(s, "long", seconds: 60)
 
         runner.signal(SIGHUP)
         let exited = try await waitForExit(runner, within: .seconds(30))
@@ -460,15 +461,7 @@ struct EndToEndRunnerTests {
         let s = try Sandbox()
         defer { s.cleanup() }
         let (runner, _) = try await startRunner(s)
-        let pidFile = s.root + "/sleep.pid"
-        try await s.succeed(["add", "long", "--in", "0s", "--", "sh", "-c", "echo $$ > \(pidFile); exec sleep 60"])
-        _ = try await waitForRunInFlight(s, "long")
-        try await waitUntil("the command wrote its pid") {
-            ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").hasSuffix("\n")
-        }
-        let text = try String(contentsOfFile: pidFile, encoding: .utf8)
-        let sleepPID = try #require(pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)))
-        s.adoptStray(sleepPID)
+        let sleepPID = try await startLongCommand(s, "long", seconds: 60)
         runner.signal(SIGKILL)
         _ = try await waitForExit(runner)
 

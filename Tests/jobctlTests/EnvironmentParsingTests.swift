@@ -7,29 +7,7 @@ import Testing
 
 /// `add --env`, in process.
 @Suite("jobctl add --env", .timeLimit(.minutes(2)))
-struct EnvironmentParsingTests {
-    func parse<T>(_ arguments: [String], as _: T.Type = T.self, sourceLocation: SourceLocation = #_sourceLocation)
-        throws -> T
-    {
-        let command = try JobCtl.parseAsRoot(arguments)
-        return try #require(command as? T, "parsed as \(type(of: command))", sourceLocation: sourceLocation)
-    }
-
-    func expectUsageError(
-        _ arguments: [String], mentioning text: String, sourceLocation: SourceLocation = #_sourceLocation
-    ) {
-        do {
-            let command = try JobCtl.parseAsRoot(arguments)
-            Issue.record("expected a usage error, parsed \(type(of: command))", sourceLocation: sourceLocation)
-        } catch {
-            #expect(JobCtl.exitCode(for: error).rawValue == 64, "\(error)", sourceLocation: sourceLocation)
-            let message = JobCtl.message(for: error)
-            #expect(
-                message.lowercased().contains(text.lowercased()), "message: \(message)",
-                sourceLocation: sourceLocation)
-        }
-    }
-
+struct EnvironmentParsingTests: CommandLineParsing {
     @Test("add --env: KEY=VALUE, split at the first '='; refused without a command or with a bad key")
     func addEnvironment() throws {
         let add = try parse(

@@ -7,31 +7,7 @@ import Testing
 
 /// Argument parsing, in process: what each command line turns into, and which ones are usage errors.
 @Suite("jobctl argument parsing", .timeLimit(.minutes(2)))
-struct ParsingTests {
-    /// Parses a command line as jobctl would, requiring a command of type `T`.
-    func parse<T>(_ arguments: [String], as _: T.Type = T.self, sourceLocation: SourceLocation = #_sourceLocation)
-        throws -> T
-    {
-        let command = try JobCtl.parseAsRoot(arguments)
-        return try #require(command as? T, "parsed as \(type(of: command))", sourceLocation: sourceLocation)
-    }
-
-    /// Requires the command line to be refused as a usage error (exit 64) whose message mentions `text`.
-    func expectUsageError(
-        _ arguments: [String], mentioning text: String, sourceLocation: SourceLocation = #_sourceLocation
-    ) {
-        do {
-            let command = try JobCtl.parseAsRoot(arguments)
-            Issue.record("expected a usage error, parsed \(type(of: command))", sourceLocation: sourceLocation)
-        } catch {
-            #expect(JobCtl.exitCode(for: error).rawValue == 64, "\(error)", sourceLocation: sourceLocation)
-            let message = JobCtl.message(for: error)
-            #expect(
-                message.lowercased().contains(text.lowercased()), "message: \(message)",
-                sourceLocation: sourceLocation)
-        }
-    }
-
+struct ParsingTests: CommandLineParsing {
     @Test("add --every builds a fixed-rate schedule with the defaults")
     func addEvery() throws {
         let add = try parse(["add", "heartbeat", "--every", "100ms", "--handler", "tick"], as: Add.self)

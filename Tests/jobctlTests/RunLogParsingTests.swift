@@ -8,29 +8,7 @@ import Testing
 
 /// `run --log-format` and the shape of a log line, in process.
 @Suite("jobctl run log lines", .timeLimit(.minutes(2)))
-struct RunLogParsingTests {
-    func parse<T>(_ arguments: [String], as _: T.Type = T.self, sourceLocation: SourceLocation = #_sourceLocation)
-        throws -> T
-    {
-        let command = try JobCtl.parseAsRoot(arguments)
-        return try #require(command as? T, "parsed as \(type(of: command))", sourceLocation: sourceLocation)
-    }
-
-    func expectUsageError(
-        _ arguments: [String], mentioning text: String, sourceLocation: SourceLocation = #_sourceLocation
-    ) {
-        do {
-            let command = try JobCtl.parseAsRoot(arguments)
-            Issue.record("expected a usage error, parsed \(type(of: command))", sourceLocation: sourceLocation)
-        } catch {
-            #expect(JobCtl.exitCode(for: error).rawValue == 64, "\(error)", sourceLocation: sourceLocation)
-            let message = JobCtl.message(for: error)
-            #expect(
-                message.lowercased().contains(text.lowercased()), "message: \(message)",
-                sourceLocation: sourceLocation)
-        }
-    }
-
+struct RunLogParsingTests: CommandLineParsing {
     @Test("run --log-format: text or json")
     func logFormat() throws {
         #expect(try parse(["run", "--log-format", "json"], as: Run.self).logFormat == "json")

@@ -8,29 +8,7 @@ import Testing
 /// Parsing and formatting behind logs, list --state, history --since/--follow, next, add --env and
 /// run --log-format, in process.
 @Suite("jobctl tools: parsing and formatting", .timeLimit(.minutes(2)))
-struct ToolsParsingTests {
-    func parse<T>(_ arguments: [String], as _: T.Type = T.self, sourceLocation: SourceLocation = #_sourceLocation)
-        throws -> T
-    {
-        let command = try JobCtl.parseAsRoot(arguments)
-        return try #require(command as? T, "parsed as \(type(of: command))", sourceLocation: sourceLocation)
-    }
-
-    func expectUsageError(
-        _ arguments: [String], mentioning text: String, sourceLocation: SourceLocation = #_sourceLocation
-    ) {
-        do {
-            let command = try JobCtl.parseAsRoot(arguments)
-            Issue.record("expected a usage error, parsed \(type(of: command))", sourceLocation: sourceLocation)
-        } catch {
-            #expect(JobCtl.exitCode(for: error).rawValue == 64, "\(error)", sourceLocation: sourceLocation)
-            let message = JobCtl.message(for: error)
-            #expect(
-                message.lowercased().contains(text.lowercased()), "message: \(message)",
-                sourceLocation: sourceLocation)
-        }
-    }
-
+struct ToolsParsingTests: CommandLineParsing {
     @Test("--since: durations ago, local dates and times, RFC 3339")
     func since() throws {
         let now = try Timestamp.parseRFC3339("2026-11-30T12:00:00Z")

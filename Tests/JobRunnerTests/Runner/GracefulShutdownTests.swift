@@ -7,21 +7,25 @@ import Testing
 
 @Suite("Graceful shutdown", .timeLimit(.minutes(1)))
 struct GracefulShutdownTests {
+    /// A runner whose job `work` (every 60 s, due at once) waits at `gate` until opened or cancelled.
+    func gatedRunner(_ store: JobStore, clock: ManualJobClock, gate: Gate) async throws -> JobRunner {
+        var registry = JobRegistry()
+        registry.register("work") { _ in try await gate.wait() }
+        try await store.add(
+            JobDefinition(name: "work", action: .handler("work"), schedule: .every(.seconds(60)), initialDelay: .zero)
+        )
+        return JobRunner(
+            store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock,
+            logger: quietLogger
+        )
+    }
+
     @Test("a service-lifecycle graceful shutdown drains: the run in flight finishes and is recorded ok")
     func serviceLifecycleDrain() async throws {
         let clock = ManualJobClock(now: newYear2026)
         let gate = Gate()
         try await withTemporaryDatabase(clock: clock) { store, _ in
-            var registry = JobRegistry()
-            registry.register("work") { _ in try await gate.wait() }
-            try await store.add(
-                JobDefinition(
-                    name: "work", action: .handler("work"), schedule: .every(.seconds(60)), initialDelay: .zero)
-            )
-            let runner = JobRunner(
-                store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock,
-                logger: quietLogger
-            )
+            let runner = try await gatedRunner(store, clock: clock, gate: gate)
             let events = EventLog(runner)
             try await testGracefulShutdown { trigger in
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -45,16 +49,7 @@ struct GracefulShutdownTests {
         let clock = ManualJobClock(now: newYear2026)
         let gate = Gate()
         try await withTemporaryDatabase(clock: clock) { store, _ in
-            var registry = JobRegistry()
-            registry.register("work") { _ in try await gate.wait() }
-            try await store.add(
-                JobDefinition(
-                    name: "work", action: .handler("work"), schedule: .every(.seconds(60)), initialDelay: .zero)
-            )
-            let runner = JobRunner(
-                store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock,
-                logger: quietLogger
-            )
+            let runner = try await gatedRunner(store, clock: clock, gate: gate)
             let task = Task { try await runner.run() }
             await gate.waitForEntry()
             task.cancel()
@@ -70,16 +65,7 @@ struct GracefulShutdownTests {
         let clock = ManualJobClock(now: newYear2026)
         let gate = Gate()
         try await withTemporaryDatabase(clock: clock) { store, _ in
-            var registry = JobRegistry()
-            registry.register("work") { _ in try await gate.wait() }
-            try await store.add(
-                JobDefinition(
-                    name: "work", action: .handler("work"), schedule: .every(.seconds(60)), initialDelay: .zero)
-            )
-            let runner = JobRunner(
-                store: store, registry: registry, configuration: manualRunnerConfiguration(), clock: clock,
-                logger: quietLogger
-            )
+            let runner = try await gatedRunner(store, clock: clock, gate: gate)
             let events = EventLog(runner)
             let task = Task { try await runner.run() }
             await gate.waitForEntry()

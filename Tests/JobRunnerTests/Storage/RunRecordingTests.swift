@@ -14,6 +14,15 @@ struct RunRecordingTests {
         return (id, ClaimScope(queues: nil, handlers: ["tick"], slots: slots, misfireGrace: 1_000_000))
     }
 
+    /// Claims what is due now and requires exactly one run.
+    func claimOne(_ store: JobStore, _ runnerID: Int64, _ scope: ClaimScope, _ clock: ManualJobClock) async throws
+        -> Claim
+    {
+        let claims = try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims
+        #expect(claims.count == 1, "claimed \(claims.map(\.jobName))")
+        return try #require(claims.first)
+    }
+
     func finish(
         _ store: JobStore, _ claim: Claim, runner: Int64, outcome: RunOutcome = .ok, at: UnixMicros,
         output: [UInt8]? = nil
@@ -35,16 +44,14 @@ struct RunRecordingTests {
             let (runnerID, scope) = try await runner(store, clock: clock)
             var seen: [Int64] = []
             for _ in 0..<3 {
-                let claim = try #require(
-                    try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+                let claim = try await claimOne(store, runnerID, scope, clock)
                 seen.append(claim.runID)
                 clock.advance(by: .seconds(1))
                 try await finish(store, claim, runner: runnerID, at: clock.now())
             }
             // Every run, the newest included, is pruned.
             #expect(try await store.prune(finishedBefore: clock.now() + 1) == 3)
-            let next = try #require(
-                try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+            let next = try await claimOne(store, runnerID, scope, clock)
             #expect(!seen.contains(next.runID), "run id \(next.runID) given again after prune (seen \(seen))")
             #expect(next.runID > seen.max() ?? 0)
         }
@@ -56,8 +63,7 @@ struct RunRecordingTests {
         try await withTemporaryDatabase(clock: clock) { store, _ in
             try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .after(.zero)))
             let (runnerID, scope) = try await runner(store, clock: clock)
-            var claim = try #require(
-                try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+            var claim = try await claimOne(store, runnerID, scope, clock)
             let claimed = try #require(try await store.run(id: claim.runID)).startedAt
             // The worker's own idea of when it started does not rewrite the history.
             claim.startedAt = claimed + 1_234
@@ -75,8 +81,7 @@ struct RunRecordingTests {
         try await withTemporaryDatabase(clock: clock) { store, _ in
             try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .after(.zero)))
             let (runnerID, scope) = try await runner(store, clock: clock)
-            let claim = try #require(
-                try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+            let claim = try await claimOne(store, runnerID, scope, clock)
             let bytes: [UInt8] = Array("a\n".utf8) + [0x78, 0x00, 0x79, 0xFF] + Array("é\u{1B}LAST\n".utf8)
             try await finish(store, claim, runner: runnerID, at: clock.now(), output: bytes)
             let run = try #require(try await store.run(id: claim.runID))
@@ -113,13 +118,11 @@ struct RunRecordingTests {
             try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .every(.seconds(3600))))
             let (runnerID, scope) = try await runner(store, clock: clock)
             try await store.trigger("j")
-            let claim = try #require(
-                try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+            let claim = try await claimOne(store, runnerID, scope, clock)
             #expect(claim.triggered)
             clock.advance(by: .seconds(1))
             try await finish(store, claim, runner: runnerID, outcome: .interrupted, at: clock.now())
-            let again = try #require(
-                try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+            let again = try await claimOne(store, runnerID, scope, clock)
             #expect(again.triggered, "the interrupted trigger was not asked for again")
             #expect(again.jobName == "j")
             try await finish(store, again, runner: runnerID, at: clock.now())
@@ -135,8 +138,7 @@ struct RunRecordingTests {
         try await withTemporaryDatabase(clock: clock) { store, _ in
             try await store.add(JobDefinition(name: "once", action: .handler("tick"), schedule: .after(.zero)))
             let (runnerID, scope) = try await runner(store, clock: clock)
-            let claim = try #require(
-                try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+            let claim = try await claimOne(store, runnerID, scope, clock)
             try await finish(store, claim, runner: runnerID, at: clock.now())
             #expect(try await store.job(named: "once")?.state == .done)
             #expect(try await store.stop("once").state == .done)
@@ -152,8 +154,7 @@ struct RunRecordingTests {
         try await withTemporaryDatabase(clock: clock) { store, _ in
             try await store.add(JobDefinition(name: "once", action: .handler("tick"), schedule: .after(.zero)))
             let (runnerID, scope) = try await runner(store, clock: clock)
-            let claim = try #require(
-                try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+            let claim = try await claimOne(store, runnerID, scope, clock)
             #expect(try await store.stop("once").state == .stopped)
             try await finish(store, claim, runner: runnerID, at: clock.now())
             #expect(try await store.job(named: "once")?.state == .done)
@@ -184,13 +185,11 @@ struct RunRecordingTests {
         try await withTemporaryDatabase(clock: clock) { store, _ in
             let (runnerID, scope) = try await runner(store, clock: clock)
             try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .after(.zero)))
-            let old = try #require(
-                try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+            let old = try await claimOne(store, runnerID, scope, clock)
             try await finish(store, old, runner: runnerID, at: clock.now())
             try await store.remove("j")
             let job = try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .after(.zero)))
-            let new = try #require(
-                try await store.claim(runnerID: runnerID, now: clock.now(), scope: scope).claims.first)
+            let new = try await claimOne(store, runnerID, scope, clock)
             try await finish(store, new, runner: runnerID, at: clock.now())
             #expect(try await store.history(HistoryQuery(jobID: job.id)).map(\.id) == [new.runID])
             #expect(try await store.history(HistoryQuery(job: "j")).map(\.id) == [new.runID, old.runID])
