@@ -24,11 +24,11 @@ struct Migrator {
             throw MigrationError.newerSchema(found: current, known: latestVersion)
         }
         if current == latestVersion { return }
-        try connection.write {
-            try connection.execute(SchemaGuard.migrationTableSQL)
-        }
         for migration in migrations.sorted(by: { $0.version < $1.version }) {
             try connection.write {
+                // In the same transaction as the migration, so that no other process ever sees the
+                // version table without a version in it (it would take the file for a foreign one).
+                try connection.execute(SchemaGuard.migrationTableSQL)
                 // Re-read inside the write lock: another process may have migrated meanwhile.
                 let applied = try connection.scalarInt(
                     "SELECT count(*) FROM schema_migrations WHERE version = ?",

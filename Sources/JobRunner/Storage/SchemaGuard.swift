@@ -85,6 +85,13 @@ enum SchemaGuard {
     static func verdict(of db: OpaquePointer, path: String, migrations: [Migration]) throws -> Verdict {
         let found = try shape(of: db)
         if found.isEmpty { return .empty }
+        // Only an empty version table: what an earlier JobRunner left when it stopped between
+        // creating that table and applying the first migration.
+        if found.keys.sorted() == ["schema_migrations"], found["schema_migrations"] == migrationTableShape,
+            try rows(db, "SELECT count(*) FROM schema_migrations").first?.first == "0"
+        {
+            return .empty
+        }
         let latest = migrations.map(\.version).max() ?? 0
         guard found["schema_migrations"] == migrationTableShape,
             let version = try rows(db, "SELECT max(version) FROM schema_migrations").first?.first.flatMap({ $0 })
