@@ -20,10 +20,26 @@ public actor JobStore {
         public var busyTimeout: Duration
         /// `PRAGMA synchronous`: NORMAL by default, FULL for durability against power loss.
         public var synchronous: SynchronousMode
+        /// The size in bytes the write-ahead log (the `-wal` file) is kept under: 64 MiB by default
+        /// (``defaultWALSizeLimit``); values below 1 MiB count as 1 MiB.
+        ///
+        /// In steady state the log stays under it. A reader that holds a snapshot (a `sqlite3` session
+        /// left in a transaction, a database browser) makes the log grow for as long as it holds on,
+        /// whatever the limit; once it lets go, the store's background checkpointer empties the log
+        /// within a few seconds (it retries at most every 2 s), without making the runner wait for a lock.
+        public var walSizeLimit: Int
+        /// The default ``walSizeLimit``: 64 MiB.
+        public static let defaultWALSizeLimit: Int64 = 64 << 20
+
         /// Creates a configuration.
-        public init(busyTimeout: Duration = .seconds(5), synchronous: SynchronousMode = .normal) {
+        public init(
+            busyTimeout: Duration = .seconds(5),
+            synchronous: SynchronousMode = .normal,
+            walSizeLimit: Int = Int(defaultWALSizeLimit)
+        ) {
             self.busyTimeout = busyTimeout
             self.synchronous = synchronous
+            self.walSizeLimit = walSizeLimit
         }
     }
 
@@ -60,6 +76,7 @@ public actor JobStore {
                     var options = Connection.Options()
                     options.busyTimeout = configuration.busyTimeout
                     options.synchronous = configuration.synchronous
+                    options.walSizeLimit = max(1 << 20, Int64(configuration.walSizeLimit))
                     let connection = try Connection(path: path, options: options)
                     try Migrator().migrate(connection, now: clock.now())
                     connection.moveCheckpointsToBackground()
