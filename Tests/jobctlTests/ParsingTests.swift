@@ -201,6 +201,8 @@ struct ParsingTests {
         _ = try parse(["prune", "--older-than", "30d"], as: Prune.self)
         expectUsageError(["prune", "--older-than", "old"], mentioning: "old")
         expectUsageError(["prune"], mentioning: "--older-than")
+        #expect(
+            [0, 1023, 1024, 30_093_312, 5 << 30].map(Prune.size) == ["0 B", "1023 B", "1.0 KiB", "28.7 MiB", "5.0 GiB"])
     }
 
     @Test("queue subcommands")

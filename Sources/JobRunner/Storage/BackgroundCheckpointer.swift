@@ -129,10 +129,26 @@ final class BackgroundCheckpointer: Sendable {
 
     private func checkpoint() {
         queued.store(false, ordering: .releasing)
+        passiveCheckpoint()
+    }
+
+    private func passiveCheckpoint() {
         withConnection { handle in
             // Copies what no reader still needs; never waits for a lock (busy is not an error here).
             let rc = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             if rc == SQLITE_OK { completed.add(1, ordering: .relaxed) }
+        }
+    }
+
+    /// Checkpoints on the checkpointer's connection and returns when done: a `PASSIVE` checkpoint,
+    /// which also truncates the database file to its size once every frame is copied (after an
+    /// incremental vacuum, this is when the file actually shrinks).
+    func checkpointNow() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.passiveCheckpoint()
+                continuation.resume()
+            }
         }
     }
 

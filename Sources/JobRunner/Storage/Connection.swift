@@ -93,6 +93,11 @@ final class Connection {
             sqlite3_busy_timeout(db, busyMillis)
             // Reading the schema first makes "file is not a database" surface here, before any write.
             var failure = step(db, "SELECT count(*) FROM sqlite_schema").error
+            if failure == nil && !readOnly && step(db, "PRAGMA page_count").text == "0" {
+                // A new (empty) file: make it able to return the pages that pruning frees to the file
+                // system. This must precede the first write, the switch to WAL included.
+                failure = step(db, "PRAGMA auto_vacuum=INCREMENTAL").error
+            }
             if failure == nil && !readOnly {
                 let result = step(db, "PRAGMA journal_mode=WAL")
                 failure = result.error
@@ -181,6 +186,9 @@ final class Connection {
 
     /// Times the background checkpointer emptied a log that had grown over the size limit.
     var backgroundShrinks: Int { checkpointer?.completedShrinks ?? 0 }
+
+    /// The background checkpointer, once installed.
+    var backgroundCheckpointer: BackgroundCheckpointer? { checkpointer }
 
     /// Creates the file with mode 0600 before SQLite opens it, whatever the umask, so that a new
     /// database is never readable by others. An existing file is left as it is.

@@ -400,29 +400,6 @@ public actor JobStore {
 
     // MARK: Maintenance
 
-    /// Deletes history of runs that finished before `cutoff`. Counters are kept.
-    ///
-    /// - Returns: the number of runs deleted.
-    @discardableResult
-    public func prune(finishedBefore cutoff: UnixMicros, batchSize: Int = 10_000) throws -> Int {
-        var total = 0
-        // Batches keep each write transaction short, so runners are not held up by a large prune.
-        while true {
-            let deleted = try connection.write { () throws -> Int in
-                try connection.execute(
-                    """
-                    DELETE FROM runs WHERE id IN (
-                        SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? LIMIT ?)
-                    """,
-                    [.integer(cutoff), .integer(Int64(batchSize))]
-                )
-                return connection.changes
-            }
-            total += deleted
-            if deleted < batchSize { return total }
-        }
-    }
-
     /// Checkpoints the write-ahead log into the database file (`PRAGMA wal_checkpoint(TRUNCATE)`).
     ///
     /// Related SQLite documentation: <https://www.sqlite.org/pragma.html#pragma_wal_checkpoint>

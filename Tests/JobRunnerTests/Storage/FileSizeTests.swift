@@ -106,3 +106,88 @@ struct WALSizeTests {
         }
     }
 }
+
+extension JobStore {
+    /// Inserts `count` finished runs of job `name` (ids in order), finished at 1, 2, … `count`
+    /// microseconds after `base`, each with 200 bytes of output.
+    func insertFinishedRuns(_ count: Int, job name: String, base: UnixMicros = 0) throws {
+        let jobID = try findJob(named: name)?.id
+        try connection.write {
+            try connection.execute(
+                """
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+                INSERT INTO runs (job_id, job_name, attempt, scheduled_for, started_at, finished_at, outcome, output)
+                SELECT ?, ?, 1, ? + i, ? + i, ? + i, 'ok', hex(zeroblob(100)) FROM n
+                """,
+                [.integer(Int64(count)), .int(jobID), .text(name), .integer(base), .integer(base), .integer(base)]
+            )
+        }
+    }
+}
+
+@Suite("Pruning returns the space to the file system", .timeLimit(.minutes(1)))
+struct PruneSpaceTests {
+    @Test("a new database is created with incremental auto-vacuum")
+    func newDatabaseIsIncremental() async throws {
+        try await withTemporaryDatabase { store, _ in
+            let mode = try await store.rawInt("PRAGMA auto_vacuum")
+            #expect(mode == 2, "PRAGMA auto_vacuum is \(mode.map(String.init) ?? "nil"), not INCREMENTAL (2)")
+        }
+    }
+
+    @Test("prune shrinks the file: no free pages are left, and the file on disk is smaller")
+    func pruneShrinksTheFile() async throws {
+        try await withTemporaryDatabase { store, path in
+            try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .every(.seconds(1))))
+            try await store.insertFinishedRuns(20_000, job: "j")
+            try await store.checkpoint()
+            let full = try await store.storageSize()
+            let fullOnDisk = fileSize(path)
+            #expect(full.pages > 1000, "\(full)")
+
+            #expect(try await store.prune(finishedBefore: 19_001) == 19_000)
+            let pruned = try await store.storageSize()
+            #expect(pruned.freePages == 0, "\(pruned)")
+            #expect(pruned.pages * 10 < full.pages, "before \(full), after \(pruned)")
+            #expect(fileSize(path) * 5 < fullOnDisk, "the file on disk: \(fullOnDisk) then \(fileSize(path)) bytes")
+            #expect(try await store.history(HistoryQuery(job: "j", limit: 5000)).count == 1000)
+        }
+    }
+
+    @Test("a database created without auto-vacuum is switched by its first prune, and shrinks")
+    func oldDatabaseSwitchesAtFirstPrune() async throws {
+        try await withTemporaryDatabase { store, _ in
+            // As a database created by an earlier version.
+            try await store.rawExecute("PRAGMA auto_vacuum=NONE")
+            try await store.rawExecute("VACUUM")
+            #expect(try await store.rawInt("PRAGMA auto_vacuum") == 0)
+            try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .every(.seconds(1))))
+            try await store.insertFinishedRuns(10_000, job: "j")
+            let full = try await store.storageSize()
+
+            #expect(try await store.prune(finishedBefore: 9_001) == 9_000)
+            let pruned = try await store.storageSize()
+            #expect(try await store.rawInt("PRAGMA auto_vacuum") == 2)
+            #expect(pruned.freePages == 0, "\(pruned)")
+            #expect(pruned.pages * 5 < full.pages, "before \(full), after \(pruned)")
+            #expect(try await store.integrityCheck() == ["ok"])
+        }
+    }
+
+    @Test("prune never deletes a run in flight, and keeps the counters")
+    func pruneKeepsRunsInFlight() async throws {
+        try await withTemporaryDatabase { store, _ in
+            try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .every(.seconds(1))))
+            try await store.insertFinishedRuns(100, job: "j")
+            try await store.rawExecute(
+                "INSERT INTO runs (job_name, attempt, scheduled_for, started_at, outcome) VALUES ('j', 1, 0, 0, 'running')"
+            )
+            try await store.rawExecute("UPDATE jobs SET run_count = 100, ok_count = 100 WHERE name = 'j'")
+            #expect(try await store.prune(finishedBefore: .max) == 100)
+            let left = try await store.history(HistoryQuery(job: "j"))
+            #expect(left.map(\.outcome) == [.running])
+            let job = try #require(try await store.job(named: "j"))
+            #expect(job.runCount == 100 && job.okCount == 100)
+        }
+    }
+}

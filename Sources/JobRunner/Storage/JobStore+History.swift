@@ -1,0 +1,101 @@
+/// The size of the database file, in pages, and how many of them are free.
+public struct StorageSize: Sendable, Hashable {
+    /// Bytes per page.
+    public var pageSize: Int
+    /// Pages in the file (`PRAGMA page_count`).
+    public var pages: Int
+    /// Pages that hold nothing (`PRAGMA freelist_count`): space the file could give back.
+    public var freePages: Int
+
+    /// The size of the database file in bytes (the `-wal` file not included).
+    public var bytes: Int64 { Int64(pageSize) * Int64(pages) }
+    /// The bytes of free pages.
+    public var freeBytes: Int64 { Int64(pageSize) * Int64(freePages) }
+}
+
+extension JobStore {
+    /// Rows deleted per transaction by ``prune(finishedBefore:batchSize:)``: each batch is about as
+    /// short as a claim, so runners sharing the file wait no longer than they would for one.
+    public static let defaultPruneBatchSize = 500
+    /// Pages returned to the file system per transaction by ``reclaimSpace()``.
+    static let vacuumBatchPages = 64
+
+    /// Deletes history of runs that finished before `cutoff`, then returns the space it took to the
+    /// file system (``reclaimSpace()``). Counters are kept; a run in flight is never deleted.
+    ///
+    /// The work is done in short transactions of `batchSize` runs; between them, other callers of
+    /// this store (a runner in the same process) and other processes get their turn.
+    ///
+    /// - Returns: the number of runs deleted.
+    @discardableResult
+    public func prune(finishedBefore cutoff: UnixMicros, batchSize: Int = defaultPruneBatchSize) async throws -> Int {
+        let deleted = try await deleteFinishedRuns(before: cutoff, batchSize: batchSize)
+        if deleted > 0 { try await reclaimSpace() }
+        return deleted
+    }
+
+    /// Deletes runs that finished before `cutoff`, in transactions of `batchSize`.
+    func deleteFinishedRuns(before cutoff: UnixMicros, batchSize: Int) async throws -> Int {
+        let batch = Int64(max(1, batchSize))
+        var total = 0
+        while true {
+            let deleted = try connection.write { () throws -> Int in
+                try connection.execute(
+                    """
+                    DELETE FROM runs WHERE id IN (
+                        SELECT id FROM runs
+                        WHERE finished_at IS NOT NULL AND finished_at < ? AND outcome <> 'running' LIMIT ?)
+                    """,
+                    [.integer(cutoff), .integer(batch)]
+                )
+                return connection.changes
+            }
+            total += deleted
+            if deleted < batch || Task.isCancelled { return total }
+            await Task.yield()  // let the calls queued behind this one (a runner's claims) run
+        }
+    }
+
+    /// The size of the database file and its free pages.
+    public func storageSize() throws -> StorageSize {
+        try connection.read {
+            StorageSize(
+                pageSize: Int(try connection.scalarInt("PRAGMA page_size") ?? 0),
+                pages: Int(try connection.scalarInt("PRAGMA page_count") ?? 0),
+                freePages: Int(try connection.scalarInt("PRAGMA freelist_count") ?? 0)
+            )
+        }
+    }
+
+    /// Returns the database file's free pages (left by pruned history, removed jobs) to the file
+    /// system, and returns how many bytes the file shrank by.
+    ///
+    /// A database created by this version frees them with `PRAGMA incremental_vacuum`, a few dozen
+    /// pages per transaction, each about as short as a claim. A database created by an earlier
+    /// version cannot do that until it has been rebuilt once: the first call runs one `VACUUM`, which
+    /// rewrites what the file still holds (holding the write lock for as long) and switches it to
+    /// `auto_vacuum=INCREMENTAL`. The file shrinks when the write-ahead log is next checkpointed; this
+    /// asks for that checkpoint on the background connection and waits for it.
+    ///
+    /// Related SQLite documentation: <https://www.sqlite.org/pragma.html#pragma_incremental_vacuum>
+    @discardableResult
+    public func reclaimSpace() async throws -> Int64 {
+        let before = try storageSize()
+        guard before.freePages > 0, !connection.inTransaction else { return 0 }
+        if try connection.scalarInt("PRAGMA auto_vacuum") != 2 {
+            // PRAGMA and VACUUM take no bound parameters; nothing here comes from input.
+            try connection.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            try connection.execute("VACUUM")
+        } else {
+            while try connection.scalarInt("PRAGMA freelist_count") ?? 0 > 0 {
+                try connection.write {
+                    try connection.execute("PRAGMA incremental_vacuum(\(Self.vacuumBatchPages))")
+                }
+                if Task.isCancelled { break }
+                await Task.yield()  // let the calls queued behind this one (a runner's claims) run
+            }
+        }
+        if let checkpointer = connection.backgroundCheckpointer { await checkpointer.checkpointNow() }
+        return max(0, before.bytes - (try storageSize()).bytes)
+    }
+}
