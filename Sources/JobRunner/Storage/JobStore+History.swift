@@ -13,6 +13,20 @@ public struct StorageSize: Sendable, Hashable {
     public var freeBytes: Int64 { Int64(pageSize) * Int64(freePages) }
 }
 
+/// What a prune did.
+public struct PruneResult: Sendable, Hashable {
+    /// Runs deleted.
+    public var deletedRuns: Int
+    /// Bytes the database file shrank by.
+    public var freedBytes: Int64
+
+    /// Creates a result.
+    public init(deletedRuns: Int, freedBytes: Int64) {
+        self.deletedRuns = deletedRuns
+        self.freedBytes = freedBytes
+    }
+}
+
 extension JobStore {
     /// Rows deleted per transaction by ``prune(finishedBefore:batchSize:)``: each batch is about as
     /// short as a claim, so runners sharing the file wait no longer than they would for one.
@@ -54,6 +68,85 @@ extension JobStore {
             if deleted < batch || Task.isCancelled { return total }
             await Task.yield()  // let the calls queued behind this one (a runner's claims) run
         }
+    }
+
+    /// Applies a history retention at `now`: deletes finished runs older than its age and, per job,
+    /// all but the newest runs beyond its cap, then returns the space to the file system. Counters
+    /// are kept; a run in flight is never deleted.
+    ///
+    /// Like ``prune(finishedBefore:batchSize:)`` it works in short transactions and lets other
+    /// callers of the store run between them; cancelling the calling task stops it between two.
+    public func applyRetention(
+        _ retention: HistoryRetention,
+        now: UnixMicros,
+        batchSize: Int = defaultPruneBatchSize
+    ) async throws -> PruneResult {
+        var deleted = 0
+        if let age = retention.maxAge {
+            deleted += try await deleteFinishedRuns(before: now - age.microseconds, batchSize: batchSize)
+        }
+        if let keep = retention.maxRunsPerJob, !Task.isCancelled {
+            deleted += try await deleteRuns(beyond: max(1, keep), batchSize: batchSize)
+        }
+        let freed = deleted > 0 && !Task.isCancelled ? try await reclaimSpace() : 0
+        return PruneResult(deletedRuns: deleted, freedBytes: freed)
+    }
+
+    /// Deletes, for every job name in the history (removed jobs included), the finished runs older
+    /// than its `keep` newest.
+    ///
+    /// Job names are visited in order, each found by one step of the `runs_job_name` index, and the
+    /// cut-off of each is the id `keep` entries down that index: a pass costs a few index steps per
+    /// job plus its runs up to `keep`, whatever the length of the history. It works in slices of
+    /// about 0.2 ms, between which other callers of the store run.
+    func deleteRuns(beyond keep: Int, batchSize: Int) async throws -> Int {
+        let batch = Int64(max(1, batchSize))
+        var total = 0
+        var after = ""  // job names are never empty
+        while !Task.isCancelled {
+            // Look for the next job with more than `keep` runs, for one slice at most.
+            let slice = ContinuousClock.now + .microseconds(200)
+            var found: (name: String, boundary: Int64)?
+            var exhausted = false
+            while found == nil && ContinuousClock.now < slice {
+                guard
+                    let name = try connection.scalarString(
+                        "SELECT job_name FROM runs WHERE job_name > ? ORDER BY job_name LIMIT 1", [.text(after)])
+                else {
+                    exhausted = true
+                    break
+                }
+                after = name
+                if let boundary = try connection.scalarInt(
+                    "SELECT id FROM runs WHERE job_name = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                    [.text(name), .integer(Int64(keep - 1))]
+                ) {
+                    found = (name, boundary)
+                }
+            }
+            if let found {
+                while true {
+                    let deleted = try connection.write { () throws -> Int in
+                        try connection.execute(
+                            """
+                            DELETE FROM runs WHERE id IN (
+                                SELECT id FROM runs
+                                WHERE job_name = ? AND id < ? AND finished_at IS NOT NULL AND outcome <> 'running'
+                                ORDER BY id LIMIT ?)
+                            """,
+                            [.text(found.name), .integer(found.boundary), .integer(batch)]
+                        )
+                        return connection.changes
+                    }
+                    total += deleted
+                    if deleted < batch || Task.isCancelled { break }
+                    await Task.yield()
+                }
+            }
+            if exhausted { break }
+            await Task.yield()  // let the calls queued behind this one (a runner's claims) run
+        }
+        return total
     }
 
     /// The size of the database file and its free pages.

@@ -12,7 +12,14 @@ struct Run: AsyncParsableCommand {
             cancelled and recorded as interrupted; then it exits 0. A second signal stops at once, still \
             recording what it interrupted. `jobctl drain` from another terminal does the same.
 
-            Example: jobctl run --queue default --concurrency 8 --grace 30s
+            History retention: every 5 minutes (the first time at its first heartbeat) the runner deletes \
+            finished runs older than --keep-history (default 30d) and, per job, all but the newest \
+            --keep-runs (default 10000), in short transactions between its claims, and returns the space \
+            to the file system. Runs in flight are never deleted; counters (runs, ok, failed per job, \
+            totals by outcome) are never touched. `--keep-history off` keeps every run (or, with \
+            --keep-runs N, applies only the cap); `--keep-runs off` applies only the age.
+
+            Example: jobctl run --queue default --concurrency 8 --grace 30s --keep-history 7d
             """
     )
 
@@ -38,6 +45,17 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error.", valueName: "level"))
     var logLevel: String = "info"
 
+    @Option(
+        help: ArgumentHelp(
+            "Delete runs that finished longer ago than this (default 30d); off: keep every run.",
+            valueName: "duration|off"))
+    var keepHistory: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep at most this many runs per job, the newest (default 10000); off: no cap.", valueName: "n|off"))
+    var keepRuns: String?
+
     func validate() throws {
         if !(1...10_000).contains(concurrency) { throw ValidationError("--concurrency must be between 1 and 10000") }
         _ = try Parse.duration(grace, flag: "--grace")
@@ -48,6 +66,31 @@ struct Run: AsyncParsableCommand {
         if Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
+        _ = try historyRetention()
+    }
+
+    /// The retention the flags ask for; nil when both are off (or `--keep-history off` alone).
+    func historyRetention() throws -> HistoryRetention? {
+        var retention = HistoryRetention.standard
+        switch keepHistory {
+        case nil: break
+        case "off"?:
+            // Keep every run, unless a cap is asked for explicitly.
+            retention.maxAge = nil
+            if keepRuns == nil { return nil }
+        case let text?: retention.maxAge = try Parse.duration(text, flag: "--keep-history", allowZero: false)
+        }
+        switch keepRuns {
+        case nil: break
+        case "off"?: retention.maxRunsPerJob = nil
+        case let text?:
+            guard let count = Int(text), (1...1_000_000_000).contains(count) else {
+                throw ValidationError(
+                    "--keep-runs must be a number of runs between 1 and 1000000000, or off; got \(text)")
+            }
+            retention.maxRunsPerJob = count
+        }
+        return retention.maxAge == nil && retention.maxRunsPerJob == nil ? nil : retention
     }
 
     func run() async throws {
@@ -66,7 +109,8 @@ struct Run: AsyncParsableCommand {
                 concurrency: concurrency,
                 queues: queues.isEmpty ? nil : queues,
                 drainTimeout: try Parse.duration(grace, flag: "--grace"),
-                terminationGrace: try Parse.duration(killAfter, flag: "--kill-after")
+                terminationGrace: try Parse.duration(killAfter, flag: "--kill-after"),
+                historyRetention: try historyRetention()
             ),
             logger: logger
         )

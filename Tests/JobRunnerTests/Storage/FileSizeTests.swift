@@ -191,3 +191,96 @@ struct PruneSpaceTests {
         }
     }
 }
+
+@Suite("History retention", .timeLimit(.minutes(1)))
+struct HistoryRetentionTests {
+    static let day: Int64 = 86_400_000_000
+
+    @Test("runs older than the age are deleted; younger ones, runs in flight and counters stay")
+    func retentionByAge() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .every(.seconds(1))))
+            // 40 runs, one a day, finished 40 … 1 days ago.
+            for age in stride(from: 40, through: 1, by: -1) {
+                try await store.insertFinishedRuns(1, job: "j", base: newYear2026 - Int64(age) * Self.day)
+            }
+            try await store.rawExecute(
+                "INSERT INTO runs (job_name, attempt, scheduled_for, started_at, outcome) VALUES ('j', 1, ?, ?, 'running')",
+                [.integer(newYear2026 - 50 * Self.day), .integer(newYear2026 - 50 * Self.day)]
+            )
+            try await store.rawExecute("UPDATE jobs SET run_count = 40, ok_count = 40 WHERE name = 'j'")
+            try await store.rawExecute("INSERT INTO run_totals (outcome, count) VALUES ('ok', 40)")
+
+            let result = try await store.applyRetention(.standard, now: clock.now(), batchSize: 7)
+            #expect(result.deletedRuns == 10)
+            let left = try await store.history(HistoryQuery(job: "j", limit: 100))
+            #expect(left.filter { $0.outcome == .ok }.count == 30)
+            #expect(left.filter { $0.outcome == .ok }.allSatisfy { $0.finishedAt! >= newYear2026 - 30 * Self.day })
+            #expect(left.filter { $0.outcome == .running }.count == 1)
+            let job = try #require(try await store.job(named: "j"))
+            #expect(job.runCount == 40 && job.okCount == 40)
+            #expect(try await store.status().runsByOutcome[.ok] == 40)
+        }
+    }
+
+    @Test("each job keeps its newest runs up to the cap, removed jobs' history included")
+    func retentionPerJob() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            for name in ["busy", "quiet", "gone"] {
+                try await store.add(JobDefinition(name: name, action: .handler("tick"), schedule: .every(.seconds(1))))
+            }
+            try await store.insertFinishedRuns(120, job: "busy", base: newYear2026 - 1_000_000)
+            try await store.insertFinishedRuns(30, job: "quiet", base: newYear2026 - 1_000_000)
+            try await store.insertFinishedRuns(80, job: "gone", base: newYear2026 - 1_000_000)
+            try await store.remove("gone")
+            let newestBusy = try await store.history(HistoryQuery(job: "busy", limit: 50)).map(\.id)
+
+            let retention = HistoryRetention(maxAge: nil, maxRunsPerJob: 50)
+            let result = try await store.applyRetention(retention, now: clock.now(), batchSize: 16)
+            #expect(result.deletedRuns == 70 + 30)
+            #expect(try await store.history(HistoryQuery(job: "busy", limit: 1000)).map(\.id) == newestBusy)
+            #expect(try await store.history(HistoryQuery(job: "quiet", limit: 1000)).count == 30)
+            #expect(try await store.rawInt("SELECT count(*) FROM runs WHERE job_name = 'gone'") == 50)
+            // A second pass finds nothing more to do.
+            #expect(try await store.applyRetention(retention, now: clock.now()).deletedRuns == 0)
+        }
+    }
+
+    @Test("a runner applies its retention at its first heartbeat, then every interval, on its clock")
+    func runnerAppliesRetention() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .every(.seconds(3600))))
+            try await store.insertFinishedRuns(5, job: "j", base: newYear2026 - 2 * 3_600_000_000)
+            var configuration = manualRunnerConfiguration(heartbeat: .seconds(1))
+            configuration.historyRetention = HistoryRetention(
+                maxAge: .seconds(3600), maxRunsPerJob: nil, interval: .seconds(60))
+            let runner = JobRunner(store: store, configuration: configuration, clock: clock, logger: quietLogger)
+            try await withRunner(runner) { events in
+                await clock.waitUntilSleeping(count: 2)
+                clock.advance(by: .seconds(1))  // the first heartbeat
+                let first = await events.next { if case .historyPruned = $0 { true } else { false } }
+                if case .historyPruned(let runs, _)? = first {
+                    #expect(runs == 5)
+                } else {
+                    Issue.record("no first pass: \(String(describing: first))")
+                }
+                #expect(try await store.rawInt("SELECT count(*) FROM runs") == 0)
+
+                // Old runs again; the next pass comes an interval after the first.
+                try await store.insertFinishedRuns(3, job: "j", base: newYear2026 - 2 * 3_600_000_000)
+                clock.advance(by: .seconds(60))
+                let second = await events.next { if case .historyPruned = $0 { true } else { false } }
+                if case .historyPruned(let runs, _)? = second {
+                    #expect(runs == 3)
+                } else {
+                    Issue.record("no second pass: \(String(describing: second))")
+                }
+                #expect(try await store.rawInt("SELECT count(*) FROM runs") == 0)
+            }
+            #expect(try await store.job(named: "j")?.runCount == 0)
+        }
+    }
+}
