@@ -20,10 +20,14 @@ import Synchronization
 /// what was committed after its snapshot, so the log grows for as long as it holds on. Once the log is
 /// over the size limit (``Connection/Options/walSizeLimit``), the writer no longer checkpoints inline
 /// (copying a long backlog inside a commit would stall claims for as long); the checkpointer instead
-/// tries to shrink the log (`shrink(retryAfter:)`) until it is back under the limit: a `PASSIVE`
-/// checkpoint to copy what it can without locks, then, once nothing older than the log is read any
+/// tries to shrink the log (`shrink(retryAfter:)`) until it is back under the limit: `PASSIVE`
+/// checkpoints to copy the backlog without locks, then, once nothing older than the log is read any
 /// more, a `TRUNCATE` checkpoint that empties the file. Its connection has no busy timeout, so that
 /// attempt never waits for a lock: while a reader still holds on it fails at once and is retried later.
+/// Once the backlog is copied, the writer checkpoints inline again (only what was committed since),
+/// starts the log over at its next commit and, through `journal_size_limit`, cuts the file back to
+/// the limit: whichever comes first. Either way, cutting a large file back takes the write lock for
+/// as long as the file system needs to free its blocks, once.
 ///
 /// Related SQLite documentation: <https://www.sqlite.org/wal.html#automatic_checkpoint>,
 /// <https://www.sqlite.org/c3ref/wal_hook.html>, <https://www.sqlite.org/wal.html#avoiding_excessively_large_wal_files>.
@@ -199,7 +203,7 @@ final class BackgroundCheckpointer: Sendable {
                 // progress: each pass leaves only what the writer committed during it. No progress
                 // means a reader holds an old snapshot: try again later.
                 var lastCopied: Int32 = -1
-                while walFileSize() > options.walSizeLimit {
+                for _ in 0..<100 where walFileSize() > options.walSizeLimit {
                     var logFrames: Int32 = 0
                     var copiedFrames: Int32 = 0
                     let passive = sqlite3_wal_checkpoint_v2(
@@ -221,7 +225,7 @@ final class BackgroundCheckpointer: Sendable {
                     }
                     return walFileSize() <= options.walSizeLimit
                 }
-                return true
+                return walFileSize() <= options.walSizeLimit  // else the writer outpaced 100 passes: later
             } ?? true  // closed (or cannot open): nothing to retry
         if done {
             backlogCopied.store(true, ordering: .releasing)

@@ -25,8 +25,8 @@ public actor JobStore {
         ///
         /// In steady state the log stays under it. A reader that holds a snapshot (a `sqlite3` session
         /// left in a transaction, a database browser) makes the log grow for as long as it holds on,
-        /// whatever the limit; once it lets go, the store's background checkpointer empties the log
-        /// within a few seconds (it retries at most every 2 s), without making the runner wait for a lock.
+        /// whatever the limit; once it lets go, the store's background checkpointer copies the backlog
+        /// and the log is cut back under the limit within a few seconds (it retries at most every 2 s).
         public var walSizeLimit: Int
         /// The default ``walSizeLimit``: 64 MiB.
         public static let defaultWALSizeLimit: Int64 = 64 << 20
