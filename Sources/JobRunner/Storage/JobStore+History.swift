@@ -99,14 +99,19 @@ extension JobStore {
     /// Job names are visited in order, each found by one step of the `runs_job_name` index, and the
     /// cut-off of each is the id `keep` entries down that index: a pass costs a few index steps per
     /// job plus its runs up to `keep`, whatever the length of the history. It works in slices of
-    /// about 0.2 ms, between which other callers of the store run.
+    /// about 0.1 ms, between which other callers of the store run. While the whole history spans no
+    /// more than `keep` run ids, no job can be over the cap and nothing is looked at.
     func deleteRuns(beyond keep: Int, batchSize: Int) async throws -> Int {
+        let span = try connection.first("SELECT min(id), max(id) FROM runs") { row in
+            (row.optionalInt64(0), row.optionalInt64(1))
+        }
+        guard let span, let low = span.0, let high = span.1, high - low + 1 > Int64(keep) else { return 0 }
         let batch = Int64(max(1, batchSize))
         var total = 0
         var after = ""  // job names are never empty
         while !Task.isCancelled {
             // Look for the next job with more than `keep` runs, for one slice at most.
-            let slice = ContinuousClock.now + .microseconds(200)
+            let slice = ContinuousClock.now + .microseconds(100)
             var found: (name: String, boundary: Int64)?
             var exhausted = false
             while found == nil && ContinuousClock.now < slice {
