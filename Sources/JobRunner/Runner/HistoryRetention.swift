@@ -16,7 +16,8 @@
 public struct HistoryRetention: Sendable, Hashable {
     /// Runs that finished longer ago than this are deleted; nil: no limit by age.
     public var maxAge: Duration?
-    /// Each job keeps at most this many runs, the newest (at least 1); nil: no limit per job.
+    /// Each job keeps at most this many runs, the newest (at least 1); nil: no limit per job. The
+    /// history of a removed job is left to ``maxAge``.
     public var maxRunsPerJob: Int?
     /// How often the runner applies the retention (the first time at its first heartbeat).
     public var interval: Duration

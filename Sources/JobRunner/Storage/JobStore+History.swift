@@ -93,14 +93,14 @@ extension JobStore {
         return PruneResult(deletedRuns: deleted, freedBytes: freed)
     }
 
-    /// Deletes, for every job name in the history (removed jobs included), the finished runs older
-    /// than its `keep` newest.
+    /// Deletes, for every job, its finished runs older than its `keep` newest. (The history of a
+    /// removed job is left to the age limit.)
     ///
-    /// Job names are visited in order, each found by one step of the `runs_job_name` index, and the
-    /// cut-off of each is the id `keep` entries down that index: a pass costs a few index steps per
-    /// job plus its runs up to `keep`, whatever the length of the history. It works in slices of
-    /// about 0.1 ms, between which other callers of the store run. While the whole history spans no
-    /// more than `keep` run ids, no job can be over the cap and nothing is looked at.
+    /// A job's run count is never below the number of its runs in the history (minus the one in
+    /// flight), so only jobs with a run count of `keep` or more are looked at: the jobs table is
+    /// read in chunks by id, and each such job's cut-off is the id `keep` entries down the `runs_job`
+    /// index. It works in slices of about 0.1 ms, between which other callers of the store run. While
+    /// the whole history spans no more than `keep` run ids, nothing is looked at.
     func deleteRuns(beyond keep: Int, batchSize: Int) async throws -> Int {
         let span = try connection.first("SELECT min(id), max(id) FROM runs") { row in
             (row.optionalInt64(0), row.optionalInt64(1))
@@ -108,27 +108,37 @@ extension JobStore {
         guard let span, let low = span.0, let high = span.1, high - low + 1 > Int64(keep) else { return 0 }
         let batch = Int64(max(1, batchSize))
         var total = 0
-        var after = ""  // job names are never empty
-        while !Task.isCancelled {
-            // Look for the next job with more than `keep` runs, for one slice at most.
+        var afterID: Int64 = 0
+        var exhausted = false
+        while !exhausted && !Task.isCancelled {
+            // Look for the next job over the cap, for one slice at most.
             let slice = ContinuousClock.now + .microseconds(100)
-            var found: (name: String, boundary: Int64)?
-            var exhausted = false
-            while found == nil && ContinuousClock.now < slice {
-                guard
-                    let name = try connection.scalarString(
-                        "SELECT job_name FROM runs WHERE job_name > ? ORDER BY job_name LIMIT 1", [.text(after)])
-                else {
+            var found: (job: Int64, boundary: Int64)?
+            while found == nil && !exhausted && ContinuousClock.now < slice {
+                // The next 256 jobs by id, and among them those over the cap.
+                let scannedTo = try connection.scalarInt(
+                    "SELECT max(id) FROM (SELECT id FROM jobs WHERE id > ? ORDER BY id LIMIT 256)",
+                    [.integer(afterID)]
+                )
+                guard let scannedTo else {
                     exhausted = true
                     break
                 }
-                after = name
-                if let boundary = try connection.scalarInt(
-                    "SELECT id FROM runs WHERE job_name = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
-                    [.text(name), .integer(Int64(keep - 1))]
-                ) {
-                    found = (name, boundary)
+                let candidates = try connection.all(
+                    "SELECT id FROM jobs WHERE id > ? AND id <= ? AND run_count >= ? ORDER BY id",
+                    [.integer(afterID), .integer(scannedTo), .integer(Int64(keep))]
+                ) { $0.int64(0) }
+                for job in candidates {
+                    if let boundary = try connection.scalarInt(
+                        "SELECT id FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+                        [.integer(job), .integer(Int64(keep - 1))]
+                    ) {
+                        found = (job, boundary)
+                        afterID = job
+                        break
+                    }
                 }
+                if found == nil { afterID = scannedTo }
             }
             if let found {
                 while true {
@@ -137,10 +147,10 @@ extension JobStore {
                             """
                             DELETE FROM runs WHERE id IN (
                                 SELECT id FROM runs
-                                WHERE job_name = ? AND id < ? AND finished_at IS NOT NULL AND outcome <> 'running'
+                                WHERE job_id = ? AND id < ? AND finished_at IS NOT NULL AND outcome <> 'running'
                                 ORDER BY id LIMIT ?)
                             """,
-                            [.text(found.name), .integer(found.boundary), .integer(batch)]
+                            [.integer(found.job), .integer(found.boundary), .integer(batch)]
                         )
                         return connection.changes
                     }
@@ -149,7 +159,6 @@ extension JobStore {
                     await Task.yield()
                 }
             }
-            if exhausted { break }
             await Task.yield()  // let the calls queued behind this one (a runner's claims) run
         }
         return total

@@ -228,7 +228,7 @@ struct HistoryRetentionTests {
         }
     }
 
-    @Test("each job keeps its newest runs up to the cap, removed jobs' history included")
+    @Test("each job keeps its newest runs up to the cap; a removed job's history is left to the age limit")
     func retentionPerJob() async throws {
         let clock = ManualJobClock(now: newYear2026)
         try await withTemporaryDatabase(clock: clock) { store, _ in
@@ -238,17 +238,45 @@ struct HistoryRetentionTests {
             try await store.insertFinishedRuns(120, job: "busy", base: newYear2026 - 1_000_000)
             try await store.insertFinishedRuns(30, job: "quiet", base: newYear2026 - 1_000_000)
             try await store.insertFinishedRuns(80, job: "gone", base: newYear2026 - 1_000_000)
+            // Run counts as the runner keeps them: never below the history's rows.
+            try await store.rawExecute(
+                "UPDATE jobs SET run_count = (SELECT count(*) FROM runs WHERE runs.job_id = jobs.id)")
             try await store.remove("gone")
             let newestBusy = try await store.history(HistoryQuery(job: "busy", limit: 50)).map(\.id)
 
             let retention = HistoryRetention(maxAge: nil, maxRunsPerJob: 50)
             let result = try await store.applyRetention(retention, now: clock.now(), batchSize: 16)
-            #expect(result.deletedRuns == 70 + 30)
+            #expect(result.deletedRuns == 70)
             #expect(try await store.history(HistoryQuery(job: "busy", limit: 1000)).map(\.id) == newestBusy)
             #expect(try await store.history(HistoryQuery(job: "quiet", limit: 1000)).count == 30)
-            #expect(try await store.rawInt("SELECT count(*) FROM runs WHERE job_name = 'gone'") == 50)
+            #expect(try await store.rawInt("SELECT count(*) FROM runs WHERE job_name = 'gone'") == 80)
+            #expect(try await store.job(named: "busy")?.runCount == 120)
             // A second pass finds nothing more to do.
             #expect(try await store.applyRetention(retention, now: clock.now()).deletedRuns == 0)
+        }
+    }
+
+    @Test("the cap finds jobs over it among many, past the first chunk of the jobs table")
+    func retentionPerJobAmongMany() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            try await store.addMany(
+                (0..<700).map {
+                    JobDefinition(name: "job-\($0)", action: .handler("tick"), schedule: .every(.seconds(60)))
+                })
+            for name in ["job-3", "job-300", "job-650"] {
+                try await store.insertFinishedRuns(40, job: name, base: newYear2026 - 1_000_000)
+            }
+            try await store.insertFinishedRuns(5, job: "job-400", base: newYear2026 - 1_000_000)
+            try await store.rawExecute(
+                "UPDATE jobs SET run_count = (SELECT count(*) FROM runs WHERE runs.job_id = jobs.id)")
+            let result = try await store.applyRetention(
+                HistoryRetention(maxAge: nil, maxRunsPerJob: 10), now: clock.now(), batchSize: 7)
+            #expect(result.deletedRuns == 3 * 30)
+            for name in ["job-3", "job-300", "job-650"] {
+                #expect(try await store.history(HistoryQuery(job: name, limit: 100)).count == 10, "\(name)")
+            }
+            #expect(try await store.history(HistoryQuery(job: "job-400", limit: 100)).count == 5)
         }
     }
 
