@@ -217,6 +217,7 @@ struct EndToEndCommandTests {
 
         let pruned = try await s.succeed(["prune", "--older-than", "0s"])
         #expect(pruned.stdout.contains("0"), "\(pruned)")
+        #expect(pruned.stdout.contains("returned to the file system"), "\(pruned)")
     }
 
     @Test("queue set-concurrency, pause, resume and list --json")

@@ -168,6 +168,28 @@ struct ParsingTests: CommandLineParsing {
         expectUsageError(["run", "--grace", "banana"], mentioning: "banana")
     }
 
+    @Test("run keeps 30 days and 10,000 runs per job by default; --keep-history, --keep-runs change or switch it off")
+    func runHistoryRetention() throws {
+        let standard = try parse(["run"], as: Run.self).historyRetention()
+        #expect(standard == HistoryRetention(maxAge: .seconds(30 * 86_400), maxRunsPerJob: 10_000))
+        #expect(try parse(["run", "--keep-history", "off"], as: Run.self).historyRetention() == nil)
+        #expect(
+            try parse(["run", "--keep-history", "off", "--keep-runs", "off"], as: Run.self).historyRetention() == nil)
+        #expect(
+            try parse(["run", "--keep-history", "7d", "--keep-runs", "500"], as: Run.self).historyRetention()
+                == HistoryRetention(maxAge: .seconds(7 * 86_400), maxRunsPerJob: 500))
+        #expect(
+            try parse(["run", "--keep-history", "off", "--keep-runs", "500"], as: Run.self).historyRetention()
+                == HistoryRetention(maxAge: nil, maxRunsPerJob: 500))
+        #expect(
+            try parse(["run", "--keep-runs", "off"], as: Run.self).historyRetention()
+                == HistoryRetention(maxAge: .seconds(30 * 86_400), maxRunsPerJob: nil))
+        expectUsageError(["run", "--keep-history", "forever"], mentioning: "--keep-history")
+        expectUsageError(["run", "--keep-history", "0s"], mentioning: "--keep-history")
+        expectUsageError(["run", "--keep-runs", "0"], mentioning: "--keep-runs")
+        expectUsageError(["run", "--keep-runs", "many"], mentioning: "--keep-runs")
+    }
+
     @Test("drain and prune take durations")
     func drainAndPrune() throws {
         let drain = try parse(["drain", "--timeout", "1m", "--json"], as: Drain.self)
@@ -177,6 +199,8 @@ struct ParsingTests: CommandLineParsing {
         _ = try parse(["prune", "--older-than", "30d"], as: Prune.self)
         expectUsageError(["prune", "--older-than", "old"], mentioning: "old")
         expectUsageError(["prune"], mentioning: "--older-than")
+        #expect(
+            [0, 1023, 1024, 30_093_312, 5 << 30].map(Prune.size) == ["0 B", "1023 B", "1.0 KiB", "28.7 MiB", "5.0 GiB"])
     }
 
     @Test("queue subcommands")

@@ -102,8 +102,17 @@ public final class JobRunner: Service {
 
     private func runLoops(_ identity: RunnerIdentity) async throws {
         let monitor = configuration.changePollInterval.flatMap { _ in DatabaseChangeMonitor(databasePath: store.path) }
+        // The heartbeat says when history retention is due (no timer of its own: a test's manual
+        // clock sees no extra sleeper); the passes run in their own task, so that a long one never
+        // delays a heartbeat.
+        let retention = configuration.historyRetention.map { _ in
+            AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.heartbeatLoop(identity) }
+            group.addTask { await self.heartbeatLoop(identity, retentionDue: retention?.continuation) }
+            if let retention, let policy = self.configuration.historyRetention {
+                group.addTask { await self.retentionLoop(policy, due: retention.stream) }
+            }
             if let interval = self.configuration.changePollInterval {
                 group.addTask { await self.changeWatcher(identity, monitor: monitor, interval: interval) }
             }
@@ -340,7 +349,8 @@ public final class JobRunner: Service {
 
     // MARK: Background loops
 
-    private func heartbeatLoop(_ identity: RunnerIdentity) async {
+    private func heartbeatLoop(_ identity: RunnerIdentity, retentionDue: AsyncStream<Void>.Continuation?) async {
+        var nextRetention = clock.now()  // the first pass at the first beat
         while !Task.isCancelled {
             do {
                 try await clock.sleep(until: clock.now() + configuration.heartbeatInterval.microseconds)
@@ -359,7 +369,30 @@ public final class JobRunner: Service {
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }
+            if let retentionDue, let retention = configuration.historyRetention, clock.now() >= nextRetention {
+                nextRetention = clock.now() + retention.interval.microseconds
+                retentionDue.yield()
+            }
             await rescue(selfID: identity.id)
+        }
+    }
+
+    /// Applies the history retention each time the heartbeat says it is due, in short transactions
+    /// between the main loop's claims (see ``JobStore/applyRetention(_:now:batchSize:)``).
+    private func retentionLoop(_ retention: HistoryRetention, due: AsyncStream<Void>) async {
+        for await _ in due {
+            do {
+                let result = try await store.applyRetention(retention, now: clock.now())
+                if result.deletedRuns > 0 {
+                    logger.info(
+                        "pruned run history",
+                        metadata: ["runs.deleted": "\(result.deletedRuns)", "bytes.freed": "\(result.freedBytes)"]
+                    )
+                }
+                control.publish(.historyPruned(runs: result.deletedRuns, freedBytes: result.freedBytes))
+            } catch {
+                logger.warning("pruning run history failed; retrying at the next pass", metadata: ["error": "\(error)"])
+            }
         }
     }
 

@@ -26,6 +26,9 @@ public struct JobRunnerConfiguration: Sendable {
     public var outputLimit: Int
     /// This host's name (the system's unless given), recorded with the runner (rescue is immediate for dead processes on the same host).
     public var host: String
+    /// How much run history the runner keeps: by default (``HistoryRetention/standard``) 30 days and
+    /// at most 10,000 runs per job, applied every 5 minutes. Nil keeps every run.
+    public var historyRetention: HistoryRetention?
 
     /// Creates a configuration.
     public init(
@@ -38,7 +41,8 @@ public struct JobRunnerConfiguration: Sendable {
         changePollInterval: Duration? = .milliseconds(40),
         misfireGrace: Duration = .seconds(1),
         outputLimit: Int = 4096,
-        host: String? = nil
+        host: String? = nil,
+        historyRetention: HistoryRetention? = .standard
     ) {
         self.concurrency = concurrency
         self.queues = queues
@@ -50,5 +54,6 @@ public struct JobRunnerConfiguration: Sendable {
         self.misfireGrace = misfireGrace
         self.outputLimit = outputLimit
         self.host = host ?? ProcessInfo.processInfo.hostName
+        self.historyRetention = historyRetention
     }
 }

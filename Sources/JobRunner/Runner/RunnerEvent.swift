@@ -12,6 +12,9 @@ public enum RunnerEvent: Sendable, Hashable {
     case rescued(runIDs: [Int64])
     /// The runner is idle, waiting until the next due time (nil: nothing scheduled).
     case idle(nextDue: UnixMicros?)
+    /// The runner applied its history retention: it deleted `runs` runs, and the database file
+    /// shrank by `freedBytes` (published after every pass, also when nothing was deleted).
+    case historyPruned(runs: Int, freedBytes: Int64)
     /// A drain began.
     case drainBegan
     /// The runner deregistered and is about to return from `run()`.

@@ -26,6 +26,8 @@ final class Connection {
         var busyTimeout: Duration = .seconds(5)
         var synchronous: SynchronousMode = .normal
         var readOnly = false
+        /// The size in bytes the write-ahead log is brought back under (see ``JobStore/Configuration/walSizeLimit``).
+        var walSizeLimit: Int64 = JobStore.Configuration.defaultWALSizeLimit
     }
 
     /// Opens (creating if needed, with mode 0600) the database at `path`.
@@ -53,6 +55,10 @@ final class Connection {
         do throws(SQLiteError) {
             try execute("PRAGMA synchronous=\(options.synchronous.rawValue)")
             try execute("PRAGMA foreign_keys=ON")
+            // When a writer starts the log over, it truncates the file to this size at its commit, so
+            // a log that grew while a reader held an old snapshot does not keep its peak size for ever.
+            // (A PRAGMA takes no bound parameters; the value is an integer, never text.)
+            try execute("PRAGMA journal_size_limit=\(options.walSizeLimit)")
         } catch {
             cache.removeAll()
             sqlite3_close_v2(db)
@@ -87,6 +93,11 @@ final class Connection {
             sqlite3_busy_timeout(db, busyMillis)
             // Reading the schema first makes "file is not a database" surface here, before any write.
             var failure = step(db, "SELECT count(*) FROM sqlite_schema").error
+            if failure == nil && !readOnly && step(db, "PRAGMA page_count").text == "0" {
+                // A new (empty) file: make it able to return the pages that pruning frees to the file
+                // system. This must precede the first write, the switch to WAL included.
+                failure = step(db, "PRAGMA auto_vacuum=INCREMENTAL").error
+            }
             if failure == nil && !readOnly {
                 let result = step(db, "PRAGMA journal_mode=WAL")
                 failure = result.error
@@ -164,13 +175,20 @@ final class Connection {
     /// one on a second connection in the background (see ``BackgroundCheckpointer``).
     func moveCheckpointsToBackground() {
         guard checkpointer == nil else { return }
-        let checkpointer = BackgroundCheckpointer(path: path, options: options)
+        let pageSize = (try? scalarInt("PRAGMA page_size")).flatMap { $0 } ?? 4096
+        let checkpointer = BackgroundCheckpointer(path: path, options: options, pageSize: Int(pageSize))
         checkpointer.install(on: self)
         self.checkpointer = checkpointer
     }
 
     /// Checkpoints completed by the background checkpointer so far.
     var backgroundCheckpoints: Int { checkpointer?.completedCheckpoints ?? 0 }
+
+    /// Times the background checkpointer emptied a log that had grown over the size limit.
+    var backgroundShrinks: Int { checkpointer?.completedShrinks ?? 0 }
+
+    /// The background checkpointer, once installed.
+    var backgroundCheckpointer: BackgroundCheckpointer? { checkpointer }
 
     /// Creates the file with mode 0600 before SQLite opens it, whatever the umask, so that a new
     /// database is never readable by others. An existing file is left as it is.

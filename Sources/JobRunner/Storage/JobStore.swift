@@ -23,13 +23,28 @@ public actor JobStore {
         /// Whether a missing or empty file becomes a new database (mode 0600). When false, opening
         /// such a file fails and creates nothing: what a read-only tool wants.
         public var createIfMissing: Bool
+        /// The size in bytes the write-ahead log (the `-wal` file) is kept under: 64 MiB by default
+        /// (``defaultWALSizeLimit``); values below 1 MiB count as 1 MiB.
+        ///
+        /// In steady state the log stays under it. A reader that holds a snapshot (a `sqlite3` session
+        /// left in a transaction, a database browser) makes the log grow for as long as it holds on,
+        /// whatever the limit; once it lets go, the store's background checkpointer copies the backlog
+        /// and the log is cut back under the limit within a few seconds (it retries at most every 2 s).
+        public var walSizeLimit: Int
+        /// The default ``walSizeLimit``: 64 MiB.
+        public static let defaultWALSizeLimit: Int64 = 64 << 20
+
         /// Creates a configuration.
         public init(
-            busyTimeout: Duration = .seconds(5), synchronous: SynchronousMode = .normal, createIfMissing: Bool = true
+            busyTimeout: Duration = .seconds(5),
+            synchronous: SynchronousMode = .normal,
+            createIfMissing: Bool = true,
+            walSizeLimit: Int = Int(defaultWALSizeLimit)
         ) {
             self.busyTimeout = busyTimeout
             self.synchronous = synchronous
             self.createIfMissing = createIfMissing
+            self.walSizeLimit = walSizeLimit
         }
     }
 
@@ -74,6 +89,7 @@ public actor JobStore {
                     var options = Connection.Options()
                     options.busyTimeout = configuration.busyTimeout
                     options.synchronous = configuration.synchronous
+                    options.walSizeLimit = max(1 << 20, Int64(configuration.walSizeLimit))
                     let connection = try Connection(path: path, options: options)
                     try Migrator().migrate(connection, now: clock.now())
                     connection.moveCheckpointsToBackground()
@@ -443,29 +459,6 @@ public actor JobStore {
     }
 
     // MARK: Maintenance
-
-    /// Deletes history of runs that finished before `cutoff`. Counters are kept.
-    ///
-    /// - Returns: the number of runs deleted.
-    @discardableResult
-    public func prune(finishedBefore cutoff: UnixMicros, batchSize: Int = 10_000) throws -> Int {
-        var total = 0
-        // Batches keep each write transaction short, so runners are not held up by a large prune.
-        while true {
-            let deleted = try connection.write { () throws -> Int in
-                try connection.execute(
-                    """
-                    DELETE FROM runs WHERE id IN (
-                        SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? LIMIT ?)
-                    """,
-                    [.integer(cutoff), .integer(Int64(batchSize))]
-                )
-                return connection.changes
-            }
-            total += deleted
-            if deleted < batchSize { return total }
-        }
-    }
 
     /// Checkpoints the write-ahead log into the database file (`PRAGMA wal_checkpoint(TRUNCATE)`).
     ///

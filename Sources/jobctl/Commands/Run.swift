@@ -9,8 +9,8 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a runner in the foreground, logging each run to stderr.",
         discussion: """
-            SIGTERM, SIGINT or SIGHUP (the terminal closing) drains it: no new claims, runs in flight get --grace to finish, the rest are \
-            cancelled and recorded as interrupted; then it exits 0. A second signal stops at once, still \
+            SIGTERM, SIGINT or SIGHUP (the terminal closing) drains it: no new claims, runs in flight get \
+            --grace to finish, the rest are cancelled and recorded as interrupted; then it exits 0. A second signal stops at once, still \
             recording what it interrupted. `jobctl drain` from another terminal does the same.
 
             Each finished run is logged to stderr with its job, outcome, duration and lateness; a failed \
@@ -18,8 +18,15 @@ struct Run: AsyncParsableCommand {
             --log-format json writes one JSON object a line (time, level, message, label and the metadata \
             as fields), for journald, Loki or jq.
 
+            History retention: every 5 minutes (the first time at its first heartbeat) the runner deletes \
+            finished runs older than --keep-history (default 30d) and, per job, all but the newest \
+            --keep-runs (default 10000), in short transactions between its claims, and returns the space \
+            to the file system. Runs in flight are never deleted; counters (runs, ok, failed per job, \
+            totals by outcome) are never touched. `--keep-history off` keeps every run (or, with \
+            --keep-runs N, applies only the cap); `--keep-runs off` applies only the age.
+
             Examples:
-              jobctl run --queue default --concurrency 8 --grace 30s
+              jobctl run --queue default --concurrency 8 --grace 30s --keep-history 7d
               jobctl run --log-format json 2>> /var/log/jobrunner.jsonl
             """
     )
@@ -55,6 +62,19 @@ struct Run: AsyncParsableCommand {
             valueName: "format"))
     var logFormat: String = "text"
 
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Delete runs that finished longer ago than this (default 30d); off: keep every run.",
+            valueName: "duration|off"))
+    var keepHistory: String?
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Keep at most this many runs per job, the newest (default 10000); off: no cap.", valueName: "n|off"))
+    var keepRuns: String?
+
     func validate() throws {
         _ = try Parse.count(concurrency, flag: "--concurrency", in: 1...10_000)
         _ = try Parse.duration(grace, flag: "--grace")
@@ -68,6 +88,31 @@ struct Run: AsyncParsableCommand {
         if Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
+        _ = try historyRetention()
+    }
+
+    /// The retention the flags ask for; nil when both are off (or `--keep-history off` alone).
+    func historyRetention() throws -> HistoryRetention? {
+        var retention = HistoryRetention.standard
+        switch keepHistory {
+        case nil: break
+        case "off"?:
+            // Keep every run, unless a cap is asked for explicitly.
+            retention.maxAge = nil
+            if keepRuns == nil { return nil }
+        case let text?: retention.maxAge = try Parse.duration(text, flag: "--keep-history", allowZero: false)
+        }
+        switch keepRuns {
+        case nil: break
+        case "off"?: retention.maxRunsPerJob = nil
+        case let text?:
+            guard let count = Int(text), (1...1_000_000_000).contains(count) else {
+                throw ValidationError(
+                    "--keep-runs must be a number of runs between 1 and 1000000000, or off; got \(text)")
+            }
+            retention.maxRunsPerJob = count
+        }
+        return retention.maxAge == nil && retention.maxRunsPerJob == nil ? nil : retention
     }
 
     func run() async throws {
@@ -89,7 +134,8 @@ struct Run: AsyncParsableCommand {
                 concurrency: concurrency,
                 queues: queues.isEmpty ? nil : queues,
                 drainTimeout: try Parse.duration(grace, flag: "--grace"),
-                terminationGrace: try Parse.duration(killAfter, flag: "--kill-after")
+                terminationGrace: try Parse.duration(killAfter, flag: "--kill-after"),
+                historyRetention: try historyRetention()
             ),
             logger: logger
         )

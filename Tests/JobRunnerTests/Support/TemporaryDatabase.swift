@@ -47,6 +47,8 @@ extension JobStore {
     }
 
     var backgroundCheckpoints: Int { connection.backgroundCheckpoints }
+
+    var backgroundShrinks: Int { connection.backgroundShrinks }
 }
 
 /// A logger that drops everything (tests never bootstrap the logging system).

@@ -176,8 +176,9 @@ final class Sandbox: Sendable {
     }
 
     /// Starts `jobctl run` on `db` (the sandbox's unless given) and returns it (not yet registered).
+    /// It keeps every run (`--keep-history off`): the invariant checker holds counters to history rows.
     func startRunner(_ extra: [String] = [], db: String? = nil) throws -> RunnerProcess {
-        var arguments = ["run"]
+        var arguments = ["run", "--keep-history", "off"]
         if let db { arguments += ["--db", db] }
         let child = try startJobctl(arguments + extra)
         return RunnerProcess(child: child, db: db ?? self.db)
