@@ -106,6 +106,21 @@ enum Parse {
         return duration
     }
 
+    /// A `--cron` schedule in the `--tz` zone (UTC without one); each error names its own flag.
+    static func cron(_ expression: String, timeZone: String?) throws -> Schedule {
+        let zone: TimeZone
+        do {
+            zone = try TimeZoneName.resolve(timeZone ?? "UTC")
+        } catch {
+            throw ValidationError("--tz: \(error)")
+        }
+        do {
+            return .cron(try CronExpression(expression), timeZone: zone)
+        } catch {
+            throw ValidationError("--cron: \(error)")
+        }
+    }
+
     /// A count flag's value, refused with a message saying what is wrong when out of range.
     static func count(_ value: Int, flag: String, in range: ClosedRange<Int>) throws -> Int {
         guard range.contains(value) else {

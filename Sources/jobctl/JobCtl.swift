@@ -102,7 +102,11 @@ enum DatabaseErrorText {
         case ResultCode.notADatabase:
             return "the file is not a JobRunner database (SQLite says: \(error.message))"
         case ResultCode.busy, ResultCode.locked:
-            return "the database is locked by another process and stayed locked past the busy timeout (\(error))"
+            // The message already says for how long (see Connection.error): say it once.
+            let detail =
+                error.message.hasPrefix("database is locked")
+                ? String(error.message.dropFirst("database is locked".count)) : " (\(error.message))"
+            return "the database is locked by another process\(detail)"
         case ResultCode.readOnly:
             if error.message.hasPrefix("the database") {
                 return error.message

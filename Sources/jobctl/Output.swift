@@ -125,6 +125,22 @@ enum Output {
     /// `1 time`, `2 times`.
     static func times(_ count: Int64) -> String { count == 1 ? "1 time" : "\(count) times" }
 
+    /// `1 run`, `0 runs`: a count and its noun, plural unless one.
+    static func count(_ count: Int, _ noun: String) -> String { count == 1 ? "1 \(noun)" : "\(count) \(noun)s" }
+
+    /// An argv as a shell would need it typed: words with spaces, quotes or shell characters, and
+    /// empty ones, in single quotes, so that `show` is unambiguous about where each argument ends.
+    static func shellWords(_ argv: [String]) -> String {
+        argv.map { word in
+            let plain =
+                !word.isEmpty
+                && word.unicodeScalars.allSatisfy {
+                    CharacterSet.alphanumerics.contains($0) || "-_./=:,+@%^".unicodeScalars.contains($0)
+                }
+            return plain ? word : "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+        }.joined(separator: " ")
+    }
+
     /// A duration in milliseconds with 3 decimals, e.g. `0.412ms`.
     static func millis(_ micros: Int64) -> String {
         String(format: "%.3fms", Double(micros) / 1000)

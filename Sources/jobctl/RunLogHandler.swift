@@ -45,7 +45,13 @@ struct RunLogHandler: LogHandler {
     static func textLine(time: UnixMicros, level: Logger.Level, message: String, metadata: Logger.Metadata) -> String {
         var line = Output.localTime(time, milliseconds: true) + " \(level) \(message)"
         for key in metadata.keys.sorted() {
-            line += " \(key)=\(metadata[key].map { "\($0)" } ?? "")"
+            // A value with spaces or quotes is quoted (logfmt), so that each key=value stays one field.
+            let value = metadata[key].map { "\($0)" } ?? ""
+            let plain = !value.isEmpty && !value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" })
+            let quoted =
+                "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                + "\""
+            line += " \(key)=\(plain ? value : quoted)"
         }
         return line.split(whereSeparator: \.isNewline).joined(separator: " ")
     }

@@ -109,6 +109,20 @@ struct BadInput: Sendable, CustomTestStringConvertible {
             label: "queue with a right-to-left mark",
             arguments: ["add", "new", "--queue", "q\u{200F}", "--every", "1s", "--handler", "tick"], status: usage,
             mentioning: "queue name"),
+        BadInput(
+            label: "name with a Hangul filler (renders blank)",
+            arguments: ["add", "\u{3164}", "--every", "1s", "--handler", "tick"], status: usage, mentioning: "U+3164"),
+        BadInput(
+            label: "name not in NFC (e + combining acute)",
+            arguments: ["add", "caf\u{65}\u{301}", "--every", "1s", "--handler", "tick"], status: usage,
+            mentioning: "NFC"),
+        BadInput(
+            label: "--tz UTC+3 (an offset that POSIX reads the other way)",
+            arguments: ["add", "new", "--cron", "0 3 * * *", "--tz", "UTC+3", "--handler", "tick"], status: usage,
+            mentioning: "--tz"),
+        BadInput(label: "run --queue ''", arguments: ["run", "--queue", ""], status: usage, mentioning: "queue name"),
+        BadInput(
+            label: "list --queue ''", arguments: ["list", "--queue", ""], status: usage, mentioning: "queue name"),
         // Durations and instants out of range never trap: one line, exit 64.
         BadInput(
             label: "--every 106751991d", arguments: ["add", "new", "--every", "106751991d", "--handler", "tick"],

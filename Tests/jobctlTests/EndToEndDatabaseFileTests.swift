@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Which files jobctl treats as its database: another program's SQLite file is refused and left
 /// byte for byte as it was; a read command never creates a database.
 @Suite("jobctl and database files that are not its own", .timeLimit(.minutes(2)))
@@ -133,5 +137,36 @@ struct EndToEndDatabaseFileTests {
         }
         #expect(!FileManager.default.fileExists(atPath: s.db))
         #expect(!FileManager.default.fileExists(atPath: s.defaultDatabasePath))
+    }
+
+    @Test("a device, a FIFO or a directory as --db is refused at once and nothing appears beside it")
+    func notRegularFiles() async throws {
+        let s = try Sandbox()
+        defer { s.cleanup() }
+        let fifo = s.root + "/fifo.db"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let directory = s.root + "/dir.db"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for path in ["/dev/null", fifo, directory] {
+            for command in [["list"], ["add", "x", "--every", "1h", "--handler", "tick"]] {
+                let result = try await s.jobctl(command, db: .path(path), timeout: .seconds(20))
+                #expect(result.status == 1 && result.stderr.contains("not a database file"), "\(result)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: path + "-journal"))
+            #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        }
+    }
+
+    @Test("an empty SQLite file stamped by another program (user_version, application_id) is not taken over")
+    func stampedEmptyFile() async throws {
+        let s = try Sandbox()
+        defer { s.cleanup() }
+        for pragma in ["user_version=7", "application_id=1234"] {
+            let path = try await makeForeignDatabase(s, name: "\(pragma.prefix(4)).db", sql: "PRAGMA \(pragma);")
+            let before = snapshot(path)
+            let result = try await s.jobctl(["add", "z", "--every", "1s", "--handler", "tick"], db: .path(path))
+            #expect(result.status == 1 && result.stderr.contains("stamped"), "\(result)")
+            #expect(snapshot(path) == before)
+        }
     }
 }

@@ -19,7 +19,7 @@ struct EndToEndRunLogTests {
             textLog.stderrLines.first { $0.contains("run finished") && $0.contains("job.name=fail") }, "\(textLog)")
         #expect(failedLine.contains(" warning run finished "), "\(failedLine)")
         #expect(failedLine.contains("run.exit_code=7"), "\(failedLine)")
-        #expect(failedLine.contains("run.error=exited with status 7"), "\(failedLine)")
+        #expect(failedLine.contains(#"run.error="exited with status 7""#), "\(failedLine)")
         #expect(failedLine.contains("run.outcome=failed"), "\(failedLine)")
         let fineLine = try #require(
             textLog.stderrLines.first { $0.contains("run finished") && $0.contains("job.name=fine") }, "\(textLog)")

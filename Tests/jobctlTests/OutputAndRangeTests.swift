@@ -115,4 +115,27 @@ struct OutputAndRangeTests {
             _ = definition.retry.delay(beforeAttempt: definition.retry.maxRetries + 1)
         }
     }
+
+    @Test("a schedule ends at the end of 9999: next lists no later time, and a run there leaves its job done")
+    func schedulesEndIn9999() throws {
+        let now: UnixMicros = 1_790_000_000_000_000
+        let slots = Schedule.every(.seconds(36_500 * 86_400)).upcomingOccurrences(addedAt: now, count: 1000)
+        #expect(!slots.isEmpty && slots.count < 1000)
+        #expect(slots.allSatisfy { $0 <= JobDefinition.latestInstant })
+        for fixedDelay in [false, true] {
+            let definition = JobDefinition(
+                name: "j", action: .handler("tick"), schedule: .every(.seconds(36_500 * 86_400), fixedDelay: fixedDelay)
+            )
+            let last = try #require(slots.last)
+            let job = JobRecord(
+                id: 1, definition: definition, state: .active, stateReason: nil, nextRunAt: last, occurrenceAt: last,
+                attempt: 1, triggerAt: nil, runningRunID: 1, runCount: 0, okCount: 0, failedCount: 0, lastOutcome: nil,
+                lastStartedAt: nil, lastFinishedAt: nil, createdAt: 0, updatedAt: 0, abandonedStreak: 0,
+                anchorAt: slots.first, runAt: nil)
+            let after = JobTransition.afterRun(
+                job, occurrence: last, attempt: 1, triggered: false, outcome: .ok, finishedAt: last + 1_000_000)
+            #expect(after.state == .done, "fixedDelay \(fixedDelay): \(after)")
+            #expect(after.nextRunAt == nil)
+        }
+    }
 }

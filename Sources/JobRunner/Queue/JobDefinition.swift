@@ -215,17 +215,30 @@ public struct JobDefinition: Sendable, Hashable {
         }) {
             throw JobRunnerError.invalidDefinition("\(what) must not contain control characters")
         }
-        // Invisible characters make a name that looks like another (a zero-width space), or turn the
-        // rest of a line around when printed (U+202E): refused, as control characters are.
-        if let hidden = name.unicodeScalars.first(where: {
-            switch $0.properties.generalCategory {
-            case .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse: true
-            default: false
+        // Invisible characters make a name that looks like another (a zero-width space, a Hangul
+        // filler), or turn the rest of a line around when printed (U+202E): refused, as control
+        // characters are. A variation selector after an emoji (❤️) is what makes it one, and stays.
+        let scalars = Array(name.unicodeScalars)
+        let hidden = scalars.indices.first { index in
+            let scalar = scalars[index]
+            switch scalar.properties.generalCategory {
+            case .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse: return true
+            default: break
             }
-        }) {
+            guard scalar.properties.isDefaultIgnorableCodePoint else { return false }
+            let selectsEmoji =
+                (scalar == "\u{FE0F}" || scalar == "\u{FE0E}") && index > 0 && scalars[index - 1].properties.isEmoji
+            return !selectsEmoji
+        }.map { scalars[$0] }
+        if let hidden {
             throw JobRunnerError.invalidDefinition(
                 "\(what) must not contain invisible or direction-changing characters (U+\(String(hidden.value, radix: 16, uppercase: true).leftPadded(4)))"
             )
+        }
+        // Two spellings of one look (é, and e + U+0301) would be two jobs that print the same.
+        if !name.unicodeScalars.elementsEqual(name.precomposedStringWithCanonicalMapping.unicodeScalars) {
+            throw JobRunnerError.invalidDefinition(
+                "\(what) must be in composed form (Unicode NFC): write é, not e followed by a combining accent")
         }
         if name.hasPrefix("-") {
             throw JobRunnerError.invalidDefinition("\(what) must not start with '-'")

@@ -121,7 +121,7 @@ enum JobTransition {
         if outcome == .abandoned && after.abandonedStreak >= abandonLimit && job.state == .active {
             after.state = .paused
             after.stateReason =
-                "paused after \(after.abandonedStreak) abandoned runs in a row (the runner died during each); resume it when fixed"
+                "paused after \(after.abandonedStreak) abandoned runs in a row, each time its runner died during the run; resume it when fixed"
         }
         // A trigger, or a run whose occurrence was replaced meanwhile (redefined), leaves the schedule
         // alone; a trigger that did not get to finish asks again (not on a stopped or done job).
@@ -179,7 +179,8 @@ enum JobTransition {
         case .at, .after:
             next = nil
         case .every(let interval, true):
-            next = finishedAt + interval.microseconds
+            let following = finishedAt + interval.microseconds
+            next = following <= JobDefinition.latestInstant ? following : nil
         case .every, .cron:
             next = definition.schedule.slot(after: occurrence, anchor: job.anchorAt ?? occurrence)
         }

@@ -218,7 +218,10 @@ public final class JobRunner: Service {
                     if inFlight.isEmpty { return }
                     if forceDeadline == nil && now >= deadline {
                         logger.info(
-                            "grace period over; cancelling in-flight runs", metadata: ["runs": "\(inFlight.count)"])
+                            control.phase == .stopNow
+                                ? "stopping now; cancelling in-flight runs"
+                                : "grace period over; cancelling in-flight runs",
+                            metadata: ["runs": "\(inFlight.count)"])
                         workers.cancelAll()
                         forceDeadline =
                             now

@@ -71,8 +71,13 @@ public enum Schedule: Sendable, Hashable {
 
 extension Schedule {
     /// The first slot strictly after `instant` for a periodic schedule (fixed rate or cron),
-    /// `anchor` being the fixed-rate origin. Nil for one-shot schedules or a cron that never fires again.
+    /// `anchor` being the fixed-rate origin. Nil for one-shot schedules, a cron that never fires again,
+    /// or a slot past the end of 9999 (``JobDefinition/latestInstant``): the schedule ends there.
     func slot(after instant: UnixMicros, anchor: UnixMicros) -> UnixMicros? {
+        unboundedSlot(after: instant, anchor: anchor).flatMap { $0 <= JobDefinition.latestInstant ? $0 : nil }
+    }
+
+    private func unboundedSlot(after instant: UnixMicros, anchor: UnixMicros) -> UnixMicros? {
         switch self {
         case .at, .after:
             return nil

@@ -13,7 +13,7 @@ public enum TimeZoneName {
     ///
     /// - Throws: ``ScheduleError`` such as `unknown time zone "Mars/Olympus"`.
     /// The zone's name for people: its identifier, but `UTC` for the zone Foundation calls `GMT`.
-    static func displayName(_ zone: TimeZone) -> String {
+    package static func displayName(_ zone: TimeZone) -> String {
         zone.identifier == "GMT" && zone.secondsFromGMT() == 0 ? "UTC" : zone.identifier
     }
 
@@ -33,7 +33,10 @@ public enum TimeZoneName {
                     || b == UInt8(ascii: "/") || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
                     || b == UInt8(ascii: "+")
             }
-        guard looksValid, let zone = TimeZone(identifier: name) else {
+        // Foundation also takes "UTC+3" or "GMT-0500" as an offset from UTC, where POSIX TZ reads
+        // "UTC+3" as 3 hours *behind* UTC: refused as ambiguous (Etc/GMT-3 is the IANA name for +03:00).
+        let offsetLike = (lowered.hasPrefix("utc") || lowered.hasPrefix("gmt")) && name.count > 3
+        guard looksValid, !offsetLike, let zone = TimeZone(identifier: name) else {
             throw ScheduleError(
                 "unknown time zone \(ScheduleError.quote(name)) (expected an IANA name such as Europe/Berlin, or UTC or local)"
             )

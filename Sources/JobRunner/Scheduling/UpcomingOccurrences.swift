@@ -34,7 +34,7 @@ extension Schedule {
                 next = nil
             case .every(let interval, true):
                 let (sum, overflow) = current.addingReportingOverflow(interval.microseconds)
-                next = overflow ? nil : sum
+                next = overflow || sum > JobDefinition.latestInstant ? nil : sum
             case .every, .cron:
                 next = slot(after: current, anchor: anchor)
             }

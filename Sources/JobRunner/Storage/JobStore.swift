@@ -108,11 +108,25 @@ public actor JobStore {
     private static func checkOwnership(path: String, configuration: Configuration) throws {
         let create = configuration.createIfMissing
         if path == ":memory:" || path.isEmpty { return }
-        guard access(path, F_OK) == 0 else {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
             if create { return }
             throw JobRunnerError.database("no database at \(path); nothing was created")
         }
-        if try SchemaGuard.inspect(path: path, busyTimeout: configuration.busyTimeout) == .empty && !create {
+        // A device (/dev/null), a FIFO (which would block the open for ever) or a directory: SQLite
+        // would hang, fail late, or leave a journal beside it.
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            let what = info.st_mode & S_IFMT == S_IFDIR ? "a directory" : "a device, FIFO or socket"
+            throw JobRunnerError.database("\(path) is \(what), not a database file; nothing was written")
+        }
+        let verdict: SchemaGuard.Verdict
+        do {
+            verdict = try SchemaGuard.inspect(path: path, busyTimeout: configuration.busyTimeout)
+        } catch let error as SQLiteError where error.code == ResultCode.notADatabase {
+            throw JobRunnerError.database(
+                "\(path) is not a database file (SQLite says: \(error.message)); it was left unchanged")
+        }
+        if verdict == .empty && !create {
             throw JobRunnerError.database("\(path) is empty, not a JobRunner database; nothing was written")
         }
     }

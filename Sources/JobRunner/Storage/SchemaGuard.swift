@@ -84,6 +84,15 @@ enum SchemaGuard {
 
     static func verdict(of db: OpaquePointer, path: String, migrations: [Migration]) throws -> Verdict {
         let found = try shape(of: db)
+        // JobRunner never sets these: a file stamped by another program is that program's, tables or not.
+        let stamps = try ["application_id", "user_version"].filter {
+            try rows(db, "PRAGMA \($0)").first?.first != "0"
+        }
+        if !stamps.isEmpty {
+            throw JobRunnerError.database(
+                "\(path) is not a JobRunner database: another program stamped it (\(stamps.map { "PRAGMA \($0)" }.joined(separator: ", ")) is set); it was left unchanged"
+            )
+        }
         if found.isEmpty { return .empty }
         // Only an empty version table: what an earlier JobRunner left when it stopped between
         // creating that table and applying the first migration.

@@ -128,17 +128,7 @@ struct Add: AsyncParsableCommand {
         if let every {
             schedule = .every(try Parse.duration(every, flag: "--every", allowZero: false), fixedDelay: fixedDelay)
         } else if let cron {
-            let zone: TimeZone
-            do {
-                zone = try TimeZoneName.resolve(tz ?? "UTC")
-            } catch {
-                throw ValidationError("--tz: \(error)")
-            }
-            do {
-                schedule = .cron(try CronExpression(cron), timeZone: zone)
-            } catch {
-                throw ValidationError("--cron: \(error)")
-            }
+            schedule = try Parse.cron(cron, timeZone: tz)
         } else if let after {
             schedule = .after(try Parse.duration(after, flag: "--in"))
         } else {
@@ -222,8 +212,15 @@ struct Add: AsyncParsableCommand {
         let job = try await store.add(definition, replace: replace)
         let now = store.clock.now()
         print(
-            "\(replace ? "defined" : "added") \(job.definition.name): \(job.definition.schedule.description), next run \(Output.time(job.nextRunAt, now: now))"
+            "\(replace ? "defined" : "added") \(Output.cell(job.definition.name, limit: 80)): \(job.definition.schedule.description), next run \(Output.time(job.nextRunAt, now: now))"
         )
+        // A handler jobctl's own runner does not have: fine for a service that registers it, a typo
+        // otherwise. Said once, here, rather than left to wait silently as "due".
+        if let handler, !JobRegistry.builtinNames.contains(handler) {
+            StandardError.write(
+                "jobctl: note: \(JobRunnerErrorText.quoted(handler)) is not a built-in handler (\(JobRegistry.builtinNames.joined(separator: ", "))); the job runs only in a service that registers it\n"
+            )
+        }
     }
 }
 

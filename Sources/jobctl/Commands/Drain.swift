@@ -69,7 +69,9 @@ struct Drain: AsyncParsableCommand {
             }
             if interactive {
                 FileHandle.standardError.write(
-                    Data("\r\(progress.live.count) runner(s) draining, \(progress.inFlight) run(s) in flight   ".utf8))
+                    Data(
+                        "\r\(Output.count(progress.live.count, "runner")) draining, \(Output.count(progress.inFlight, "run")) in flight   "
+                            .utf8))
             }
             try await Task.sleep(for: .milliseconds(10))
             progress = try await store.drainProgress(runnerIDs: ids, since: request.requestedAt)
@@ -90,14 +92,14 @@ struct Drain: AsyncParsableCommand {
             )
         } else {
             print(
-                "finished: \(finished) run(s)"
+                "finished: \(Output.count(finished, "run"))"
                     + (ended.isEmpty
                         ? ""
                         : " ("
                             + ended.sorted { $0.key.rawValue < $1.key.rawValue }.map {
                                 "\($0.key.rawValue) \($0.value)"
                             }.joined(separator: ", ") + ")"))
-            print("interrupted: \(interrupted) run(s)")
+            print("interrupted: \(Output.count(interrupted, "run"))")
         }
         if timedOut {
             throw RuntimeError(

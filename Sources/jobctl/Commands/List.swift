@@ -36,6 +36,7 @@ struct List: AsyncParsableCommand {
     static let stateFilters = JobState.allCases.map(\.rawValue) + ["failing"]
 
     func validate() throws {
+        if let queue { try Queue.validate(queue) }
         if let state, !List.stateFilters.contains(state) {
             throw ValidationError(
                 "--state must be one of \(List.stateFilters.joined(separator: ", ")), not \(JobRunnerErrorText.quoted(state))"

@@ -59,13 +59,7 @@ struct Next: AsyncParsableCommand {
 
     /// The schedule given by --cron or --every, or nil when a job name was given.
     func schedule() throws -> Schedule? {
-        if let cron {
-            do {
-                return try Schedule.cron(cron, timeZone: tz ?? "UTC")
-            } catch {
-                throw ValidationError("--cron: \(error)")
-            }
-        }
+        if let cron { return try Parse.cron(cron, timeZone: tz) }
         if let every { return .every(try Parse.duration(every, flag: "--every", allowZero: false)) }
         return nil
     }
@@ -108,7 +102,8 @@ struct Next: AsyncParsableCommand {
         if times.isEmpty {
             lines.append(("Next elapse", "never"))
         }
-        let showZone = zone.map { $0.identifier != "UTC" && $0.identifier != TimeZone.current.identifier } ?? false
+        let showZone =
+            zone.map { TimeZoneName.displayName($0) != "UTC" && $0.identifier != TimeZone.current.identifier } ?? false
         for (index, time) in times.enumerated() {
             lines.append((index == 0 ? "Next elapse" : "Iter. #\(index + 1)", Output.zonedTime(time)))
             if showZone, let zone { lines.append(("(in \(zone.identifier))", Output.zonedTime(time, zone: zone))) }

@@ -35,7 +35,7 @@ struct Prune: AsyncParsableCommand {
         let after = try await store.storageSize()
         let freed = max(0, before.bytes - after.bytes)
         print(
-            "deleted \(deleted) runs; the database file went from \(Self.size(before.bytes)) to "
+            "deleted \(Output.count(deleted, "run")); the database file went from \(Self.size(before.bytes)) to "
                 + "\(Self.size(after.bytes)) (\(Self.size(freed)) returned to the file system)"
         )
     }

@@ -128,7 +128,8 @@ struct Queue: AsyncParsableCommand {
             }
         }
         func run() async throws {
-            try await global.openStore().setQueueConcurrency(name, concurrency, create: create)
+            // With --create, a limit can be the first thing set, before any job: the database too is made.
+            try await global.openStore(create: create).setQueueConcurrency(name, concurrency, create: create)
             print("queue \(Output.cell(name, limit: 80)): concurrency \(concurrency)")
         }
     }

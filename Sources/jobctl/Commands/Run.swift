@@ -77,6 +77,7 @@ struct Run: AsyncParsableCommand {
 
     func validate() throws {
         _ = try Parse.count(concurrency, flag: "--concurrency", in: 1...10_000)
+        for queue in queues { try Queue.validate(queue) }
         _ = try Parse.duration(grace, flag: "--grace")
         _ = try Parse.duration(killAfter, flag: "--kill-after")
         if SynchronousMode(rawValue: synchronous.uppercased()) == nil {

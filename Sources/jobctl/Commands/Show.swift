@@ -41,12 +41,12 @@ struct Show: AsyncParsableCommand {
         let d = job.definition
         var lines: [(String, String)] = [
             ("name", d.name), ("queue", d.queue), ("schedule", d.schedule.description),
-            ("state", job.state.rawValue + (job.stateReason.map { " (\($0))" } ?? "")),
+            ("state", job.state.rawValue + (job.stateReason.map { ": " + Output.cell($0, limit: 200) } ?? "")),
         ]
         switch d.action {
         case .handler(let handler): lines.append(("handler", handler))
         case .command(let argv, let directory):
-            lines.append(("command", argv.map { Output.cell($0, limit: 200) }.joined(separator: " ")))
+            lines.append(("command", Output.cell(Output.shellWords(argv), limit: 400)))
             lines.append(("directory", directory ?? "-"))
             for (key, value) in d.environment.sorted(by: { $0.key < $1.key }) {
                 lines.append(("env", Output.cell(key + "=" + value, limit: 200)))
@@ -54,7 +54,12 @@ struct Show: AsyncParsableCommand {
         }
         if let payload = d.payload { lines.append(("payload", Output.cell(payload, limit: 200))) }
         lines += [
-            ("next run", Output.time(job.nextRunAt, now: now)),
+            (
+                "next run",
+                job.state == .paused
+                    ? job.nextRunAt.map { Output.localTime($0) + " (paused)" } ?? "-"
+                    : Output.time(job.nextRunAt, now: now)
+            ),
             ("running", job.runningRunID.map { "yes (run \($0))" } ?? "no"),
             ("runs", "\(job.runCount) (ok \(job.okCount), failed \(job.failedCount))"),
             ("last outcome", job.lastOutcome?.rawValue ?? "-"),

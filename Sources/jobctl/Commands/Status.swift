@@ -59,7 +59,7 @@ struct Status: AsyncParsableCommand {
                 + RunOutcome.final.map { "\($0.rawValue) \(runs[$0.rawValue] ?? 0)" }.joined(separator: ", "))
         print("now:     \(status.inFlight) in flight, \(status.due) due and waiting")
         if !rescued.isEmpty {
-            print("rescued: \(rescued.count) run(s) of dead runners, recorded abandoned and rescheduled")
+            print("rescued: \(Output.count(rescued.count, "run")) of dead runners, recorded abandoned and rescheduled")
         }
         if status.liveRunners.isEmpty {
             print("runners: none alive")

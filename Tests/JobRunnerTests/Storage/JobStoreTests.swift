@@ -51,7 +51,7 @@ struct JobStoreTests {
             let path = directory + "/notes.txt"
             let content = Data(String(repeating: "this is not a database\n", count: 200).utf8)
             try content.write(to: URL(fileURLWithPath: path))
-            await #expect(throws: SQLiteError.self) { _ = try await JobStore.open(path: path) }
+            await #expect(throws: JobRunnerError.self) { _ = try await JobStore.open(path: path) }
             #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == content)
             #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
         }
