@@ -129,7 +129,8 @@ static void prepare_all(void) {
     st_begin = prepare("BEGIN IMMEDIATE");
     st_commit = prepare("COMMIT");
     st_fence = prepare("SELECT count(*) FROM runners WHERE id = ? AND state IN ('running', 'draining')");
-    st_running = prepare("SELECT queue, count(*) FROM jobs WHERE running_run_id IS NOT NULL GROUP BY queue");
+    st_running = prepare(
+        "SELECT queue, count(*) FROM runs WHERE outcome = 'running' AND queue IS NOT NULL GROUP BY queue");
     st_queues = prepare("SELECT name, concurrency, paused FROM queues");
     st_triggered = prepare(
         "SELECT " JOB_COLUMNS " FROM jobs\n"
@@ -142,8 +143,10 @@ static void prepare_all(void) {
         "    AND next_run_at <= ? AND (kind = 'command' OR handler IN (SELECT value FROM json_each(?)))\n"
         "ORDER BY next_run_at LIMIT ?");
     st_insert_run = prepare(
-        "INSERT INTO runs (job_id, job_name, attempt, scheduled_for, started_at, runner_id, outcome, triggered)\n"
-        "VALUES (?, ?, ?, ?, ?, ?, 'running', ?)");
+        "INSERT INTO runs (id, job_id, job_name, queue, attempt, scheduled_for, started_at, runner_id, outcome, "
+        "triggered)\n"
+        "VALUES (max((SELECT coalesce(max(id), 0) FROM runs), (SELECT id FROM run_id_floor)) + 1,\n"
+        "    ?, ?, ?, ?, ?, ?, ?, 'running', ?)");
     st_mark_running = prepare("UPDATE jobs SET running_run_id = ?, last_started_at = ?, occurrence_at = ? WHERE id = ?");
     st_next_due = prepare(
         "SELECT next_run_at FROM jobs\n"
@@ -152,7 +155,7 @@ static void prepare_all(void) {
         "ORDER BY next_run_at LIMIT 1");
     st_next_trigger = prepare("SELECT trigger_at FROM jobs WHERE trigger_at IS NOT NULL ORDER BY trigger_at LIMIT 1");
     st_finish_run = prepare(
-        "UPDATE runs SET outcome = ?, finished_at = ?, exit_code = ?, error = ?, output = ?\n"
+        "UPDATE runs SET outcome = ?, finished_at = ?, exit_code = ?, error = ?, output_bytes = ?\n"
         "WHERE id = ? AND outcome = 'running' AND runner_id = ?");
     st_totals = prepare(
         "INSERT INTO run_totals (outcome, count) VALUES (?, 1) ON CONFLICT(outcome) DO UPDATE SET count = count + 1");
@@ -160,7 +163,8 @@ static void prepare_all(void) {
     st_update_job = prepare(
         "UPDATE jobs SET running_run_id = NULL, run_count = run_count + 1, ok_count = ok_count + ?,\n"
         "    failed_count = failed_count + ?, last_outcome = ?, last_finished_at = ?, state = ?, state_reason = ?,\n"
-        "    occurrence_at = ?, next_run_at = ?, attempt = ?, abandoned_streak = ?\n"
+        "    occurrence_at = ?, next_run_at = ?, attempt = ?, abandoned_streak = ?,\n"
+        "    trigger_at = CASE WHEN ? THEN coalesce(trigger_at, ?) ELSE trigger_at END\n"
         "WHERE id = ?");
 }
 
@@ -242,11 +246,12 @@ static int claim(int64_t runner_id, int64_t now, int slots, Claim *claims) {
                 ? j->next_run_at : occurrence;
             sqlite3_bind_int64(st_insert_run, 1, j->id);
             sqlite3_bind_text(st_insert_run, 2, j->name, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(st_insert_run, 3, j->attempt);
-            sqlite3_bind_int64(st_insert_run, 4, scheduled_for);
-            sqlite3_bind_int64(st_insert_run, 5, now);
-            sqlite3_bind_int64(st_insert_run, 6, runner_id);
-            sqlite3_bind_int64(st_insert_run, 7, 0);
+            sqlite3_bind_text(st_insert_run, 3, queues[q].name, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st_insert_run, 4, j->attempt);
+            sqlite3_bind_int64(st_insert_run, 5, scheduled_for);
+            sqlite3_bind_int64(st_insert_run, 6, now);
+            sqlite3_bind_int64(st_insert_run, 7, runner_id);
+            sqlite3_bind_int64(st_insert_run, 8, 0);
             step_done(st_insert_run);
             int64_t run_id = sqlite3_last_insert_rowid(db);
             sqlite3_bind_int64(st_mark_running, 1, run_id);
@@ -322,7 +327,9 @@ static void finish(int64_t runner_id, const Claim *claims, int n) {
         bind_opt_int(st_update_job, 8, has_next, next);
         sqlite3_bind_int64(st_update_job, 9, 1);
         sqlite3_bind_int64(st_update_job, 10, 0);
-        sqlite3_bind_int64(st_update_job, 11, job.id);
+        sqlite3_bind_int64(st_update_job, 11, 0); /* not a trigger to ask for again */
+        sqlite3_bind_int64(st_update_job, 12, finished_at);
+        sqlite3_bind_int64(st_update_job, 13, job.id);
         step_done(st_update_job);
     }
     step_done(st_commit);

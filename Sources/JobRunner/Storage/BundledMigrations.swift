@@ -145,8 +145,14 @@ enum BundledMigrations {
                 ALTER TABLE runs ADD COLUMN output_bytes BLOB;
 
                 -- The queue a run was claimed from: its slot counts against the queue's limit until the run ends,
-                -- whatever happens to its job meanwhile (removed, moved to another queue).
+                -- whatever happens to its job meanwhile (removed, moved to another queue). Runs in flight from before
+                -- this version take their job's queue. Slots are counted from the runs in flight, by queue, in one
+                -- covering scan of their index; the jobs' own in-flight index served the old count and goes.
                 ALTER TABLE runs ADD COLUMN queue TEXT;
+                UPDATE runs SET queue = (SELECT queue FROM jobs WHERE jobs.id = runs.job_id) WHERE outcome = 'running';
+                DROP INDEX runs_in_flight;
+                CREATE INDEX runs_in_flight ON runs(runner_id, queue) WHERE outcome = 'running';
+                DROP INDEX jobs_running;
 
                 -- The highest run id ever given, so that an id is never given twice, even after the newest runs
                 -- were pruned: a run id (JOB_RUN_ID) identifies one run for the life of the database.

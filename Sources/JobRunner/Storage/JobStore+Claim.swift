@@ -95,14 +95,11 @@ extension JobStore {
             }
             let handlers = scope.handlersJSON
             // Runs in flight hold their queue's slots until they end, even if their job was removed
-            // or moved meanwhile (runs recorded before the queue column fall back to their job's).
+            // or moved meanwhile.
             var running: [String: Int] = [:]
             try connection.query(
-                """
-                SELECT coalesce(r.queue, j.queue), count(*) FROM runs r LEFT JOIN jobs j ON j.id = r.job_id
-                WHERE r.outcome = 'running' GROUP BY 1
-                """
-            ) { if !$0.isNull(0) { running[$0.string(0)] = $0.int(1) } }
+                "SELECT queue, count(*) FROM runs WHERE outcome = 'running' AND queue IS NOT NULL GROUP BY queue"
+            ) { running[$0.string(0)] = $0.int(1) }
             var eligible: [String: Int] = [:]  // queue -> free places
             try connection.query("SELECT name, concurrency, paused FROM queues") { row in
                 let name = row.string(0)

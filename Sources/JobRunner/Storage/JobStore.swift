@@ -406,8 +406,7 @@ public actor JobStore {
         try connection.all(
             """
             SELECT q.name, q.concurrency, q.paused,
-                (SELECT count(*) FROM runs r LEFT JOIN jobs j ON j.id = r.job_id
-                 WHERE r.outcome = 'running' AND coalesce(r.queue, j.queue) = q.name)
+                (SELECT count(*) FROM runs r WHERE r.outcome = 'running' AND r.queue = q.name)
             FROM queues q ORDER BY q.name
             """
         ) { QueueRecord(name: $0.string(0), concurrency: $0.int(1), paused: $0.int64(2) != 0, inFlight: $0.int(3)) }
