@@ -12,12 +12,12 @@ import Foundation
 /// try await store.declare(job)   // idempotent: creates, updates a changed definition, keeps history
 /// ```
 public struct JobDefinition: Sendable, Hashable {
-    /// The longest job or queue name, in UTF-8 bytes.
     /// The longest any of a job's durations may be (interval, delay, timeout, backoff, jitter): 100
     /// years, so that every sum of an instant and durations stays a valid instant.
     public static let maximumSpan: Duration = .seconds(36_500 * 86_400)
     /// The latest instant a job may be scheduled for: 9999-12-31T23:59:59.999999Z.
     public static let latestInstant: UnixMicros = 253_402_300_799_999_999
+    /// The longest job or queue name, in UTF-8 bytes.
     public static let maximumNameLength = 200
     /// The largest payload, in UTF-8 bytes of JSON.
     public static let maximumPayloadSize = 65_536
@@ -232,7 +232,7 @@ public struct JobDefinition: Sendable, Hashable {
         }.map { scalars[$0] }
         if let hidden {
             throw JobRunnerError.invalidDefinition(
-                "\(what) must not contain invisible or direction-changing characters (U+\(String(hidden.value, radix: 16, uppercase: true).leftPadded(4)))"
+                "\(what) must not contain invisible or direction-changing characters (\(String(format: "U+%04X", hidden.value)))"
             )
         }
         // Two spellings of one look (é, and e + U+0301) would be two jobs that print the same.
@@ -295,11 +295,5 @@ public struct JobDefinition: Sendable, Hashable {
         } catch {
             throw JobRunnerError.invalidDefinition("payload is not valid JSON")
         }
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -2,6 +2,11 @@ public import Foundation
 
 /// Resolution of user-supplied time-zone names.
 public enum TimeZoneName {
+    /// The zone's name for people: its identifier, but `UTC` for the zone Foundation calls `GMT`.
+    package static func displayName(_ zone: TimeZone) -> String {
+        zone.identifier == "GMT" && zone.secondsFromGMT() == 0 ? "UTC" : zone.identifier
+    }
+
     /// Resolves a time-zone name to a `TimeZone`.
     ///
     /// - `UTC` (any case) is UTC.
@@ -9,14 +14,10 @@ public enum TimeZoneName {
     ///   at call time, so the same job can behave differently on differently configured hosts;
     ///   prefer an explicit IANA name for anything persisted.
     /// - Anything else must be an identifier Foundation knows, normally an IANA name such as
-    ///   `Europe/Berlin` or `America/New_York` (matching is exact and case-sensitive).
+    ///   `Europe/Berlin` or `America/New_York` (matching is exact and case-sensitive). Offset
+    ///   spellings (`UTC+3`, `GMT-0500`) are refused: POSIX and Foundation read them oppositely.
     ///
     /// - Throws: ``ScheduleError`` such as `unknown time zone "Mars/Olympus"`.
-    /// The zone's name for people: its identifier, but `UTC` for the zone Foundation calls `GMT`.
-    package static func displayName(_ zone: TimeZone) -> String {
-        zone.identifier == "GMT" && zone.secondsFromGMT() == 0 ? "UTC" : zone.identifier
-    }
-
     public static func resolve(_ name: String) throws(ScheduleError) -> TimeZone {
         let lowered = name.lowercased()
         if lowered == "utc" {

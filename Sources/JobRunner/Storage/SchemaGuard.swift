@@ -33,8 +33,7 @@ enum SchemaGuard {
         // Should a writer appear meanwhile, the verdict is confirmed with a normal read-only open.
         if !sidecarExists(path) {
             do {
-                let verdict = try inspect(path: path, immutable: true, busyTimeout: busyTimeout, migrations: migrations)
-                return verdict
+                return try inspect(path: path, immutable: true, busyTimeout: busyTimeout, migrations: migrations)
             } catch  where !sidecarExists(path) {
                 throw error
             } catch {}
@@ -76,7 +75,7 @@ enum SchemaGuard {
                 UInt8(ascii: "_"):
                 uri.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                uri += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                uri += String(format: "%%%02X", byte)
             }
         }
         return uri + "?immutable=1"
@@ -219,11 +218,5 @@ enum SchemaGuard {
                     sqlite3_column_text(statement, column).map { String(cString: $0) }
                 })
         }
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
