@@ -178,9 +178,8 @@ enum JobTransition {
         switch definition.schedule {
         case .at, .after:
             next = nil
-        case .every(let interval, true):
-            let following = finishedAt + interval.microseconds
-            next = following <= JobDefinition.latestInstant ? following : nil
+        case .every(_, true):
+            next = definition.schedule.slot(afterRunEndedAt: finishedAt)
         case .every, .cron:
             next = definition.schedule.slot(after: occurrence, anchor: job.anchorAt ?? occurrence)
         }

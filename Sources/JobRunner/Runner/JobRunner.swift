@@ -196,8 +196,7 @@ public final class JobRunner: Service {
                 case .none:
                     break
                 case .draining(let grace):
-                    let span = min(max(grace ?? configuration.drainTimeout, .zero), JobDefinition.maximumSpan)
-                    let deadline = now + span.microseconds
+                    let deadline = now + Self.boundedMicros(grace ?? configuration.drainTimeout)
                     if let current = drainDeadline {
                         // A later request with a shorter grace (`jobctl drain --grace` after a drain
                         // whose wait ran out) shortens the wait; a longer one never extends it.
@@ -223,10 +222,7 @@ public final class JobRunner: Service {
                                 : "grace period over; cancelling in-flight runs",
                             metadata: ["runs": "\(inFlight.count)"])
                         workers.cancelAll()
-                        forceDeadline =
-                            now
-                            + min(max(configuration.terminationGrace, .zero), JobDefinition.maximumSpan).microseconds
-                            + 1_000_000
+                        forceDeadline = now + Self.boundedMicros(configuration.terminationGrace) + 1_000_000
                     }
                     if let force = forceDeadline, now >= force {
                         await abandonStuck(Array(inFlight.values), runnerID: identity.id)
@@ -278,6 +274,12 @@ public final class JobRunner: Service {
                 waited = true
             }
         }
+    }
+
+    /// A span in microseconds, within 0 and ``JobDefinition/maximumSpan``, so that adding it to an
+    /// instant cannot overflow whatever a configuration or a drain request says.
+    private static func boundedMicros(_ span: Duration) -> Int64 {
+        min(max(span, .zero), JobDefinition.maximumSpan).microseconds
     }
 
     /// Waits until `deadline` (nil: until woken), or until woken.

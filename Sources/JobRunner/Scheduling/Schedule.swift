@@ -77,6 +77,14 @@ extension Schedule {
         unboundedSlot(after: instant, anchor: anchor).flatMap { $0 <= JobDefinition.latestInstant ? $0 : nil }
     }
 
+    /// For a fixed-delay schedule, when the run after one that ended at `end` is due: one interval
+    /// later. Nil past the end of 9999 (the schedule ends there), and for any other schedule.
+    func slot(afterRunEndedAt end: UnixMicros) -> UnixMicros? {
+        guard case .every(let interval, true) = self else { return nil }
+        let (next, overflow) = end.addingReportingOverflow(interval.microseconds)
+        return overflow || next > JobDefinition.latestInstant ? nil : next
+    }
+
     private func unboundedSlot(after instant: UnixMicros, anchor: UnixMicros) -> UnixMicros? {
         switch self {
         case .at, .after:

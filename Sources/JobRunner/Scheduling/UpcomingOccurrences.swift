@@ -32,9 +32,8 @@ extension Schedule {
             switch self {
             case .at, .after:
                 next = nil
-            case .every(let interval, true):
-                let (sum, overflow) = current.addingReportingOverflow(interval.microseconds)
-                next = overflow || sum > JobDefinition.latestInstant ? nil : sum
+            case .every(_, true):
+                next = slot(afterRunEndedAt: current)
             case .every, .cron:
                 next = slot(after: current, anchor: anchor)
             }
