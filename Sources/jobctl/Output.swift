@@ -122,11 +122,10 @@ enum Output {
         return text
     }
 
-    /// `1 time`, `2 times`.
-    static func times(_ count: Int64) -> String { count == 1 ? "1 time" : "\(count) times" }
-
-    /// `1 run`, `0 runs`: a count and its noun, plural unless one.
-    static func count(_ count: Int, _ noun: String) -> String { count == 1 ? "1 \(noun)" : "\(count) \(noun)s" }
+    /// `1 run`, `0 runs`, `30 times`: a count and its noun, plural unless one.
+    static func count(_ count: some BinaryInteger, _ noun: String) -> String {
+        count == 1 ? "1 \(noun)" : "\(count) \(noun)s"
+    }
 
     /// An argv as a shell would need it typed: words with spaces, quotes or shell characters, and
     /// empty ones, in single quotes, so that `show` is unambiguous about where each argument ends.

@@ -38,9 +38,9 @@ struct OutputAndRangeTests {
 
     @Test("counts read as people write them")
     func times() {
-        #expect(Output.times(1) == "1 time")
-        #expect(Output.times(0) == "0 times")
-        #expect(Output.times(30) == "30 times")
+        #expect(Output.count(1, "time") == "1 time")
+        #expect(Output.count(0, "time") == "0 times")
+        #expect(Output.count(30, "time") == "30 times")
     }
 
     @Test("table cells are aligned by terminal columns: wide characters take two, combining marks none")

@@ -60,7 +60,7 @@ struct Demo: AsyncParsableCommand {
         for name in ["demo-tick", "demo-echo"] {
             if let job = try await store.job(named: name) {
                 print(
-                    "\(name): called \(Output.times(job.runCount)) so far (ok \(job.okCount), failed \(job.failedCount)), next run \(Output.time(job.nextRunAt, now: store.clock.now()))"
+                    "\(name): called \(Output.count(job.runCount, "time")) so far (ok \(job.okCount), failed \(job.failedCount)), next run \(Output.time(job.nextRunAt, now: store.clock.now()))"
                 )
             }
         }

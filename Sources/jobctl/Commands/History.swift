@@ -55,7 +55,6 @@ struct History: AsyncParsableCommand {
                 "--status must be one of \(RunOutcome.allCases.map(\.rawValue).joined(separator: ", ")), not \(JobRunnerErrorText.quoted(status))"
             )
         }
-        if limit < 0 { throw ValidationError("--limit must not be negative") }
         if follow && status == RunOutcome.running.rawValue {
             throw ValidationError("--follow prints runs when they finish, so --status running would print nothing")
         }

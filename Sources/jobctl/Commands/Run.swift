@@ -10,8 +10,9 @@ struct Run: AsyncParsableCommand {
         abstract: "Run a runner in the foreground, logging each run to stderr.",
         discussion: """
             SIGTERM, SIGINT or SIGHUP (the terminal closing) drains it: no new claims, runs in flight get \
-            --grace to finish, the rest are cancelled and recorded as interrupted; then it exits 0. A second signal stops at once, still \
-            recording what it interrupted. `jobctl drain` from another terminal does the same.
+            --grace to finish, the rest are cancelled and recorded as interrupted; then it exits 0. A \
+            second signal stops at once, still recording what it interrupted. `jobctl drain` from another \
+            terminal does the same.
 
             Each finished run is logged to stderr with its job, outcome, duration and lateness; a failed \
             or timed-out run is logged as a warning with its exit code or error (run.exit_code, run.error). \

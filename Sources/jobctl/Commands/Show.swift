@@ -74,7 +74,7 @@ struct Show: AsyncParsableCommand {
             print(key + ":" + String(repeating: " ", count: width - key.count + 1) + value)
         }
         print("")
-        print("\(job.definition.name): called \(Output.times(job.runCount)) so far")
+        print("\(job.definition.name): called \(Output.count(job.runCount, "time")) so far")
         if !recent.isEmpty {
             print("")
             History.printTable(recent)

@@ -73,7 +73,7 @@ struct Status: AsyncParsableCommand {
         }
         if !status.perJob.isEmpty { print("") }
         for job in status.perJob.prefix(all ? Int.max : Status.shownJobs) {
-            print("\(Output.cell(job.name, limit: 80)): called \(Output.times(job.runCount)) so far")
+            print("\(Output.cell(job.name, limit: 80)): called \(Output.count(job.runCount, "time")) so far")
         }
         let totalJobs = jobs.values.reduce(0, +)
         if !all && totalJobs > Status.shownJobs {

@@ -43,7 +43,8 @@ struct Stop: AsyncParsableCommand {
         }
         guard wait, job.runningRunID != nil else { return }
         print("waiting for run \(job.runningRunID ?? 0) to end…")
-        let deadline = ContinuousClock.now + (try Parse.duration(timeout ?? "5m", flag: "--timeout"))
+        let limit = timeout ?? "5m"
+        let deadline = ContinuousClock.now + (try Parse.duration(limit, flag: "--timeout"))
         var nextRescue = ContinuousClock.now
         while let current = try await store.job(named: name), current.runningRunID != nil {
             job = current
@@ -55,7 +56,7 @@ struct Stop: AsyncParsableCommand {
             }
             if ContinuousClock.now >= deadline {
                 throw RuntimeError(
-                    message: "run \(current.runningRunID ?? 0) of \(name) is still in flight after \(timeout ?? "5m")",
+                    message: "run \(current.runningRunID ?? 0) of \(name) is still in flight after \(limit)",
                     status: JobCtl.timedOut)
             }
             try await Task.sleep(for: .milliseconds(20))
