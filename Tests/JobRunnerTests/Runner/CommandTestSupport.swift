@@ -16,15 +16,15 @@ enum CommandTestSupport {
     /// busy for more than 10 s, which delayed a command's start past a shorter deadline.
     static func waitUntil(
         timeout: Duration = .seconds(60),
-        _ condition: () -> Bool
-    ) async -> Bool {
+        _ condition: () async throws -> Bool
+    ) async rethrows -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while clock.now < deadline {
-            if condition() { return true }
+            if try await condition() { return true }
             try? await Task.sleep(for: .milliseconds(10))  // hang guard: deadline-bounded poll
         }
-        return condition()
+        return try await condition()
     }
 
     /// True once no process with this pid exists any more (reaped, not a zombie).

@@ -42,16 +42,6 @@ func fileSize(_ path: String) -> Int64 {
     ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
 }
 
-/// Waits until `condition` holds, checking every 10 ms; false once `timeout` has passed.
-func eventually(within timeout: Duration, _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if try await condition() { return true }
-        if ContinuousClock.now >= deadline { return false }
-        try? await Task.sleep(for: .milliseconds(10))  // hang guard: polling interval of a deadline-bounded wait
-    }
-}
-
 @Suite("The write-ahead log stays bounded", .timeLimit(.minutes(1)))
 struct WALSizeTests {
     /// A small limit, so that the tests write little.
@@ -82,7 +72,9 @@ struct WALSizeTests {
                 #expect(held > Int64(3 * Self.limit), "the log should have grown under the reader: \(held) bytes")
 
                 reader.release()
-                let shrunk = await eventually(within: .seconds(10)) { fileSize(path + "-wal") <= Int64(Self.limit) }
+                let shrunk = await CommandTestSupport.waitUntil(timeout: .seconds(10)) {
+                    fileSize(path + "-wal") <= Int64(Self.limit)
+                }
                 #expect(shrunk, "the log is still \(fileSize(path + "-wal")) bytes 10 s after the reader let go")
                 _ = await events.finished(3)  // and the runner still runs
             }
@@ -108,7 +100,7 @@ struct WALSizeTests {
             // steady state, so what is held to the limit is the typical size and where the log ends.
             let typical = sizes.sorted()[sizes.count * 9 / 10]
             #expect(typical <= Int64(limit), "the log was over \(typical) bytes a tenth of the time")
-            let settled = try await eventually(within: .seconds(10)) {
+            let settled = try await CommandTestSupport.waitUntil(timeout: .seconds(10)) {
                 try await store.rawExecute("INSERT INTO ballast VALUES (zeroblob(10))")
                 return fileSize(path + "-wal") <= Int64(limit)
             }
@@ -151,7 +143,7 @@ struct PruneSpaceTests {
             try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .every(.seconds(1))))
             try await store.insertFinishedRuns(20_000, job: "j")
             // Everything into the database file (busy while the background checkpointer is at it).
-            let copied = try await eventually(within: .seconds(10)) {
+            let copied = try await CommandTestSupport.waitUntil(timeout: .seconds(10)) {
                 try await store.rawRow("PRAGMA wal_checkpoint(TRUNCATE)").first == 0
             }
             #expect(copied)
