@@ -148,7 +148,7 @@ extension JobStore {
     /// Rescues the runs of dead runners (see ``JobStore/rescueDeadRunners()``). A failure, such as a
     /// read-only database file, only means that they are shown dead without being rescued.
     @discardableResult
-    func rescueIfPossible() -> [Int64] {
-        (try? rescueDeadRunners()) ?? []
+    func rescueIfPossible() async -> [Int64] {
+        (try? await rescueDeadRunners()) ?? []
     }
 }

@@ -60,7 +60,7 @@ struct JobCtl: AsyncParsableCommand {
             printError(error.description)
             return error.kind == .invalidDefinition
                 ? usageFailure : (error.kind == .timedOut ? timedOut : runtimeFailure)
-        case let error as SQLiteError:
+        case let error as JobStoreError:
             printError(DatabaseErrorText.describe(error))
             return runtimeFailure
         case let error as MigrationError:
@@ -97,24 +97,24 @@ struct RuntimeError: Error {
 
 /// Plain words for the database errors users meet.
 enum DatabaseErrorText {
-    static func describe(_ error: SQLiteError) -> String {
-        switch error.code {
-        case ResultCode.notADatabase:
-            return "the file is not a JobRunner database (SQLite says: \(error.message))"
-        case ResultCode.busy, ResultCode.locked:
+    static func describe(_ error: JobStoreError) -> String {
+        switch error.kind {
+        case .notADatabase:
+            return "the file is not a JobRunner database (\(error.backend) says: \(error.message))"
+        case .busy:
             // The message already says for how long (see Connection.error): say it once.
             let detail =
                 error.message.hasPrefix("database is locked")
                 ? String(error.message.dropFirst("database is locked".count)) : " (\(error.message))"
             return "the database is locked by another process\(detail)"
-        case ResultCode.readOnly:
+        case .readOnly:
             if error.message.hasPrefix("the database") {
                 return error.message
             }
             return "the database is read-only (\(error.message))"
-        case ResultCode.full:
+        case .full:
             return "the disk is full (\(error.message))"
-        case ResultCode.cantOpen:
+        case .unavailable:
             return "cannot open the database: \(error.message)"
         default:
             return error.description

@@ -27,17 +27,18 @@ enum BuiltinHandlers {
         }
     }
 
-    static func register(into registry: inout JobRegistry, store: JobStore, clock: any JobClock) {
+    /// Adds `tick`, `prune-history` and the backend's maintenance handlers.
+    static func register(into registry: inout JobRegistry, backend: any JobStoreBackend, clock: any JobClock) {
         registry.register("tick") { _ in }
         registry.register("prune-history") { context in
             var keep: Duration = .seconds(30 * 86_400)
             if context.payload != nil, let text = try context.decodePayload(as: PruneHistory.self).olderThan {
                 keep = try DurationFormat.parsePositive(text)
             }
-            let deleted = try await store.prune(finishedBefore: clock.now() - keep.microseconds)
+            let deleted = try await backend.prune(
+                finishedBefore: clock.now() - keep.microseconds, batchSize: JobStore.defaultPruneBatchSize)
             context.logger.info("pruned run history", metadata: ["runs.deleted": "\(deleted)"])
         }
-        registry.register("wal-checkpoint") { _ in try await store.checkpoint() }
-        registry.register("optimize") { _ in try await store.optimize() }
+        for (name, handler) in backend.maintenanceHandlers() { registry.register(name, handler) }
     }
 }

@@ -18,14 +18,12 @@ extension JobRunner {
         runLogger[metadataKey: "job.name"] = "\(claim.jobName)"
         runLogger[metadataKey: "job.run_id"] = "\(claim.runID)"
         runLogger[metadataKey: "job.attempt"] = "\(claim.attempt)"
-        var completion = Completion(
-            claim: claim, runnerID: runnerID, outcome: .ok, finishedAt: 0, exitCode: nil, error: nil, output: nil
-        )
+        var completion = FinishedRun(claim, runnerID: runnerID)
         // A runner stopped between its claim and this point for a good part of its lease may have been
         // declared dead meanwhile, and the run given to another runner: starting it now would run the
         // job twice at once. So after such a gap, start only if the run is still this runner's.
         if ContinuousClock.now - claimedAt > configuration.lease / 4 {
-            let stillOurs = (try? await store.isStillClaimed(runID: claim.runID, runnerID: runnerID)) ?? false
+            let stillOurs = (try? await backend.isStillClaimed(runID: claim.runID, runnerID: runnerID)) ?? false
             guard stillOurs else {
                 runLogger.warning(
                     "run not started: it was claimed before this runner stopped, and is no longer its own")
@@ -58,7 +56,7 @@ extension JobRunner {
         control.complete(completion)
     }
 
-    private func runHandler(_ name: String, claim: Claim, logger: Logger, into completion: inout Completion) async {
+    private func runHandler(_ name: String, claim: Claim, logger: Logger, into completion: inout FinishedRun) async {
         guard let handler = registry.handler(named: name) else {
             completion.outcome = .failed
             completion.error = "no handler named \(JobRunnerError.quoted(name)) is registered in this runner"
@@ -100,7 +98,8 @@ extension JobRunner {
         }
     }
 
-    private func runCommand(_ argv: [String], directory: String?, claim: Claim, into completion: inout Completion) async
+    private func runCommand(_ argv: [String], directory: String?, claim: Claim, into completion: inout FinishedRun)
+        async
     {
         // The job's own variables override the inherited ones; the JOB_* ones (names a job cannot
         // use) come last, so that they always say what JobRunner means.
@@ -110,7 +109,7 @@ extension JobRunner {
             "JOB_RUN_ID": String(claim.runID),
             "JOB_SCHEDULED_FOR": Timestamp.formatRFC3339UTC(claim.scheduledFor),
             "JOB_ATTEMPT": String(claim.attempt),
-            "JOB_DATABASE": databasePath,
+            "JOB_DATABASE": backend.databaseName,
         ]) { _, reserved in reserved }
         if let payload = claim.payload { environment["JOB_PAYLOAD"] = payload }
         let spec = CommandSpec(argv: argv, environment: environment, workingDirectory: directory)
@@ -121,7 +120,7 @@ extension JobRunner {
         async let recorded: Void = {
             for await pid in launched {
                 let leaderStart = ProcessLiveness.startTime(pid)
-                let recorded = try? await self.store.recordProcessGroup(
+                let recorded = try? await self.backend.recordProcessGroup(
                     runID: claim.runID, runnerID: runnerID, pgid: pid, leaderStart: leaderStart)
                 if recorded == false {
                     // The run was rescued by another runner between the check above and the launch:

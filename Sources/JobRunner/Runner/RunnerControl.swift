@@ -13,7 +13,7 @@ final class RunnerControl: Sendable {
 
     private struct State {
         var phase: DrainPhase = .none
-        var completions: [Completion] = []
+        var completions: [FinishedRun] = []
         var wakePending = false
         var waiter: CheckedContinuation<Void, Never>?
         var subscribers: [Int: AsyncStream<RunnerEvent>.Continuation] = [:]
@@ -50,12 +50,12 @@ final class RunnerControl: Sendable {
         wake()
     }
 
-    func complete(_ completion: Completion) {
+    func complete(_ completion: FinishedRun) {
         state.withLock { $0.completions.append(completion) }
         wake()
     }
 
-    func takeCompletions() -> [Completion] {
+    func takeCompletions() -> [FinishedRun] {
         state.withLock { s in
             defer { s.completions.removeAll(keepingCapacity: true) }
             return s.completions
@@ -63,7 +63,7 @@ final class RunnerControl: Sendable {
     }
 
     /// Puts back completions that could not be recorded yet (the database was busy).
-    func restore(_ completions: [Completion]) {
+    func restore(_ completions: [FinishedRun]) {
         state.withLock { $0.completions.insert(contentsOf: completions, at: 0) }
     }
 

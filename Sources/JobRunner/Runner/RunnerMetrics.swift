@@ -20,9 +20,9 @@ struct RunnerMetrics: Sendable {
         self.runs = runs
     }
 
-    func record(_ completion: Completion) {
-        runs[completion.outcome]?.increment()
-        duration.recordNanoseconds(max(0, completion.finishedAt - completion.claim.startedAt) * 1000)
-        lateness.recordNanoseconds(max(0, completion.claim.startedAt - completion.claim.scheduledFor) * 1000)
+    func record(_ run: FinishedRun) {
+        runs[run.outcome]?.increment()
+        duration.recordNanoseconds(max(0, run.finishedAt - run.startedAt) * 1000)
+        lateness.recordNanoseconds(max(0, run.startedAt - run.scheduledFor) * 1000)
     }
 }

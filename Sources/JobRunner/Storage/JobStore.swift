@@ -1,147 +1,17 @@
-import CSQLite
-import Foundation
-
-/// The durable home of jobs, their schedule and their history: one SQLite file.
+/// The durable home of jobs, their schedule and their history.
 ///
-/// A `JobStore` owns one connection and runs every call on its own serial queue, off Swift's
-/// cooperative thread pool. Open one store per database file per process; any number of
-/// processes may open the same file.
+/// Today that is one SQLite file (``open(path:configuration:clock:)``); the store is a facade over a
+/// storage backend, so the same calls will serve other databases. Open one store per database per
+/// process; any number of processes may open the same database.
 ///
-/// Every call is one transaction: when it returns, its change has committed.
+/// Every call is one transaction: when it returns, its change has committed. Failures of the
+/// database itself are thrown as ``JobStoreError``; invalid requests as ``JobRunnerError``.
 ///
 /// ```swift
 /// let store = try await JobStore.open(path: "/var/lib/myservice/jobs.sqlite")
 /// try await store.declare(JobDefinition(name: "tick", action: .handler("tick"), schedule: .every(.seconds(1))))
 /// ```
-public actor JobStore {
-    /// How to open the database.
-    public struct Configuration: Sendable {
-        /// How long a call waits for another process's write lock before failing with `SQLITE_BUSY`.
-        public var busyTimeout: Duration
-        /// `PRAGMA synchronous`: NORMAL by default, FULL for durability against power loss.
-        public var synchronous: SynchronousMode
-        /// Whether a missing or empty file becomes a new database (mode 0600). When false, opening
-        /// such a file fails and creates nothing: what a read-only tool wants.
-        public var createIfMissing: Bool
-        /// The size in bytes the write-ahead log (the `-wal` file) is kept under: 64 MiB by default
-        /// (``defaultWALSizeLimit``); values below 1 MiB count as 1 MiB.
-        ///
-        /// In steady state the log stays under it. A reader that holds a snapshot (a `sqlite3` session
-        /// left in a transaction, a database browser) makes the log grow for as long as it holds on,
-        /// whatever the limit; once it lets go, the store's background checkpointer copies the backlog
-        /// and the log is cut back under the limit within a few seconds (it retries at most every 2 s).
-        public var walSizeLimit: Int
-        /// The default ``walSizeLimit``: 64 MiB.
-        public static let defaultWALSizeLimit: Int64 = 64 << 20
-
-        /// Creates a configuration.
-        public init(
-            busyTimeout: Duration = .seconds(5),
-            synchronous: SynchronousMode = .normal,
-            createIfMissing: Bool = true,
-            walSizeLimit: Int = Int(defaultWALSizeLimit)
-        ) {
-            self.busyTimeout = busyTimeout
-            self.synchronous = synchronous
-            self.createIfMissing = createIfMissing
-            self.walSizeLimit = walSizeLimit
-        }
-    }
-
-    /// The database file.
-    public nonisolated let path: String
-    /// The clock used for timestamps of API calls (`add`, `pause`, …).
-    public nonisolated let clock: any JobClock
-    nonisolated let executor: StoreExecutor
-    let connection: Connection
-
-    /// The store's own serial executor: a dedicated dispatch queue, off the cooperative pool.
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
-
-    private init(path: String, clock: any JobClock, executor: StoreExecutor, connection: Connection) {
-        self.path = path
-        self.clock = clock
-        self.executor = executor
-        self.connection = connection
-    }
-
-    /// Opens the database at `path`, creating it (mode 0600) and applying pending migrations.
-    ///
-    /// A file that holds another program's database (tables JobRunner does not own, or a table with
-    /// one of its names but another shape) is refused before anything is written to it: it stays
-    /// byte for byte as it was, journal mode included. A new database is made only from a missing or
-    /// empty file, and only when ``Configuration/createIfMissing`` is true.
-    ///
-    /// - Throws: ``SQLiteError`` when the file cannot be opened or is not a database,
-    ///   ``JobRunnerError`` (kind `database`) for another program's database or, without
-    ///   `createIfMissing`, a missing or empty file, ``MigrationError`` when it was written by a
-    ///   newer schema.
-    public static func open(
-        path: String,
-        configuration: Configuration = Configuration(),
-        clock: any JobClock = SystemJobClock()
-    ) async throws -> JobStore {
-        let executor = StoreExecutor(label: "JobStore \(path)")
-        return try await withCheckedThrowingContinuation { continuation in
-            executor.queue.async {
-                do {
-                    try checkOwnership(path: path, configuration: configuration)
-                    var options = Connection.Options()
-                    options.busyTimeout = configuration.busyTimeout
-                    options.synchronous = configuration.synchronous
-                    options.walSizeLimit = max(1 << 20, Int64(configuration.walSizeLimit))
-                    let connection = try Connection(path: path, options: options)
-                    try Migrator().migrate(connection, now: clock.now())
-                    connection.moveCheckpointsToBackground()
-                    continuation.resume(
-                        returning: JobStore(path: path, clock: clock, executor: executor, connection: connection)
-                    )
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
-    }
-
-    /// Refuses, before anything is written, a file that is not a JobRunner database, and (unless
-    /// `create`) a missing or empty one.
-    private static func checkOwnership(path: String, configuration: Configuration) throws {
-        let create = configuration.createIfMissing
-        if path == ":memory:" || path.isEmpty { return }
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            if create { return }
-            throw JobRunnerError.database("no database at \(path); nothing was created")
-        }
-        // A device (/dev/null), a FIFO (which would block the open for ever) or a directory: SQLite
-        // would hang, fail late, or leave a journal beside it.
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            let what = info.st_mode & S_IFMT == S_IFDIR ? "a directory" : "a device, FIFO or socket"
-            throw JobRunnerError.database("\(path) is \(what), not a database file; nothing was written")
-        }
-        let verdict: SchemaGuard.Verdict
-        do {
-            verdict = try SchemaGuard.inspect(path: path, busyTimeout: configuration.busyTimeout)
-        } catch let error as SQLiteError where error.code == ResultCode.notADatabase {
-            throw JobRunnerError.database(
-                "\(path) is not a database file (SQLite says: \(error.message)); it was left unchanged")
-        }
-        if verdict == .empty && !create {
-            throw JobRunnerError.database("\(path) is empty, not a JobRunner database; nothing was written")
-        }
-    }
-
-    /// The schema version of the database.
-    public func schemaVersion() throws -> Int { try Migrator().currentVersion(connection) }
-
-    /// A number that changes whenever another connection commits to the database
-    /// (`PRAGMA data_version`): a cheap way to notice changes made by other processes.
-    public func dataVersion() throws -> Int64 {
-        try connection.scalarInt("PRAGMA data_version") ?? 0
-    }
-
-    // MARK: Jobs
-
+public final class JobStore: Sendable {
     /// What ``declare(_:)`` did.
     public enum DeclareResult: String, Sendable {
         /// The job did not exist and was created.
@@ -152,40 +22,55 @@ public actor JobStore {
         case unchanged
     }
 
+    /// Runs deleted per transaction by ``prune(finishedBefore:batchSize:)``: a batch of 50 takes
+    /// about 0.1 ms on SQLite (a claim about 0.05 ms), so a runner sharing the database waits about
+    /// as long for one as it would for another runner's claim.
+    public static let defaultPruneBatchSize = 50
+
+    package let backend: any JobStoreBackend
+
+    package init(backend: any JobStoreBackend) {
+        self.backend = backend
+    }
+
+    /// The clock used for timestamps of API calls (`add`, `pause`, …), and by runners on this store
+    /// unless they are given their own.
+    public var clock: any JobClock { backend.clock }
+
+    /// The database, as messages name it and as commands see it in `JOB_DATABASE` (for SQLite, the
+    /// file's canonical path).
+    public var databaseName: String { backend.databaseName }
+
+    /// Runs one backend call, showing its failure as a ``JobStoreError`` (or ``JobRunnerError``).
+    private func call<T: Sendable>(_ body: (any JobStoreBackend) async throws -> T) async throws -> T {
+        do {
+            return try await body(backend)
+        } catch {
+            throw backend.publicError(error)
+        }
+    }
+
+    /// The schema version of the database.
+    public func schemaVersion() async throws -> Int {
+        try await call { try await $0.schemaVersion() }
+    }
+
+    // MARK: Jobs
+
     /// Adds a job. Fails if a job with that name exists, unless `replace` is true, in which case
     /// its definition is replaced (keeping history, counters and state).
     ///
     /// - Throws: ``JobRunnerError`` for an invalid definition or an existing name.
     @discardableResult
-    public func add(_ definition: JobDefinition, replace: Bool = false) throws -> JobRecord {
-        let now = clock.now()
-        try definition.validate(now: now)
-        return try connection.write {
-            if try findJob(named: definition.name) != nil && !replace {
-                throw JobRunnerError.jobExists(definition.name)
-            }
-            _ = try upsert(definition, now: now)
-            guard let job = try findJob(named: definition.name) else {
-                throw JobRunnerError.database("job \(JobRunnerError.quoted(definition.name)) vanished after insert")
-            }
-            return job
-        }
+    public func add(_ definition: JobDefinition, replace: Bool = false) async throws -> JobRecord {
+        try await call { try await $0.add(definition, replace: replace) }
     }
 
     /// Adds many jobs in one transaction: all of them or none.
     ///
     /// - Throws: ``JobRunnerError`` for the first invalid definition or existing name (unless `replace`).
-    public func addMany(_ definitions: [JobDefinition], replace: Bool = false) throws {
-        let now = clock.now()
-        for definition in definitions { try definition.validate(now: now) }
-        try connection.write {
-            for definition in definitions {
-                if !replace, try findJob(named: definition.name) != nil {
-                    throw JobRunnerError.jobExists(definition.name)
-                }
-                _ = try upsert(definition, now: now)
-            }
-        }
+    public func addMany(_ definitions: [JobDefinition], replace: Bool = false) async throws {
+        try await call { try await $0.addMany(definitions, replace: replace) }
     }
 
     /// Declares a job idempotently, as a service does at start-up: creates it, updates a changed
@@ -197,119 +82,26 @@ public actor JobStore {
     ///
     /// - Throws: ``JobRunnerError`` for an invalid definition.
     @discardableResult
-    public func declare(_ definition: JobDefinition) throws -> DeclareResult {
-        let now = clock.now()
-        try definition.validate(now: now)
-        return try connection.write { try upsert(definition, now: now) }
-    }
-
-    private func upsert(_ definition: JobDefinition, now: UnixMicros) throws -> DeclareResult {
-        try ensureQueue(definition.queue, now: now)
-        let values = ScheduleCodec.definitionValues(definition, now: now)
-        let existing = try findJob(named: definition.name)
-        if let existing, existing.definition == definition { return .unchanged }
-        let scheduleChanged =
-            existing.map {
-                $0.definition.schedule != definition.schedule || $0.definition.initialDelay != definition.initialDelay
-            } ?? true
-        let first = JobTransition.firstOccurrence(of: definition, now: now)
-        let nextRunAt = first.occurrence.map { JobTransition.dueTime(for: $0, jitter: definition.jitter) }
-        if let existing {
-            var sql = "UPDATE jobs SET "
-            sql += ScheduleCodec.definitionColumns.map { "\($0) = ?" }.joined(separator: ", ")
-            sql += ", updated_at = ?"
-            var args = values + [.integer(now)]
-            if scheduleChanged {
-                sql += ", occurrence_at = ?, next_run_at = ?, anchor_at = ?, attempt = 1"
-                sql += ", state = CASE WHEN state = 'done' THEN 'active' ELSE state END"
-                args += [
-                    .int(first.occurrence), .int(existing.state == .stopped ? nil : nextRunAt), .int(first.anchor),
-                ]
-            }
-            sql += " WHERE id = ?"
-            args.append(.integer(existing.id))
-            try connection.execute(sql, args)
-            return .updated
-        }
-        let columns =
-            ScheduleCodec.definitionColumns + [
-                "name", "occurrence_at", "next_run_at", "anchor_at", "state", "created_at", "updated_at",
-            ]
-        let sql =
-            "INSERT INTO jobs (\(columns.joined(separator: ", "))) VALUES ("
-            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-        let state: JobState = first.occurrence == nil ? .done : .active
-        try connection.execute(
-            sql,
-            values + [
-                .text(definition.name), .int(first.occurrence), .int(nextRunAt), .int(first.anchor),
-                .text(state.rawValue), .integer(now), .integer(now),
-            ]
-        )
-        return .created
-    }
-
-    func ensureQueue(_ name: String, now: UnixMicros) throws {
-        try connection.execute(
-            "INSERT INTO queues (name, updated_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
-            [.text(name), .integer(now)]
-        )
-    }
-
-    func findJob(named name: String) throws -> JobRecord? {
-        try connection.first("SELECT \(ScheduleCodec.jobColumns) FROM jobs WHERE name = ?", [.text(name)]) {
-            try ScheduleCodec.decodeJob($0)
-        }
-    }
-
-    func findJob(id: Int64) throws -> JobRecord? {
-        try connection.first("SELECT \(ScheduleCodec.jobColumns) FROM jobs WHERE id = ?", [.integer(id)]) {
-            try ScheduleCodec.decodeJob($0)
-        }
+    public func declare(_ definition: JobDefinition) async throws -> DeclareResult {
+        try await call { try await $0.declare(definition) }
     }
 
     /// The job with this name, or nil.
-    public func job(named name: String) throws -> JobRecord? { try findJob(named: name) }
-
-    /// All jobs, optionally of one queue, by name.
-    public func jobs(queue: String? = nil) throws -> [JobRecord] {
-        if let queue {
-            return try connection.all(
-                "SELECT \(ScheduleCodec.jobColumns) FROM jobs WHERE queue = ? ORDER BY name",
-                [.text(queue)]
-            ) { try ScheduleCodec.decodeJob($0) }
-        }
-        return try connection.all("SELECT \(ScheduleCodec.jobColumns) FROM jobs ORDER BY name") {
-            try ScheduleCodec.decodeJob($0)
-        }
+    public func job(named name: String) async throws -> JobRecord? {
+        try await call { try await $0.job(named: name) }
     }
 
-    private func requireJob(_ name: String) throws -> JobRecord {
-        guard let job = try findJob(named: name) else { throw JobRunnerError.jobNotFound(name) }
-        return job
+    /// All jobs, optionally of one queue, by name.
+    public func jobs(queue: String? = nil) async throws -> [JobRecord] {
+        try await call { try await $0.jobs(queue: queue) }
     }
 
     /// Pauses a job: it keeps its schedule but does not run until resumed. A run in flight finishes.
     ///
     /// - Throws: ``JobRunnerError`` for an unknown job or one that is stopped or done.
     @discardableResult
-    public func pause(_ name: String) throws -> JobRecord {
-        let now = clock.now()
-        return try connection.write {
-            let job = try requireJob(name)
-            switch job.state {
-            case .paused: return job
-            case .stopped, .done:
-                throw JobRunnerError.invalidState(
-                    "job \(JobRunnerError.quoted(name)) is \(job.state.rawValue); only an active job can be paused")
-            case .active: break
-            }
-            try connection.execute(
-                "UPDATE jobs SET state = 'paused', state_reason = NULL, updated_at = ? WHERE id = ?",
-                [.integer(now), .integer(job.id)]
-            )
-            return try requireJob(name)
-        }
+    public func pause(_ name: String) async throws -> JobRecord {
+        try await call { try await $0.pause(name) }
     }
 
     /// Resumes a paused or stopped job. A paused job keeps its schedule (missed occurrences follow its
@@ -317,55 +109,16 @@ public actor JobStore {
     ///
     /// - Throws: ``JobRunnerError`` for an unknown job or one that is done.
     @discardableResult
-    public func resume(_ name: String) throws -> JobRecord {
-        let now = clock.now()
-        return try connection.write {
-            let job = try requireJob(name)
-            switch job.state {
-            case .active: return job
-            case .done:
-                throw JobRunnerError.invalidState(
-                    "job \(JobRunnerError.quoted(name)) is done; add it again with --replace to run it again")
-            case .paused:
-                try connection.execute(
-                    "UPDATE jobs SET state = 'active', state_reason = NULL, abandoned_streak = 0, updated_at = ? WHERE id = ?",
-                    [.integer(now), .integer(job.id)]
-                )
-            case .stopped:
-                var first = JobTransition.firstOccurrence(of: job.definition, now: now)
-                if case .at = job.definition.schedule { first.occurrence = job.occurrenceAt ?? first.occurrence }
-                let due = first.occurrence.map { JobTransition.dueTime(for: $0, jitter: job.definition.jitter) }
-                try connection.execute(
-                    """
-                    UPDATE jobs SET state = 'active', state_reason = NULL, abandoned_streak = 0, attempt = 1,
-                        occurrence_at = ?, next_run_at = ?, anchor_at = ?, updated_at = ? WHERE id = ?
-                    """,
-                    [
-                        .int(first.occurrence), .int(due), .int(first.anchor ?? job.anchorAt), .integer(now),
-                        .integer(job.id),
-                    ]
-                )
-            }
-            return try requireJob(name)
-        }
+    public func resume(_ name: String) async throws -> JobRecord {
+        try await call { try await $0.resume(name) }
     }
 
-    /// Stops a job: no further runs. A run in flight finishes (use ``waitUntilIdle(_:timeout:)`` to wait for it).
+    /// Stops a job: no further runs. A run in flight finishes.
     ///
     /// - Throws: ``JobRunnerError`` for an unknown job.
     @discardableResult
-    public func stop(_ name: String) throws -> JobRecord {
-        let now = clock.now()
-        return try connection.write {
-            let job = try requireJob(name)
-            // A done job stays done: stopping it must not make `resume` run a finished one-shot again.
-            if job.state == .stopped || job.state == .done { return job }
-            try connection.execute(
-                "UPDATE jobs SET state = 'stopped', state_reason = NULL, next_run_at = NULL, trigger_at = NULL, updated_at = ? WHERE id = ?",
-                [.integer(now), .integer(job.id)]
-            )
-            return try requireJob(name)
-        }
+    public func stop(_ name: String) async throws -> JobRecord {
+        try await call { try await $0.stop(name) }
     }
 
     /// Removes a job. Its history stays (with the job's name). A run in flight is not stopped: it goes
@@ -374,12 +127,8 @@ public actor JobStore {
     /// - Returns: the id of the job's run in flight, if it had one.
     /// - Throws: ``JobRunnerError`` for an unknown job.
     @discardableResult
-    public func remove(_ name: String) throws -> Int64? {
-        try connection.write {
-            let job = try requireJob(name)
-            try connection.execute("DELETE FROM jobs WHERE id = ?", [.integer(job.id)])
-            return job.runningRunID
-        }
+    public func remove(_ name: String) async throws -> Int64? {
+        try await call { try await $0.remove(name) }
     }
 
     /// Asks for a run now, without moving the schedule. Runs as soon as a runner is free, even if the
@@ -387,43 +136,22 @@ public actor JobStore {
     ///
     /// - Throws: ``JobRunnerError`` for an unknown job.
     @discardableResult
-    public func trigger(_ name: String) throws -> JobRecord {
-        let now = clock.now()
-        return try connection.write {
-            let job = try requireJob(name)
-            try connection.execute(
-                "UPDATE jobs SET trigger_at = coalesce(trigger_at, ?), updated_at = ? WHERE id = ?",
-                [.integer(now), .integer(now), .integer(job.id)]
-            )
-            return try requireJob(name)
-        }
+    public func trigger(_ name: String) async throws -> JobRecord {
+        try await call { try await $0.trigger(name) }
     }
 
     // MARK: Queues
 
     /// All queues with their limits and in-flight counts.
-    public func queues() throws -> [QueueRecord] {
-        try connection.all(
-            """
-            SELECT q.name, q.concurrency, q.paused,
-                (SELECT count(*) FROM runs r WHERE r.outcome = 'running' AND r.queue = q.name)
-            FROM queues q ORDER BY q.name
-            """
-        ) { QueueRecord(name: $0.string(0), concurrency: $0.int(1), paused: $0.int64(2) != 0, inFlight: $0.int(3)) }
+    public func queues() async throws -> [QueueRecord] {
+        try await call { try await $0.queues() }
     }
 
     /// Pauses or resumes a queue: a paused queue starts no new runs; runs in flight finish.
     ///
     /// - Throws: ``JobRunnerError`` for an unknown queue.
-    public func setQueuePaused(_ name: String, _ paused: Bool) throws {
-        let now = clock.now()
-        try connection.write {
-            try connection.execute(
-                "UPDATE queues SET paused = ?, updated_at = ? WHERE name = ?",
-                [.bool(paused), .integer(now), .text(name)]
-            )
-            if connection.changes == 0 { throw JobRunnerError.queueNotFound(name) }
-        }
+    public func setQueuePaused(_ name: String, _ paused: Bool) async throws {
+        try await call { try await $0.setQueuePaused(name, paused) }
     }
 
     /// Sets a queue's concurrency limit (across all runners). A queue exists once a job uses it;
@@ -431,64 +159,138 @@ public actor JobStore {
     ///
     /// - Throws: ``JobRunnerError`` for a limit below 1, an invalid name, or an unknown queue
     ///   without `create`.
-    public func setQueueConcurrency(_ name: String, _ concurrency: Int, create: Bool = true) throws {
-        try JobDefinition.validateName(name, what: "queue name")
-        guard (1...100_000).contains(concurrency) else {
-            throw JobRunnerError.invalidDefinition("concurrency must be between 1 and 100000, got \(concurrency)")
-        }
-        let now = clock.now()
-        try connection.write {
-            if create { try ensureQueue(name, now: now) }
-            try connection.execute(
-                "UPDATE queues SET concurrency = ?, updated_at = ? WHERE name = ?",
-                [.integer(Int64(concurrency)), .integer(now), .text(name)]
-            )
-            if connection.changes == 0 { throw JobRunnerError.queueNotFound(name) }
-        }
+    public func setQueueConcurrency(_ name: String, _ concurrency: Int, create: Bool = true) async throws {
+        try await call { try await $0.setQueueConcurrency(name, concurrency, create: create) }
     }
 
     /// Removes a queue that no job uses and no run holds.
     ///
     /// - Throws: ``JobRunnerError`` for an unknown queue, or one still in use.
-    public func removeQueue(_ name: String) throws {
-        try connection.write {
-            guard try connection.scalarInt("SELECT count(*) FROM queues WHERE name = ?", [.text(name)]) == 1 else {
-                throw JobRunnerError.queueNotFound(name)
-            }
-            let jobs = try connection.scalarInt("SELECT count(*) FROM jobs WHERE queue = ?", [.text(name)]) ?? 0
-            if jobs > 0 {
-                throw JobRunnerError.invalidState(
-                    "queue \(JobRunnerError.quoted(name)) is used by \(jobs) job(s); remove them or move them first")
-            }
-            let running =
-                try connection.scalarInt(
-                    "SELECT count(*) FROM runs WHERE outcome = 'running' AND queue = ?", [.text(name)]) ?? 0
-            if running > 0 {
-                throw JobRunnerError.invalidState(
-                    "queue \(JobRunnerError.quoted(name)) has \(running) run(s) in flight; remove it when they end")
-            }
-            try connection.execute("DELETE FROM queues WHERE name = ?", [.text(name)])
-        }
+    public func removeQueue(_ name: String) async throws {
+        try await call { try await $0.removeQueue(name) }
     }
 
-    // MARK: Maintenance
+    // MARK: History and status
 
-    /// Checkpoints the write-ahead log into the database file (`PRAGMA wal_checkpoint(TRUNCATE)`).
+    /// Run history, newest first.
     ///
-    /// Related SQLite documentation: <https://www.sqlite.org/pragma.html#pragma_wal_checkpoint>
-    public func checkpoint() throws {
-        try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    }
-
-    /// Lets SQLite refresh its query-planner statistics (`PRAGMA optimize`).
+    /// ```swift
+    /// let failures = try await store.history(HistoryQuery(job: "prune", outcome: .failed, limit: 10))
+    /// ```
     ///
-    /// Related SQLite documentation: <https://www.sqlite.org/pragma.html#pragma_optimize>
-    public func optimize() throws {
-        try connection.execute("PRAGMA optimize")
+    /// - Throws: ``JobRunnerError`` when `query.job` names no job and no history.
+    public func history(_ query: HistoryQuery = HistoryQuery()) async throws -> [RunRecord] {
+        try await call { try await $0.history(query) }
     }
 
-    /// Runs `PRAGMA integrity_check` and returns its lines (`["ok"]` for a sound file).
-    public func integrityCheck() throws -> [String] {
-        try connection.all("PRAGMA integrity_check") { $0.string(0) }
+    /// One run by id.
+    public func run(id: Int64) async throws -> RunRecord? {
+        try await call { try await $0.run(id: id) }
+    }
+
+    /// Counts over the whole database: jobs by state, runs by outcome, live runners, in-flight and due work.
+    ///
+    /// - Parameter perJobLimit: list at most this many jobs (by name) in ``StoreStatus/perJob``; nil for all.
+    public func status(perJobLimit: Int? = nil) async throws -> StoreStatus {
+        try await call { try await $0.status(perJobLimit: perJobLimit) }
+    }
+
+    /// How many jobs are due at `now` but not yet claimed, counting at most `limit`.
+    public func dueCount(now: UnixMicros, limit: Int = 100_000) async throws -> Int {
+        try await call { try await $0.dueCount(now: now, limit: limit) }
+    }
+
+    /// Runners that are running or draining.
+    public func liveRunners() async throws -> [RunnerRecord] {
+        try await call { try await $0.liveRunners() }
+    }
+
+    /// All runners ever registered, newest first.
+    public func runners(limit: Int = 100) async throws -> [RunnerRecord] {
+        try await call { try await $0.runners(limit: limit) }
+    }
+
+    /// A cursor at the present: every run that finishes from now on (including those in flight now)
+    /// will be reported by ``finishedRuns(after:limit:)``.
+    public func runCursor(job: String? = nil) async throws -> RunCursor {
+        try await call { try await $0.runCursor(job: job) }
+    }
+
+    /// The runs that finished since `cursor` (each once, in the order they finished) and the cursor
+    /// to pass next time. Reads at most `limit` new runs per call; the rest come next time.
+    public func finishedRuns(after cursor: RunCursor, limit: Int = 1000) async throws -> (
+        runs: [RunRecord], cursor: RunCursor
+    ) {
+        try await call { try await $0.finishedRuns(after: cursor, limit: limit) }
+    }
+
+    // MARK: Drains and dead runners
+
+    /// Asks every live runner of this database to drain, with an optional grace period that overrides
+    /// each runner's own. Returns the runners asked and when.
+    ///
+    /// The runners notice the request within their change-detection interval (40 ms by default).
+    public func requestDrain(grace: Duration? = nil) async throws -> DrainRequest {
+        try await call { try await $0.requestDrain(grace: grace) }
+    }
+
+    /// The state of the given runners and what their runs that ended since `since` came to, for following a drain.
+    public func drainProgress(runnerIDs: [Int64], since: UnixMicros) async throws -> DrainProgress {
+        try await call { try await $0.drainProgress(runnerIDs: runnerIDs, since: since) }
+    }
+
+    /// Records the runs of dead runners `abandoned` and reschedules their jobs, as a live runner
+    /// does at each heartbeat; what is left of their commands on this host is killed first. Any
+    /// process may call it (`jobctl status`, `drain` and `stop --wait` do), so that a runner killed
+    /// with `kill -9` is seen dead and never waited for, even when no other runner is alive.
+    ///
+    /// A runner is dead once its heartbeat lease has expired, or at once when it ran on this host
+    /// (the same boot and PID namespace, see ``HostIdentity``) and its process is gone.
+    ///
+    /// - Returns: the ids of the runs recorded `abandoned`.
+    @discardableResult
+    public func rescueDeadRunners() async throws -> [Int64] {
+        let local = LocalProcesses.current(database: databaseName)
+        let now = clock.now()
+        return try await call { try await $0.rescueOrphans(selfID: nil, now: now, local: local) }
+    }
+
+    // MARK: History size
+
+    /// Deletes history of runs that finished before `cutoff`, then returns the space it took to the
+    /// file system (``reclaimSpace()``). Counters are kept; a run in flight is never deleted.
+    ///
+    /// The work is done in short transactions of `batchSize` runs; between them, other callers of
+    /// this store (a runner in the same process) and other processes get their turn.
+    ///
+    /// - Returns: the number of runs deleted.
+    @discardableResult
+    public func prune(finishedBefore cutoff: UnixMicros, batchSize: Int = defaultPruneBatchSize) async throws -> Int {
+        try await call { try await $0.prune(finishedBefore: cutoff, batchSize: batchSize) }
+    }
+
+    /// Applies a history retention at `now`: deletes finished runs older than its age and, per job,
+    /// all but the newest runs beyond its cap, then returns the space to the file system. Counters
+    /// are kept; a run in flight is never deleted.
+    ///
+    /// Like ``prune(finishedBefore:batchSize:)`` it works in short transactions and lets other
+    /// callers of the store run between them; cancelling the calling task stops it between two.
+    public func applyRetention(
+        _ retention: HistoryRetention,
+        now: UnixMicros,
+        batchSize: Int = defaultPruneBatchSize
+    ) async throws -> PruneResult {
+        try await call { try await $0.applyRetention(retention, now: now, batchSize: batchSize) }
+    }
+
+    /// The size of the database and how much of it is free.
+    public func storageSize() async throws -> StorageSize {
+        try await call { try await $0.storageSize() }
+    }
+
+    /// Returns free space to the file system, a little at a time; returns the bytes given back.
+    @discardableResult
+    public func reclaimSpace() async throws -> Int64 {
+        try await call { try await $0.reclaimSpace() }
     }
 }

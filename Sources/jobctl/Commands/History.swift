@@ -12,8 +12,8 @@ struct History: AsyncParsableCommand {
 
             --follow prints the last runs (oldest first), then each run as it finishes, until SIGINT \
             (Ctrl-C) or SIGTERM ends it with status 0. Every run is printed once, when it has finished; \
-            with --json, one JSON object a line. It checks the database a few times a second \
-            (PRAGMA data_version), so it costs next to nothing while nothing happens.
+            with --json, one JSON object a line. It reads the newest runs five times a second, two \
+            index lookups each, so it costs next to nothing while nothing happens.
 
             Examples:
               jobctl history rotate --since 2026-11-25T00:00:00Z --status failed --limit 20

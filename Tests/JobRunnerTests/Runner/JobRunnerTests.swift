@@ -306,9 +306,7 @@ struct JobRunnerTests {
             // The dead runner comes back and reports its run: fenced, nothing changes.
             let before = try #require(try await store.job(named: "job"))
             let accepted = try await store.finish([
-                Completion(
-                    claim: claim, runnerID: dead, outcome: .ok, finishedAt: clock.now(), exitCode: nil, error: nil,
-                    output: nil)
+                FinishedRun(claim, runnerID: dead, outcome: .ok, finishedAt: clock.now())
             ])
             #expect(accepted == [false])
             let after = try #require(try await store.job(named: "job"))

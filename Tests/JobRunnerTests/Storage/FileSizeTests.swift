@@ -110,6 +110,12 @@ struct WALSizeTests {
 }
 
 extension JobStore {
+    func insertFinishedRuns(_ count: Int, job name: String, base: UnixMicros = 0) async throws {
+        try await sqlite.insertFinishedRuns(count, job: name, base: base)
+    }
+}
+
+extension SQLiteJobStore {
     /// Inserts `count` finished runs of job `name` (ids in order), finished at 1, 2, … `count`
     /// microseconds after `base`, each with 200 bytes of output.
     func insertFinishedRuns(_ count: Int, job name: String, base: UnixMicros = 0) throws {

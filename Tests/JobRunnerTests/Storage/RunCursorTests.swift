@@ -9,9 +9,7 @@ import Testing
 struct RunCursorTests {
     func finish(_ store: JobStore, _ claim: Claim, runner: Int64, at instant: UnixMicros) async throws {
         let recorded = try await store.finish([
-            Completion(
-                claim: claim, runnerID: runner, outcome: .ok, finishedAt: instant, exitCode: nil, error: nil,
-                output: nil)
+            FinishedRun(claim, runnerID: runner, outcome: .ok, finishedAt: instant)
         ])
         #expect(recorded == [true])
     }

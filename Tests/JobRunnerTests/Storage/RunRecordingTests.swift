@@ -28,9 +28,11 @@ struct RunRecordingTests {
         output: [UInt8]? = nil
     ) async throws {
         let recorded = try await store.finish([
-            Completion(
-                claim: claim, runnerID: runner, outcome: outcome, finishedAt: at, exitCode: nil, error: nil,
-                output: output)
+            {
+                var run = FinishedRun(claim, runnerID: runner, outcome: outcome, finishedAt: at)
+                run.output = output
+                return run
+            }()
         ])
         #expect(recorded == [true])
     }

@@ -30,18 +30,76 @@ func withTemporaryDatabase<T>(
 }
 
 extension JobStore {
-    func hasOpenTransaction() -> Bool { connection.inTransaction }
-
-    /// Runs raw SQL, for tests that need to look under the API.
-    func rawInt(_ sql: String, _ values: [SQLiteValue] = []) throws -> Int64? {
-        try connection.scalarInt(sql, values)
+    /// The SQLite backend of a store opened by ``withTemporaryDatabase(clock:configuration:_:)``.
+    var sqlite: SQLiteJobStore {
+        guard let sqlite = backend as? SQLiteJobStore else { preconditionFailure("not an SQLite store") }
+        return sqlite
     }
 
-    func rawExecute(_ sql: String, _ values: [SQLiteValue] = []) throws {
-        try connection.execute(sql, values)
+    func hasOpenTransaction() async -> Bool { await sqlite.hasOpenTransaction() }
+
+    /// Runs raw SQL, for tests that need to look under the API.
+    func rawInt(_ sql: String, _ values: [SQLiteValue] = []) async throws -> Int64? {
+        try await sqlite.rawInt(sql, values)
+    }
+
+    func rawExecute(_ sql: String, _ values: [SQLiteValue] = []) async throws {
+        try await sqlite.rawExecute(sql, values)
     }
 
     /// The first row of a query whose columns are all integers.
+    func rawRow(_ sql: String) async throws -> [Int64] { try await sqlite.rawRow(sql) }
+
+    func integrityCheck() async throws -> [String] { try await sqlite.integrityCheck() }
+
+    var backgroundCheckpoints: Int { get async { await sqlite.backgroundCheckpoints } }
+
+    var backgroundShrinks: Int { get async { await sqlite.backgroundShrinks } }
+
+    // The runner's calls, with a fixed time and a host given by name.
+
+    func registerRunner(
+        host: String, pid: Int32, lease: Duration, queues: [String]?, concurrency: Int, now: UnixMicros
+    ) async throws -> Int64 {
+        let registration = RunnerRegistration(
+            host: .test(host), pid: pid, lease: lease, queues: queues, concurrency: concurrency)
+        return try await backend.registerRunner(registration, now: now)
+    }
+
+    func claim(runnerID: Int64, now: UnixMicros, scope: ClaimScope) async throws -> ClaimBatch {
+        try await backend.claim(runnerID: runnerID, clock: ManualJobClock(now: now), scope: scope)
+    }
+
+    func finish(_ runs: [FinishedRun]) async throws -> [Bool] { try await backend.finish(runs) }
+
+    func isStillClaimed(runID: Int64, runnerID: Int64) async throws -> Bool {
+        try await backend.isStillClaimed(runID: runID, runnerID: runnerID)
+    }
+
+    func recordProcessGroup(runID: Int64, runnerID: Int64, pgid: Int32, leaderStart: Int64?) async throws -> Bool {
+        try await backend.recordProcessGroup(runID: runID, runnerID: runnerID, pgid: pgid, leaderStart: leaderStart)
+    }
+
+    /// Rescues as a runner on the host `host` would, with `isProcessAlive` for its pids.
+    func rescueOrphans(
+        selfID: Int64?, host: String, now: UnixMicros, isProcessAlive: @escaping @Sendable (Int32) -> Bool
+    ) async throws -> [Int64] {
+        let local = LocalProcesses(host: .test(host), isAlive: isProcessAlive, killLeftovers: { _, _, _ in })
+        return try await backend.rescueOrphans(selfID: selfID, now: now, local: local)
+    }
+}
+
+extension SQLiteJobStore {
+    func hasOpenTransaction() -> Bool { connection.inTransaction }
+
+    func rawInt(_ sql: String, _ values: [SQLiteValue]) throws -> Int64? {
+        try connection.scalarInt(sql, values)
+    }
+
+    func rawExecute(_ sql: String, _ values: [SQLiteValue]) throws {
+        try connection.execute(sql, values)
+    }
+
     func rawRow(_ sql: String) throws -> [Int64] {
         try connection.first(sql) { row in (0..<row.columnCount).map { row.int64($0) } } ?? []
     }
@@ -49,6 +107,13 @@ extension JobStore {
     var backgroundCheckpoints: Int { connection.backgroundCheckpoints }
 
     var backgroundShrinks: Int { connection.backgroundShrinks }
+}
+
+extension HostIdentity {
+    /// A host named `name`, the same host as every other identity made with that name.
+    static func test(_ name: String) -> HostIdentity {
+        HostIdentity(name: name, bootID: "boot-of-\(name)", pidNamespace: "pid:[1]")
+    }
 }
 
 /// A logger that drops everything (tests never bootstrap the logging system).

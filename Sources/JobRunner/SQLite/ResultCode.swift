@@ -6,59 +6,59 @@ import CSQLite
 /// also catches `SQLITE_BUSY_TIMEOUT`.
 ///
 /// Related SQLite documentation: <https://www.sqlite.org/rescode.html>
-public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The raw SQLite code (extended when SQLite gave one).
-    public let rawValue: Int32
+    let rawValue: Int32
 
     /// Creates a result code from its raw value.
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+    init(rawValue: Int32) { self.rawValue = rawValue }
 
     /// The primary result code (the low 8 bits).
-    public var primary: ResultCode { ResultCode(rawValue: rawValue & 0xFF) }
+    var primary: ResultCode { ResultCode(rawValue: rawValue & 0xFF) }
 
     /// `SQLITE_OK`.
-    public static let ok = ResultCode(rawValue: SQLITE_OK)
+    static let ok = ResultCode(rawValue: SQLITE_OK)
     /// `SQLITE_ERROR`.
-    public static let error = ResultCode(rawValue: SQLITE_ERROR)
+    static let error = ResultCode(rawValue: SQLITE_ERROR)
     /// `SQLITE_INTERNAL`.
-    public static let `internal` = ResultCode(rawValue: SQLITE_INTERNAL)
+    static let `internal` = ResultCode(rawValue: SQLITE_INTERNAL)
     /// `SQLITE_PERM`.
-    public static let permission = ResultCode(rawValue: SQLITE_PERM)
+    static let permission = ResultCode(rawValue: SQLITE_PERM)
     /// `SQLITE_ABORT`.
-    public static let abort = ResultCode(rawValue: SQLITE_ABORT)
+    static let abort = ResultCode(rawValue: SQLITE_ABORT)
     /// `SQLITE_BUSY`.
-    public static let busy = ResultCode(rawValue: SQLITE_BUSY)
+    static let busy = ResultCode(rawValue: SQLITE_BUSY)
     /// `SQLITE_LOCKED`.
-    public static let locked = ResultCode(rawValue: SQLITE_LOCKED)
+    static let locked = ResultCode(rawValue: SQLITE_LOCKED)
     /// `SQLITE_NOMEM`.
-    public static let noMemory = ResultCode(rawValue: SQLITE_NOMEM)
+    static let noMemory = ResultCode(rawValue: SQLITE_NOMEM)
     /// `SQLITE_READONLY`.
-    public static let readOnly = ResultCode(rawValue: SQLITE_READONLY)
+    static let readOnly = ResultCode(rawValue: SQLITE_READONLY)
     /// `SQLITE_INTERRUPT`.
-    public static let interrupt = ResultCode(rawValue: SQLITE_INTERRUPT)
+    static let interrupt = ResultCode(rawValue: SQLITE_INTERRUPT)
     /// `SQLITE_IOERR`.
-    public static let ioError = ResultCode(rawValue: SQLITE_IOERR)
+    static let ioError = ResultCode(rawValue: SQLITE_IOERR)
     /// `SQLITE_CORRUPT`.
-    public static let corrupt = ResultCode(rawValue: SQLITE_CORRUPT)
+    static let corrupt = ResultCode(rawValue: SQLITE_CORRUPT)
     /// `SQLITE_FULL`.
-    public static let full = ResultCode(rawValue: SQLITE_FULL)
+    static let full = ResultCode(rawValue: SQLITE_FULL)
     /// `SQLITE_CANTOPEN`.
-    public static let cantOpen = ResultCode(rawValue: SQLITE_CANTOPEN)
+    static let cantOpen = ResultCode(rawValue: SQLITE_CANTOPEN)
     /// `SQLITE_CONSTRAINT`.
-    public static let constraint = ResultCode(rawValue: SQLITE_CONSTRAINT)
+    static let constraint = ResultCode(rawValue: SQLITE_CONSTRAINT)
     /// `SQLITE_MISMATCH`.
-    public static let mismatch = ResultCode(rawValue: SQLITE_MISMATCH)
+    static let mismatch = ResultCode(rawValue: SQLITE_MISMATCH)
     /// `SQLITE_MISUSE`.
-    public static let misuse = ResultCode(rawValue: SQLITE_MISUSE)
+    static let misuse = ResultCode(rawValue: SQLITE_MISUSE)
     /// `SQLITE_NOTADB`.
-    public static let notADatabase = ResultCode(rawValue: SQLITE_NOTADB)
+    static let notADatabase = ResultCode(rawValue: SQLITE_NOTADB)
     /// `SQLITE_ROW`.
-    public static let row = ResultCode(rawValue: SQLITE_ROW)
+    static let row = ResultCode(rawValue: SQLITE_ROW)
     /// `SQLITE_DONE`.
-    public static let done = ResultCode(rawValue: SQLITE_DONE)
+    static let done = ResultCode(rawValue: SQLITE_DONE)
 
     /// The symbolic name of the code, such as `SQLITE_BUSY`, as given by `sqlite3_errstr` for the message.
-    public var name: String {
+    var name: String {
         switch primary.rawValue {
         case SQLITE_OK: "SQLITE_OK"
         case SQLITE_ERROR: "SQLITE_ERROR"
@@ -85,10 +85,10 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     }
 
     /// The raw value and the name, e.g. `5 (SQLITE_BUSY)`.
-    public var description: String { "\(rawValue) (\(name))" }
+    var description: String { "\(rawValue) (\(name))" }
 
     /// Matches a code against another: a primary pattern matches all its extended codes.
-    public static func ~= (pattern: ResultCode, code: ResultCode) -> Bool {
+    static func ~= (pattern: ResultCode, code: ResultCode) -> Bool {
         if pattern.rawValue == pattern.primary.rawValue {
             return pattern.rawValue == code.primary.rawValue
         }
@@ -96,7 +96,7 @@ public struct ResultCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     }
 
     /// Matches an error against a code, so that `catch ResultCode.busy` works.
-    public static func ~= (pattern: ResultCode, error: any Error) -> Bool {
+    static func ~= (pattern: ResultCode, error: any Error) -> Bool {
         guard let error = error as? SQLiteError else { return false }
         return pattern ~= error.code
     }

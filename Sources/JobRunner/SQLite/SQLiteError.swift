@@ -3,23 +3,23 @@
 /// The description is one line, for example
 /// ``SQLite error 5 (SQLITE_BUSY): database is locked — while executing `BEGIN IMMEDIATE` ``.
 /// Bound values never appear in it.
-public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+struct SQLiteError: Error, Sendable, CustomStringConvertible {
     /// The extended result code.
-    public var code: ResultCode
+    var code: ResultCode
     /// The message SQLite gave (`sqlite3_errmsg`), captured at once.
-    public var message: String
+    var message: String
     /// The SQL being executed, if any.
-    public var sql: String?
+    var sql: String?
 
     /// Creates an error.
-    public init(code: ResultCode, message: String, sql: String? = nil) {
+    init(code: ResultCode, message: String, sql: String? = nil) {
         self.code = code
         self.message = message
         self.sql = sql
     }
 
     /// One line: code, message, and the statement (never its bound values).
-    public var description: String {
+    var description: String {
         var text = "SQLite error \(code): \(message)"
         if let sql {
             // Fold the statement onto one line so that the whole error stays one line.

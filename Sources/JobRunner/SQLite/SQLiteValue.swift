@@ -1,5 +1,5 @@
 /// A value stored in or read from SQLite.
-public enum SQLiteValue: Sendable, Hashable {
+enum SQLiteValue: Sendable, Hashable {
     case integer(Int64)
     case real(Double)
     case text(String)
@@ -9,11 +9,11 @@ public enum SQLiteValue: Sendable, Hashable {
 
 extension SQLiteValue: ExpressibleByIntegerLiteral, ExpressibleByStringLiteral, ExpressibleByNilLiteral {
     /// An integer.
-    public init(integerLiteral value: Int64) { self = .integer(value) }
+    init(integerLiteral value: Int64) { self = .integer(value) }
     /// A text value.
-    public init(stringLiteral value: String) { self = .text(value) }
+    init(stringLiteral value: String) { self = .text(value) }
     /// Null.
-    public init(nilLiteral: ()) { self = .null }
+    init(nilLiteral: ()) { self = .null }
 }
 
 extension SQLiteValue {

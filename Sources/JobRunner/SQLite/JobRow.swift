@@ -1,7 +1,7 @@
 import Foundation
 
 /// How a ``JobDefinition`` maps to and from the columns of the `jobs` table.
-enum ScheduleCodec {
+enum JobRow {
     /// The columns of `jobs`, in the order ``decodeJob(_:)`` reads them.
     static let jobColumns = """
         id, name, queue, kind, handler, command, working_directory, payload, schedule_kind, schedule, run_at, \

@@ -1,37 +1,4 @@
-/// The size of the database file, in pages, and how many of them are free.
-public struct StorageSize: Sendable, Hashable {
-    /// Bytes per page.
-    public var pageSize: Int
-    /// Pages in the file (`PRAGMA page_count`).
-    public var pages: Int
-    /// Pages that hold nothing (`PRAGMA freelist_count`): space the file could give back.
-    public var freePages: Int
-
-    /// The size of the database file in bytes (the `-wal` file not included).
-    public var bytes: Int64 { Int64(pageSize) * Int64(pages) }
-    /// The bytes of free pages.
-    public var freeBytes: Int64 { Int64(pageSize) * Int64(freePages) }
-}
-
-/// What a prune did.
-public struct PruneResult: Sendable, Hashable {
-    /// Runs deleted.
-    public var deletedRuns: Int
-    /// Bytes the database file shrank by.
-    public var freedBytes: Int64
-
-    /// Creates a result.
-    public init(deletedRuns: Int, freedBytes: Int64) {
-        self.deletedRuns = deletedRuns
-        self.freedBytes = freedBytes
-    }
-}
-
-extension JobStore {
-    /// Rows deleted per transaction by ``prune(finishedBefore:batchSize:)``: a batch of 50 takes
-    /// about 0.1 ms (a claim about 0.05 ms), so a runner sharing the file or the store waits about as
-    /// long for one as it would for another runner's claim.
-    public static let defaultPruneBatchSize = 50
+extension SQLiteJobStore {
     /// Pages returned to the file system per transaction by ``reclaimSpace()``: about as long again.
     static let vacuumBatchPages = 16
 
@@ -43,7 +10,7 @@ extension JobStore {
     ///
     /// - Returns: the number of runs deleted.
     @discardableResult
-    public func prune(finishedBefore cutoff: UnixMicros, batchSize: Int = defaultPruneBatchSize) async throws -> Int {
+    package func prune(finishedBefore cutoff: UnixMicros, batchSize: Int) async throws -> Int {
         let deleted = try await deleteFinishedRuns(before: cutoff, batchSize: batchSize)
         if deleted > 0 { try await reclaimSpace() }
         return deleted
@@ -77,10 +44,10 @@ extension JobStore {
     ///
     /// Like ``prune(finishedBefore:batchSize:)`` it works in short transactions and lets other
     /// callers of the store run between them; cancelling the calling task stops it between two.
-    public func applyRetention(
+    package func applyRetention(
         _ retention: HistoryRetention,
         now: UnixMicros,
-        batchSize: Int = defaultPruneBatchSize
+        batchSize: Int
     ) async throws -> PruneResult {
         var deleted = 0
         if let age = retention.maxAge {
@@ -165,7 +132,7 @@ extension JobStore {
     }
 
     /// The size of the database file and its free pages.
-    public func storageSize() throws -> StorageSize {
+    package func storageSize() throws -> StorageSize {
         try connection.read {
             StorageSize(
                 pageSize: Int(try connection.scalarInt("PRAGMA page_size") ?? 0),
@@ -187,7 +154,7 @@ extension JobStore {
     ///
     /// Related SQLite documentation: <https://www.sqlite.org/pragma.html#pragma_incremental_vacuum>
     @discardableResult
-    public func reclaimSpace() async throws -> Int64 {
+    package func reclaimSpace() async throws -> Int64 {
         let before = try storageSize()
         guard before.freePages > 0, !connection.inTransaction else { return 0 }
         if try connection.scalarInt("PRAGMA auto_vacuum") != 2 {

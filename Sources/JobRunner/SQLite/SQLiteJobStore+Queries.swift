@@ -1,31 +1,6 @@
 import Foundation
 
-/// A filter for ``JobStore/history(_:)``.
-public struct HistoryQuery: Sendable, Hashable {
-    /// Only runs of this job (by name): the runs of every job that had this name.
-    public var job: String?
-    /// Only runs of the job with this id: not those of an earlier job with the same name.
-    public var jobID: Int64?
-    /// Only runs started at or after this instant.
-    public var since: UnixMicros?
-    /// Only runs with this outcome.
-    public var outcome: RunOutcome?
-    /// At most this many runs, newest first.
-    public var limit: Int
-
-    /// Creates a query.
-    public init(
-        job: String? = nil, jobID: Int64? = nil, since: UnixMicros? = nil, outcome: RunOutcome? = nil, limit: Int = 50
-    ) {
-        self.job = job
-        self.jobID = jobID
-        self.since = since
-        self.outcome = outcome
-        self.limit = limit
-    }
-}
-
-extension JobStore {
+extension SQLiteJobStore {
     static let runColumns = """
         id, job_id, job_name, attempt, scheduled_for, started_at, finished_at, runner_id, outcome, exit_code, error, \
         output, triggered, output_bytes
@@ -56,7 +31,7 @@ extension JobStore {
     /// ```
     ///
     /// - Throws: ``JobRunnerError`` when `query.job` names no job and no history.
-    public func history(_ query: HistoryQuery = HistoryQuery()) throws -> [RunRecord] {
+    package func history(_ query: HistoryQuery) throws -> [RunRecord] {
         var conditions: [String] = []
         var args: [SQLiteValue] = []
         if let job = query.job {
@@ -79,9 +54,9 @@ extension JobStore {
         args.append(.integer(Int64(max(0, query.limit))))
         return try connection.read {
             let runs = try connection.all(
-                "SELECT \(JobStore.runColumns) FROM runs \(filter) ORDER BY id DESC LIMIT ?",
+                "SELECT \(SQLiteJobStore.runColumns) FROM runs \(filter) ORDER BY id DESC LIMIT ?",
                 args,
-                map: JobStore.decodeRun
+                map: SQLiteJobStore.decodeRun
             )
             if runs.isEmpty, let job = query.job, try findJob(named: job) == nil {
                 throw JobRunnerError.jobNotFound(job)
@@ -91,15 +66,15 @@ extension JobStore {
     }
 
     /// One run by id.
-    public func run(id: Int64) throws -> RunRecord? {
+    package func run(id: Int64) throws -> RunRecord? {
         try connection.first(
-            "SELECT \(JobStore.runColumns) FROM runs WHERE id = ?", [.integer(id)], map: JobStore.decodeRun)
+            "SELECT \(SQLiteJobStore.runColumns) FROM runs WHERE id = ?", [.integer(id)], map: SQLiteJobStore.decodeRun)
     }
 
     /// Counts over the whole database: jobs by state, runs by outcome, live runners, in-flight and due work.
     ///
     /// - Parameter perJobLimit: list at most this many jobs (by name) in ``StoreStatus/perJob``; nil for all.
-    public func status(perJobLimit: Int? = nil) throws -> StoreStatus {
+    package func status(perJobLimit: Int?) throws -> StoreStatus {
         let now = clock.now()
         return try connection.read {
             var jobs: [JobState: Int] = [:]
@@ -128,7 +103,7 @@ extension JobStore {
     }
 
     /// How many jobs are due at `now` but not yet claimed, counting at most `limit`.
-    public func dueCount(now: UnixMicros, limit: Int = 100_000) throws -> Int {
+    package func dueCount(now: UnixMicros, limit: Int) throws -> Int {
         try connection.read { try dueCountLocked(now: now, limit: limit) }
     }
 
@@ -155,14 +130,14 @@ extension JobStore {
     }
 
     /// Runners that are running or draining.
-    public func liveRunners() throws -> [RunnerRecord] { try liveRunnersLocked() }
+    package func liveRunners() throws -> [RunnerRecord] { try liveRunnersLocked() }
 
     /// All runners ever registered, newest first.
-    public func runners(limit: Int = 100) throws -> [RunnerRecord] {
+    package func runners(limit: Int) throws -> [RunnerRecord] {
         try connection.all(
-            "SELECT \(JobStore.runnerColumns) FROM runners ORDER BY id DESC LIMIT ?",
+            "SELECT \(SQLiteJobStore.runnerColumns) FROM runners ORDER BY id DESC LIMIT ?",
             [.integer(Int64(limit))],
-            map: JobStore.decodeRunner
+            map: SQLiteJobStore.decodeRunner
         )
     }
 
@@ -178,8 +153,8 @@ extension JobStore {
 
     func liveRunnersLocked() throws -> [RunnerRecord] {
         try connection.all(
-            "SELECT \(JobStore.runnerColumns) FROM runners WHERE state IN ('running', 'draining') ORDER BY id",
-            map: JobStore.decodeRunner
+            "SELECT \(SQLiteJobStore.runnerColumns) FROM runners WHERE state IN ('running', 'draining') ORDER BY id",
+            map: SQLiteJobStore.decodeRunner
         )
     }
 
@@ -187,7 +162,7 @@ extension JobStore {
     /// each runner's own. Returns the runners asked and when.
     ///
     /// The runners notice the request within their change-detection interval (50 ms by default).
-    public func requestDrain(grace: Duration? = nil) throws -> (runners: [RunnerRecord], requestedAt: UnixMicros) {
+    package func requestDrain(grace: Duration?) throws -> DrainRequest {
         let now = clock.now()
         return try connection.write {
             let runners = try liveRunnersLocked()
@@ -197,24 +172,24 @@ extension JobStore {
                     [.integer(runner.id), .int(grace?.microseconds), .integer(now)]
                 )
             }
-            return (runners, now)
+            return DrainRequest(runners: runners, requestedAt: now)
         }
     }
 
     /// The state of the given runners and what their runs that ended since `since` came to, for following a drain.
-    public func drainProgress(
+    package func drainProgress(
         runnerIDs: [Int64],
         since: UnixMicros
-    ) throws -> (live: [RunnerRecord], inFlight: Int, outcomes: [RunOutcome: Int]) {
-        let ids = ScheduleCodec.encodeArgv(runnerIDs.map(String.init))
+    ) throws -> DrainProgress {
+        let ids = JobRow.encodeArgv(runnerIDs.map(String.init))
         return try connection.read {
             let live = try connection.all(
                 """
-                SELECT \(JobStore.runnerColumns) FROM runners
+                SELECT \(SQLiteJobStore.runnerColumns) FROM runners
                 WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) AND state IN ('running', 'draining')
                 """,
                 [.text(ids)],
-                map: JobStore.decodeRunner
+                map: SQLiteJobStore.decodeRunner
             )
             var outcomes: [RunOutcome: Int] = [:]
             var inFlight = 0
@@ -230,7 +205,7 @@ extension JobStore {
                 guard let outcome = RunOutcome(rawValue: row.string(0)) else { return }
                 if outcome == .running { inFlight = row.int(1) } else { outcomes[outcome] = row.int(1) }
             }
-            return (live, inFlight, outcomes)
+            return DrainProgress(live: live, inFlight: inFlight, outcomes: outcomes)
         }
     }
 }

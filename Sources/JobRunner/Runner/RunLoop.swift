@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+
+extension JobRunner {
+    /// Claims, starts and records runs until drained.
+    ///
+    /// Runs on the backend's executor (`store` is isolated), so that for SQLite its claims and
+    /// finishes are plain calls rather than two thread hops each: the tick of a lone periodic job is
+    /// mostly hops.
+    func mainLoop<Store: JobStoreBackend>(
+        _ identity: RunnerIdentity, store: isolated Store, feed: (any StoreChangeFeed)?
+    ) async {
+        var state = RunLoopState()
+        let scope = ClaimScope(
+            queues: configuration.queues,
+            handlers: registry.names,
+            slots: 0,
+            misfireGrace: configuration.misfireGrace.microseconds
+        )
+        await withDiscardingTaskGroup { workers in
+            var waited = true
+            while true {
+                // This loop owns the store's executor between its waits. While work keeps it from
+                // waiting, let the calls queued behind it (heartbeat, rescue, the embedding service's
+                // own) run at every turn, or a busy runner would miss its heartbeats.
+                if !waited { await Task.yield() }
+                waited = false
+                // 1. Record what finished, in one transaction, before freeing the slots.
+                // While backing off after a failed write (disk full, locked), leave them queued.
+                let done = state.isBackingOff(at: clock.now()) ? [] : control.takeCompletions()
+                if !done.isEmpty {
+                    if await record(done, store: store) {
+                        state.recorded(done)
+                    } else {
+                        control.restore(done)
+                        state.recordingFailed(at: clock.now())
+                    }
+                }
+                let now = clock.now()
+                // 2. Drain: no new claims; cancel what outlives the grace period.
+                if state.apply(control.phase, at: now, drainTimeout: configuration.drainTimeout) == .began {
+                    await beginDrain(identity, inFlight: state.inFlight.count)
+                }
+                switch state.verdict(at: now, terminationGrace: configuration.terminationGrace) {
+                case .finished:
+                    return
+                case .abandonStuck:
+                    await abandonStuck(Array(state.inFlight.values), runnerID: identity.id)
+                    return
+                case .cancelRuns:
+                    logger.info(
+                        control.phase == .stopNow
+                            ? "stopping now; cancelling in-flight runs"
+                            : "grace period over; cancelling in-flight runs",
+                        metadata: ["runs": "\(state.inFlight.count)"])
+                    workers.cancelAll()
+                case .proceed:
+                    break
+                }
+                // 3. Claim as many due runs as there are free slots.
+                let free = configuration.concurrency - state.inFlight.count
+                if state.mayClaim(at: now), free > 0 {
+                    var claimScope = scope
+                    claimScope.slots = free
+                    do {
+                        let runnerID = identity.id
+                        let batch = try await store.claim(runnerID: runnerID, clock: clock, scope: claimScope)
+                        guard batch.runnerAlive else {
+                            await reregister(identity, deadID: runnerID)
+                            state.holdClaims(for: RunLoopState.reregisterBackoff, at: clock.now())
+                            continue
+                        }
+                        state.nextDue = batch.nextDue
+                        let claimedAt = ContinuousClock.now
+                        for claim in batch.claims {
+                            state.inFlight[claim.runID] = claim
+                            control.publish(.claimed(runID: claim.runID, job: claim.jobName))
+                            workers.addTask { await self.execute(claim, runnerID: runnerID, claimedAt: claimedAt) }
+                        }
+                        if batch.claims.count == free { continue }
+                    } catch {
+                        logger.warning("claiming failed; retrying", metadata: ["error": "\(error)"])
+                        state.holdClaims(for: RunLoopState.claimBackoff, at: now)
+                    }
+                }
+                // 4. Sleep until the next due time (if a slot is free), a wake-up, or a deadline.
+                let deadline = state.wakeDeadline(concurrency: configuration.concurrency)
+                if control.consumePendingWake() { continue }
+                control.publish(.idle(nextDue: deadline))
+                // Other processes' commits are reported only while waiting: not this loop's own writes.
+                feed?.arm()
+                await wait(until: deadline)
+                feed?.disarm()
+                waited = true
+            }
+        }
+    }
+
+    /// Waits until `deadline` (nil: until woken), or until woken.
+    nonisolated(nonsending) private func wait(until deadline: UnixMicros?) async {
+        guard let deadline else {
+            await control.waitForWake()
+            return
+        }
+        if deadline <= clock.now() { return }
+        // One timer task that wakes this loop; the loop itself waits for whichever wake comes first.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await self.clock.sleep(until: deadline)
+                    self.control.wake()
+                } catch {
+                    // Cancelled: the loop was woken by something else.
+                }
+            }
+            await control.waitForWake()
+            group.cancelAll()
+        }
+    }
+
+    nonisolated(nonsending) private func beginDrain(_ identity: RunnerIdentity, inFlight: Int) async {
+        logger.info("draining", metadata: ["runs.in_flight": "\(inFlight)"])
+        let id = identity.id
+        try? await retrying("mark draining") { try await self.backend.markDraining(runnerID: id) }
+        // Published once the database says so: `jobctl status` then shows the runner draining.
+        control.publish(.drainBegan)
+    }
+
+    /// Records finished runs; false if the database refused (busy, full) and they must be retried.
+    private func record<Store: JobStoreBackend>(_ runs: [FinishedRun], store: isolated Store) async -> Bool {
+        do {
+            let recorded = try await store.finish(runs)
+            for (run, ok) in zip(runs, recorded) {
+                if ok {
+                    metrics.record(run)
+                    control.publish(.finished(runID: run.runID, job: run.jobName, outcome: run.outcome))
+                } else {
+                    logger.warning(
+                        "run was taken over by another runner; its late result is discarded",
+                        metadata: ["job.name": "\(run.jobName)", "job.run_id": "\(run.runID)"]
+                    )
+                    control.publish(.fenced(runID: run.runID, job: run.jobName))
+                }
+            }
+            return true
+        } catch {
+            logger.warning("recording runs failed; retrying", metadata: ["error": "\(error)", "runs": "\(runs.count)"])
+            return false
+        }
+    }
+
+    /// Records runs whose handlers ignored cancellation past the termination grace as `interrupted`.
+    nonisolated(nonsending) private func abandonStuck(_ claims: [Claim], runnerID: Int64) async {
+        guard !claims.isEmpty else { return }
+        let now = clock.now()
+        let runs = claims.map {
+            FinishedRun(
+                $0, runnerID: runnerID, outcome: .interrupted, finishedAt: now,
+                error: "the handler did not stop within the termination grace after cancellation")
+        }
+        logger.warning(
+            "handlers ignored cancellation; recording them interrupted", metadata: ["runs": "\(claims.count)"])
+        _ = await record(runs, store: backend)
+    }
+}

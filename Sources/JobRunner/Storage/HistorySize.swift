@@ -1,0 +1,28 @@
+/// The size of the database file, in pages, and how many of them are free.
+public struct StorageSize: Sendable, Hashable {
+    /// Bytes per page.
+    public var pageSize: Int
+    /// Pages in the file (`PRAGMA page_count`).
+    public var pages: Int
+    /// Pages that hold nothing (`PRAGMA freelist_count`): space the file could give back.
+    public var freePages: Int
+
+    /// The size of the database file in bytes (the `-wal` file not included).
+    public var bytes: Int64 { Int64(pageSize) * Int64(pages) }
+    /// The bytes of free pages.
+    public var freeBytes: Int64 { Int64(pageSize) * Int64(freePages) }
+}
+
+/// What a prune did.
+public struct PruneResult: Sendable, Hashable {
+    /// Runs deleted.
+    public var deletedRuns: Int
+    /// Bytes the database file shrank by.
+    public var freedBytes: Int64
+
+    /// Creates a result.
+    public init(deletedRuns: Int, freedBytes: Int64) {
+        self.deletedRuns = deletedRuns
+        self.freedBytes = freedBytes
+    }
+}

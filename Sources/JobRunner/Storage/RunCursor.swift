@@ -1,0 +1,14 @@
+/// Where a follower of the run history stands (`jobctl history --follow`): the newest run it has
+/// seen, and the runs it saw in flight and waits for.
+///
+/// Runs are inserted when they are claimed and updated when they end, in any order; a writer holds
+/// SQLite's single write lock, so a run committed later always has a higher id. Watching ids above
+/// ``lastID`` and the ``pending`` ones therefore reports every run exactly once, when it has finished.
+public struct RunCursor: Sendable, Hashable {
+    /// The highest run id seen.
+    public var lastID: Int64
+    /// Runs seen in flight, not yet reported.
+    public var pending: Set<Int64>
+    /// Only runs of this job, by name.
+    public var job: String?
+}
