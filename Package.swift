@@ -45,7 +45,6 @@ let package = Package(
             name: "jobctl",
             dependencies: [
                 "JobRunner",
-                "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -95,7 +95,7 @@ final class BenchContext: Sendable {
     }
 
     /// A seeded file with `futureJobs` future jobs and `history` finished runs, made once per
-    /// benchmark and kept for copying (see ``BenchSeeder``).
+    /// benchmark and kept for copying (see ``BenchmarkDatabase/seed(path:futureJobs:history:)``).
     func template(futureJobs: Int, history: Int) async throws -> String {
         let key = "\(futureJobs)-\(history)"
         if let path = templates.withLock({ $0[key] }) { return path }
@@ -104,7 +104,7 @@ final class BenchContext: Sendable {
             "seeding \(BenchFormat.grouped(Int64(futureJobs))) future jobs and "
                 + "\(BenchFormat.grouped(Int64(history))) history rows…")
         let started = BenchClock.now()
-        try await BenchSeeder.seed(path: path, futureJobs: futureJobs, history: history)
+        try await BenchmarkDatabase.seed(path: path, futureJobs: futureJobs, history: history)
         progress("seeded in \(String(format: "%.1f", Double(BenchClock.now() - started) / 1_000_000)) s")
         templates.withLock { $0[key] = path }
         return path
@@ -180,10 +180,10 @@ enum BenchWait {
     static func until(
         timeout: Duration,
         _ what: @autoclosure () -> String,
-        _ condition: () throws -> Bool
+        _ condition: () async throws -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + timeout
-        while try !condition() {
+        while try await !condition() {
             if ContinuousClock.now > deadline {
                 throw TimedOut(description: "gave up after \(DurationFormat.format(timeout)) waiting for \(what())")
             }

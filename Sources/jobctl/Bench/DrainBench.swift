@@ -37,12 +37,12 @@ enum DrainBench {
             [context.jobctl, "run", "--db", path, "--concurrency", "\(jobs)", "--log-level", "warning"],
             output: log, errors: log)
         do {
-            let db = try BenchSQLite(path: path, readOnly: true)
+            let store = try await context.open(path)
             try await BenchWait.until(timeout: .seconds(60), "\(jobs) runs in flight") {
                 if let exit = runner.exited {
                     throw BenchChild.SpawnError(description: "jobctl run exited early with status \(exit.status)")
                 }
-                return try (db.integer("SELECT count(*) FROM runs WHERE outcome = 'running'") ?? 0) >= Int64(jobs)
+                return try await store.status(perJobLimit: 0).inFlight >= jobs
             }
             let requested = BenchClock.now()
             let drain = try BenchChild([context.jobctl, "drain", "--db", path, "--timeout", "1m"])
@@ -60,12 +60,11 @@ enum DrainBench {
                         + (runnerExit.signaled ? "signal" : "status") + " \(runnerExit.status) after the drain" + detail
                 )
             }
-            let row = try db.rows(
-                "SELECT max(finished_at), count(*), coalesce(sum(outcome = 'ok'), 0) FROM runs", columns: 3)[0]
-            guard row[1] == Int64(jobs), row[2] == Int64(jobs) else {
-                throw BenchChild.SpawnError(description: "drain: \(row[2]) of \(row[1]) runs finished ok")
+            let runs = try await store.history(HistoryQuery(limit: jobs + 1))
+            let ok = runs.filter { $0.outcome == .ok }.count
+            guard runs.count == jobs, ok == jobs, let lastEnded = runs.compactMap(\.finishedAt).max() else {
+                throw BenchChild.SpawnError(description: "drain: \(ok) of \(runs.count) runs finished ok")
             }
-            let lastEnded = row[0]
             run.add(
                 "longest_remaining_ms", "longest run in flight, remaining at the drain",
                 Double(lastEnded - requested) / 1000, unit: "ms")

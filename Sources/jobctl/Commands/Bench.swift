@@ -209,7 +209,7 @@ struct Bench: AsyncParsableCommand {
         return BenchDocument.Machine(
             cpus: ProcessInfo.processInfo.activeProcessorCount, cpuModel: model,
             memoryGiB: Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824, kernel: kernel,
-            sqlite: BenchSQLite.libraryVersion, directory: directory, filesystem: filesystem(of: directory),
+            sqlite: BenchmarkDatabase.sqliteVersion, directory: directory, filesystem: filesystem(of: directory),
             loadAverageStart: loadAtStart, loadAverageEnd: loadAverage(),
             nice: getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
     }
