@@ -41,10 +41,19 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        .target(
+            name: "JobRunnerBench",
+            dependencies: [
+                "JobRunner",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictness
+        ),
         .executableTarget(
             name: "jobctl",
             dependencies: [
                 "JobRunner",
+                "JobRunnerBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
