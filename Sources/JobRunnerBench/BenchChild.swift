@@ -1,21 +1,31 @@
 import Foundation
 import JobRunner
+import Subprocess
 import Synchronization
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// A child process of the benchmark (`jobctl run`, `jobctl add`, `jobctl drain`, `sqlite3`, the C
-/// reference), spawned with `posix_spawn` and reaped by a dedicated thread that notes the exact
-/// wall-clock time of its exit.
+/// reference), launched and reaped by swift-subprocess, as the runner launches commands: stdin on
+/// /dev/null, no descriptor but 0, 1 and 2 inherited, signals sent through its pidfd.
+///
+/// The instant of its exit is what the drain and command timings measure, so it is not taken when
+/// swift-subprocess returns (after its monitor thread has woken, a task has been scheduled to reap
+/// the child, and the run has unwound): a thread of the child's own blocks in `poll(2)` on the
+/// pidfd that swift-subprocess opened, and notes the wall-clock time the moment the kernel reports
+/// the exit, as the `waitpid` of a reaper thread did. The run's closure, and so the pidfd, stays
+/// open until then. Where the kernel gives no pidfd (before Linux 5.3) the exit is timed when
+/// swift-subprocess returns.
 final class BenchChild: Sendable {
     /// How a child ended.
     struct Exit: Sendable {
         /// The exit status, or the signal number when `signaled`.
         var status: Int32
         var signaled: Bool
-        /// When `waitpid` returned, in Unix microseconds.
+        /// When the kernel reported the exit, in Unix microseconds.
         var at: UnixMicros
         var succeeded: Bool { !signaled && status == 0 }
     }
@@ -26,85 +36,130 @@ final class BenchChild: Sendable {
 
     let pid: pid_t
     let arguments: [String]
-    /// When it was spawned, in Unix microseconds.
+    /// When it was launched, in Unix microseconds.
     let spawnedAt: UnixMicros
-    private let state = Mutex<(exit: Exit?, waiters: [CheckedContinuation<Exit, Never>])>((nil, []))
+    private let run: Task<Exit, Never>
+    private let ended: Ended
 
-    /// Children not yet reaped, so that an interrupted benchmark can end them.
-    private static let live = Mutex<Set<pid_t>>([])
+    /// The exit, once swift-subprocess has reaped the child.
+    private final class Ended: Sendable {
+        let exit = Mutex<Exit?>(nil)
+    }
 
-    /// Spawns `arguments` (the first is an absolute path) with stdin from /dev/null, stdout to
-    /// `output` and stderr to `errors` (both /dev/null unless given), and no other descriptors.
-    init(_ arguments: [String], output: String = "/dev/null", errors: String = "/dev/null") throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        // No other descriptor reaches the child, even one opened without close-on-exec.
-        for fd in BenchChild.inheritableDescriptors() { posix_spawn_file_actions_addclose(&actions, fd) }
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let spawnedAt = BenchClock.now()
-        let rc = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
-        guard rc == 0 else {
-            throw SpawnError(description: "cannot run \(arguments[0]): \(String(cString: strerror(rc)))")
-        }
+    /// Children that have not exited, with a way to signal each through its pidfd; an entry is
+    /// removed before its run's closure returns, so that the pidfd is open whenever an entry is used
+    /// (under this lock), and before the child is reaped, so that its pid is not yet anyone else's.
+    private static let live = Mutex<[pid_t: @Sendable (Signal) -> Void]>([:])
+
+    private init(pid: pid_t, arguments: [String], spawnedAt: UnixMicros, run: Task<Exit, Never>, ended: Ended) {
         self.pid = pid
         self.arguments = arguments
         self.spawnedAt = spawnedAt
-        BenchChild.live.withLock { _ = $0.insert(pid) }
-        let thread = Thread { [self] in self.reap() }
-        thread.name = "bench reaper \(pid)"
-        thread.start()
+        self.run = run
+        self.ended = ended
     }
 
-    /// Open descriptors above 2 that lack FD_CLOEXEC.
-    private static func inheritableDescriptors() -> [Int32] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return names.compactMap { Int32($0) }.filter { fd in
-            guard fd > 2 else { return false }
-            let flags = fcntl(fd, F_GETFD)
-            return flags >= 0 && flags & FD_CLOEXEC == 0
+    /// Launches `arguments` (the first is an absolute path) with stdin from /dev/null, stdout to
+    /// `output` (truncated) and stderr appended to `errors` (both /dev/null unless given).
+    static func launch(
+        _ arguments: [String],
+        output: String = "/dev/null",
+        errors: String = "/dev/null"
+    ) async throws -> BenchChild {
+        let spawnedAt = BenchClock.now()
+        let standardOutput = try openForChild(output, O_TRUNC)
+        let standardError: FileDescriptor
+        do {
+            standardError = try openForChild(errors, O_APPEND)
+        } catch {
+            try? standardOutput.close()
+            throw error
+        }
+        let (launches, launched) = AsyncStream.makeStream(
+            of: Result<pid_t, SpawnError>.self, bufferingPolicy: .bufferingNewest(1))
+        let ended = Ended()
+        let run = Task<Exit, Never> {
+            let exit: Exit
+            do {
+                let result = try await Subprocess.run(
+                    .path(FilePath(arguments[0])),
+                    arguments: Arguments(Array(arguments.dropFirst())),
+                    environment: .inherit,
+                    workingDirectory: nil,
+                    platformOptions: PlatformOptions(),
+                    input: .none,
+                    output: .fileDescriptor(standardOutput, closeAfterSpawningProcess: true),
+                    error: .fileDescriptor(standardError, closeAfterSpawningProcess: true)
+                ) { execution in
+                    let pid = execution.processIdentifier.value
+                    live.withLock { $0[pid] = { signal in try? execution.send(signal: signal) } }
+                    launched.yield(.success(pid))
+                    let at = await exitInstant(of: execution.processIdentifier)
+                    live.withLock { _ = $0.removeValue(forKey: pid) }
+                    return at
+                }
+                let at = result.closureResult ?? BenchClock.now()
+                switch result.terminationStatus {
+                case .exited(let code): exit = Exit(status: code, signaled: false, at: at)
+                case .signaled(let signal): exit = Exit(status: signal, signaled: true, at: at)
+                }
+            } catch {
+                // Before the launch: the launcher reports it. After it (swift-subprocess could not
+                // watch the child): the child is gone, with no status to report.
+                let reason = (error as? SubprocessError)?.underlyingError.map { "\($0)" } ?? "\(error)"
+                launched.yield(.failure(SpawnError(description: "cannot run \(arguments[0]): \(reason)")))
+                exit = Exit(status: -1, signaled: false, at: BenchClock.now())
+            }
+            launched.finish()
+            ended.exit.withLock { $0 = exit }
+            return exit
+        }
+        var iterator = launches.makeAsyncIterator()
+        switch await iterator.next() {
+        case .success(let pid):
+            return BenchChild(pid: pid, arguments: arguments, spawnedAt: spawnedAt, run: run, ended: ended)
+        case .failure(let error):
+            throw error
+        case nil:
+            throw SpawnError(description: "cannot run \(arguments[0])")
         }
     }
 
-    private func reap() {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let at = BenchClock.now()
-        BenchChild.live.withLock { _ = $0.remove(pid) }
-        // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift does not import as macros.
-        let signal = status & 0x7F
-        let exit = Exit(status: signal == 0 ? (status >> 8) & 0xFF : signal, signaled: signal != 0, at: at)
-        let waiters = state.withLock { s in
-            s.exit = exit
-            defer { s.waiters.removeAll() }
-            return s.waiters
+    /// Opens `path` for writing (created if missing, mode 0644), close-on-exec in this process:
+    /// swift-subprocess hands it to the child as stdout or stderr and closes it here.
+    private static func openForChild(_ path: String, _ mode: Int32) throws -> FileDescriptor {
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | mode, 0o644)
+        guard fd >= 0 else {
+            throw SpawnError(description: "cannot open \(path): \(String(cString: strerror(errno)))")
         }
-        for waiter in waiters { waiter.resume(returning: exit) }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// Blocks a thread of its own in `poll(2)` on the child's pidfd, and returns the wall-clock
+    /// instant it became readable: the child's exit. Nil where there is no pidfd.
+    private static func exitInstant(of process: ProcessIdentifier) async -> UnixMicros? {
+        let pidfd = process.processDescriptor
+        guard pidfd >= 0 else { return nil }
+        return await withCheckedContinuation { continuation in
+            let thread = Thread {
+                var entry = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+                while poll(&entry, 1, -1) < 0 && errno == EINTR {}
+                continuation.resume(returning: BenchClock.now())
+            }
+            thread.name = "bench exit \(process.value)"
+            thread.start()
+        }
     }
 
     /// Waits for the child to exit.
-    func exit() async -> Exit {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { s -> Exit? in
-                if let exit = s.exit { return exit }
-                s.waiters.append(continuation)
-                return nil
-            }
-            if let done { continuation.resume(returning: done) }
-        }
-    }
+    func exit() async -> Exit { await run.value }
 
     /// The exit, if it has happened.
-    var exited: Exit? { state.withLock { $0.exit } }
+    var exited: Exit? { ended.exit.withLock { $0 } }
 
-    /// Sends a signal if the child has not been reaped yet.
+    /// Sends a signal if the child has not exited yet.
     func signal(_ number: Int32) {
-        if exited == nil { kill(pid, number) }
+        BenchChild.live.withLock { $0[pid]?(Signal(rawValue: number)) }
     }
 
     /// Ends the child (SIGKILL) if it is still running, and waits for it.
@@ -118,7 +173,7 @@ final class BenchChild: Sendable {
     static func run(_ arguments: [String], output: String = "/dev/null", errors: String = "/dev/null") async throws
         -> (child: BenchChild, exit: Exit)
     {
-        let child = try BenchChild(arguments, output: output, errors: errors)
+        let child = try await BenchChild.launch(arguments, output: output, errors: errors)
         let exit = await child.exit()
         guard exit.succeeded else {
             let detail = (try? String(contentsOfFile: errors, encoding: .utf8)).map { ": \($0.prefix(500))" } ?? ""
@@ -132,7 +187,9 @@ final class BenchChild: Sendable {
 
     /// Kills every child still running (used when the benchmark is interrupted).
     static func killAll() {
-        for pid in live.withLock({ Array($0) }) { kill(pid, SIGKILL) }
+        live.withLock { children in
+            for send in children.values { send(.kill) }
+        }
     }
 }
 

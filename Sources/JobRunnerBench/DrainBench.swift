@@ -33,7 +33,7 @@ enum DrainBench {
         }
         let log = context.scratchFile("drain-run.log")
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let runner = try BenchChild(
+        let runner = try await BenchChild.launch(
             [context.jobctl, "run", "--db", path, "--concurrency", "\(jobs)", "--log-level", "warning"],
             output: log, errors: log)
         do {
@@ -45,7 +45,7 @@ enum DrainBench {
                 return try await store.status(perJobLimit: 0).inFlight >= jobs
             }
             let requested = BenchClock.now()
-            let drain = try BenchChild([context.jobctl, "drain", "--db", path, "--timeout", "1m"])
+            let drain = try await BenchChild.launch([context.jobctl, "drain", "--db", path, "--timeout", "1m"])
             let runnerExit = await runner.exit()
             let drainExit = await drain.exit()
             guard drainExit.succeeded else {
@@ -85,7 +85,7 @@ enum DrainBench {
             await runner.terminate()
             throw error
         }
-        run.note("the end of the longest run is its finished_at in the history; exits are timed by waitpid")
+        run.note("the end of the longest run is its finished_at in the history; exits are timed by the child's pidfd")
         return run
     }
 }

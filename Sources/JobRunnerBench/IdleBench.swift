@@ -54,7 +54,7 @@ enum IdleBench {
     static func measure(_ context: BenchContext, database: String) async throws -> Figures {
         let settings = context.settings
         let log = context.scratchFile("idle-run.log")
-        let child = try BenchChild(
+        let child = try await BenchChild.launch(
             [context.jobctl, "run", "--db", database, "--log-level", "warning"], output: log, errors: log)
         do {
             let store = try await context.open(database)
