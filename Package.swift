@@ -41,11 +41,21 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        .target(
+            name: "JobRunnerBench",
+            dependencies: [
+                "JobRunner",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictness
+        ),
         .executableTarget(
             name: "jobctl",
             dependencies: [
                 "JobRunner",
-                "CSQLite",
+                "JobRunnerBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

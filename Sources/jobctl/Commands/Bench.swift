@@ -1,11 +1,6 @@
 import ArgumentParser
-import Dispatch
 import Foundation
-import JobRunner
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import JobRunnerBench
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,12 +21,8 @@ struct Bench: AsyncParsableCommand {
             """
     )
 
-    enum Scenario: String, CaseIterable, ExpressibleByArgument {
-        case throughput, lateness, scale, idle, wake, drain, cron
-    }
-
     @Option(name: .customLong("scenario"), help: "Run only this scenario (repeatable; default: all).")
-    var scenarios: [Scenario] = []
+    var scenarios: [BenchScenario] = []
 
     @Flag(help: "Tiny counts: checks that every scenario runs, measures nothing meaningful.")
     var quick = false
@@ -102,45 +93,17 @@ struct Bench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let base = dir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        let root = base + "/jobctl-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(
-            atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let interrupt = Bench.cleanUpOnInterrupt(root)
-        defer {
-            interrupt.forEach { $0.cancel() }
-            BenchChild.killAll()
-            if keep {
-                FileHandle.standardError.write(Data("bench: kept \(root)\n".utf8))
-            } else {
-                try? FileManager.default.removeItem(atPath: root)
-            }
+        let plan = BenchPlan(
+            scenarios: scenarios.isEmpty ? BenchScenario.allCases : scenarios, repetitions: repetitions,
+            settings: settings, includeSamples: samples,
+            directory: dir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp",
+            jobctl: Bench.executablePath(), reference: reference.map(Bench.absolute), keep: keep)
+        let document: BenchDocument
+        do {
+            document = try await BenchHarness.run(plan)
+        } catch let failure as BenchFailure {
+            throw RuntimeError(message: failure.description)
         }
-        let context = BenchContext(
-            settings: settings, root: root, jobctl: Bench.executablePath(), reference: reference.map(Bench.absolute),
-            keep: keep)
-        let started = BenchClock.now()
-        let loadAtStart = Bench.loadAverage()
-        let selected = scenarios.isEmpty ? Scenario.allCases : Scenario.allCases.filter(scenarios.contains)
-        var reports: [BenchScenarioReport] = []
-        for scenario in selected {
-            var runs: [BenchRun] = []
-            for repetition in 0..<repetitions {
-                context.progress(
-                    "\(scenario.rawValue)" + (repetitions > 1 ? " (\(repetition + 1) of \(repetitions))" : "") + "…")
-                do {
-                    runs.append(try await Bench.run(scenario, context))
-                } catch let error as RuntimeError {
-                    throw error
-                } catch {
-                    throw RuntimeError(message: "bench: \(scenario.rawValue): \(error)")
-                }
-            }
-            reports.append(BenchScenarioReport(name: scenario.rawValue, runs: runs, includeSamples: samples))
-        }
-        let document = BenchDocument(
-            startedAt: Timestamp.formatRFC3339UTC(started), quick: quick, repetitions: repetitions,
-            machine: Bench.machine(directory: base, loadAtStart: loadAtStart), scenarios: reports)
         if let jsonFile {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -153,18 +116,6 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    static func run(_ scenario: Scenario, _ context: BenchContext) async throws -> BenchRun {
-        switch scenario {
-        case .throughput: try await ThroughputBench.run(context)
-        case .lateness: try await LatenessBench.run(context)
-        case .scale: try await ScaleBench.run(context)
-        case .idle: try await IdleBench.run(context)
-        case .wake: try await WakeBench.run(context)
-        case .drain: try await DrainBench.run(context)
-        case .cron: try await CronWayBench.run(context)
-        }
-    }
-
     /// This binary, spawned for `jobctl run`, `add`, `drain` and `status`.
     static func executablePath() -> String {
         if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
@@ -174,58 +125,6 @@ struct Bench: AsyncParsableCommand {
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
-
-    /// On SIGINT or SIGTERM: end the children, remove the temporary directory, exit 130.
-    static func cleanUpOnInterrupt(_ root: String) -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                BenchChild.killAll()
-                try? FileManager.default.removeItem(atPath: root)
-                FileHandle.standardError.write(Data("bench: interrupted; cleaned up\n".utf8))
-                Foundation.exit(130)
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    /// The 1, 5 and 15 minute load averages.
-    static func loadAverage() -> String {
-        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
-        return text.split(separator: " ").prefix(3).joined(separator: " ")
-    }
-
-    static func machine(directory: String, loadAtStart: String) -> BenchDocument.Machine {
-        let cpuInfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        let model =
-            cpuInfo.split(separator: "\n").first { $0.hasPrefix("model name") }
-            .flatMap { $0.split(separator: ":", maxSplits: 1).last }
-            .map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown"
-        var names = utsname()
-        uname(&names)
-        let kernel = withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return BenchDocument.Machine(
-            cpus: ProcessInfo.processInfo.activeProcessorCount, cpuModel: model,
-            memoryGiB: Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824, kernel: kernel,
-            sqlite: BenchSQLite.libraryVersion, directory: directory, filesystem: filesystem(of: directory),
-            loadAverageStart: loadAtStart, loadAverageEnd: loadAverage(),
-            nice: getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
-    }
-
-    /// The file system type of the mount holding `path`, from /proc/self/mounts.
-    static func filesystem(of path: String) -> String {
-        guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return "unknown" }
-        let resolved = (path as NSString).resolvingSymlinksInPath
-        var best: (point: String, type: String) = ("", "unknown")
-        for line in mounts.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            guard fields.count >= 3 else { continue }
-            let point = String(fields[1])
-            let inside = resolved == point || resolved.hasPrefix(point == "/" ? "/" : point + "/")
-            if inside && point.count > best.point.count { best = (point, String(fields[2])) }
-        }
-        return best.type
-    }
 }
+
+extension BenchScenario: ExpressibleByArgument {}

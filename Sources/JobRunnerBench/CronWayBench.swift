@@ -4,8 +4,6 @@ import JobRunner
 /// The cron way: CPU per tick when every tick spawns a process (here the sqlite3 shell doing one
 /// UPDATE, the lightest honest version), against ticks inside a long-lived process.
 enum CronWayBench {
-    static let update = "UPDATE jobs SET run_count = run_count + 1 WHERE name = 'cron-tick'"
-
     static func run(_ context: BenchContext) async throws -> BenchRun {
         let settings = context.settings
         var run = BenchRun()
@@ -15,7 +13,9 @@ enum CronWayBench {
         do {
             let store = try await context.open(path)
             try await store.add(
-                JobDefinition(name: "cron-tick", action: .handler("tick"), schedule: .every(.seconds(3600))))
+                JobDefinition(
+                    name: BenchmarkDatabase.CronTick.jobName, action: .handler("tick"), schedule: .every(.seconds(3600))
+                ))
         }
 
         // 1. A process per tick.
@@ -24,7 +24,9 @@ enum CronWayBench {
         }
         var spawned: Double?
         if let shell {
-            let cpu = try await childCPU(context, settings.cronSpawns) { [shell, path, "\(update)"] }
+            let cpu = try await childCPU(context, settings.cronSpawns) {
+                [shell, path, BenchmarkDatabase.CronTick.shellStatement]
+            }
             spawned = cpu
             run.add("spawn_sqlite3_cpu_ms", "spawned sqlite3 UPDATE per tick, CPU", cpu, unit: "ms/tick")
         } else {
@@ -80,11 +82,10 @@ enum CronWayBench {
 
     /// Mean thread CPU in milliseconds of one autocommitted UPDATE on an open connection.
     static func updateCPU(path: String, count: Int) throws -> Double {
-        let db = try BenchSQLite(path: path)
-        try db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
-        try db.run(update)
+        let db = try BenchmarkDatabase.CronTick(path: path)
+        try db.tick()
         let before = BenchClock.threadCPUNanos()
-        for _ in 0..<count { try db.run(update) }
+        for _ in 0..<count { try db.tick() }
         return Double(BenchClock.threadCPUNanos() - before) / 1_000_000 / Double(count)
     }
 
@@ -114,14 +115,13 @@ enum CronWayBench {
         try await store.add(
             JobDefinition(
                 name: "tick-1ms", action: .handler("tick"), schedule: .every(.milliseconds(1)), initialDelay: .zero))
-        let counter = try BenchSQLite(path: path, readOnly: true)
+        let counter = try BenchmarkDatabase.Probe(path: path)
         let runner = context.runner(store, workers: 4)
-        let totals = "SELECT coalesce(sum(count), 0) FROM run_totals"
         let (cpu0, runs0, cpu1, runs1) = try await runner.whileRunning {
             try await Task.sleep(for: .milliseconds(100))
-            let (cpu0, runs0) = (BenchClock.processCPU(), try counter.integer(totals) ?? 0)
+            let (cpu0, runs0) = (BenchClock.processCPU(), try counter.finishedRuns())
             try await Task.sleep(for: .milliseconds(Int(context.settings.cronTickSeconds * 1000)))
-            return (cpu0, runs0, BenchClock.processCPU(), try counter.integer(totals) ?? 0)
+            return (cpu0, runs0, BenchClock.processCPU(), try counter.finishedRuns())
         }
         guard runs1 > runs0 else { throw BenchWait.TimedOut(description: "the runner did not tick") }
         return Double(cpu1 - cpu0) / 1000 / Double(runs1 - runs0)

@@ -108,7 +108,7 @@ struct BenchScenarioReport: Sendable, Encodable {
 }
 
 /// The whole benchmark, as printed with `--json`.
-struct BenchDocument: Sendable, Encodable {
+package struct BenchDocument: Sendable, Encodable {
     struct Machine: Sendable, Encodable {
         var cpus: Int
         var cpuModel: String
@@ -148,7 +148,7 @@ enum BenchStatistics {
     }
 }
 
-enum BenchFormat {
+package enum BenchFormat {
     /// A figure with a precision that suits its size.
     static func number(_ value: Double) -> String {
         if value.isNaN { return "-" }
@@ -172,7 +172,7 @@ enum BenchFormat {
     }
 
     /// The human table: one line per metric.
-    static func table(_ document: BenchDocument) -> String {
+    package static func table(_ document: BenchDocument) -> String {
         var lines: [String] = []
         let machine = document.machine
         lines.append(

@@ -114,32 +114,30 @@ enum ThroughputBench {
     ) async throws -> Double {
         let settings = context.settings
         let store = try await context.open(path, synchronous: synchronous)
-        let counter = try BenchSQLite(path: path, readOnly: true)
-        let totals = "SELECT coalesce(sum(count), 0) FROM run_totals"
-        let before = try counter.integer(totals) ?? 0
-        let firstRun = (try counter.integer("SELECT coalesce(max(id), 0) FROM runs") ?? 0) + 1
+        let counter = try BenchmarkDatabase.Probe(path: path)
+        let before = try counter.finishedRuns()
+        let lastRun = try counter.lastRunID()
         let runner = context.runner(store, workers: settings.workers)
         let started = BenchClock.now()
         let rate = try await runner.whileRunning(failureGrace: .seconds(5)) { () async throws -> Double in
             switch workload {
             case .dueNow:
                 try await BenchWait.until(timeout: .seconds(900), "\(jobs) runs to be recorded") {
-                    try (counter.integer(totals) ?? 0) - before >= Int64(jobs)
+                    try counter.finishedRuns() - before >= Int64(jobs)
                 }
                 return Double(jobs) / (Double(BenchClock.now() - started) / 1_000_000)
             case .periodic:
                 try await Task.sleep(for: .milliseconds(settings.quick ? 50 : 200))
-                let (t0, c0) = (BenchClock.now(), try counter.integer(totals) ?? 0)
+                let (t0, c0) = (BenchClock.now(), try counter.finishedRuns())
                 try await Task.sleep(for: .milliseconds(Int(settings.periodicSeconds * 1000)))
-                let (t1, c1) = (BenchClock.now(), try counter.integer(totals) ?? 0)
+                let (t1, c1) = (BenchClock.now(), try counter.finishedRuns())
                 return Double(c1 - c0) / (Double(t1 - t0) / 1_000_000)
             }
         }
         // Every run recorded as ok, none left running.
-        let outcomes = try counter.rows(
-            "SELECT count(*), coalesce(sum(outcome = 'ok'), 0) FROM runs WHERE id >= ?", [firstRun], columns: 2)
-        if let row = outcomes.first, row[0] != row[1] || (workload == .dueNow && row[0] != Int64(jobs)) {
-            throw BenchWait.TimedOut(description: "throughput check failed: \(row[1]) of \(row[0]) runs ok")
+        let outcomes = try counter.outcomes(ofRunsAfter: lastRun)
+        if outcomes.runs != outcomes.ok || (workload == .dueNow && outcomes.runs != Int64(jobs)) {
+            throw BenchWait.TimedOut(description: "throughput check failed: \(outcomes.ok) of \(outcomes.runs) runs ok")
         }
         return rate
     }

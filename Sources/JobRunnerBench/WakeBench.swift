@@ -15,11 +15,11 @@ enum WakeBench {
         var registry = JobRegistry()
         registry.register("bench-probe", recorder.handler)
         let runner = context.runner(store, workers: 4, registry: registry)
-        let counter = try BenchSQLite(path: path, readOnly: true)
+        let counter = try BenchmarkDatabase.Probe(path: path)
         var addTimes: [Double] = []
         try await runner.whileRunning {
             try await BenchWait.until(timeout: .seconds(30), "the runner to register") {
-                try (counter.integer("SELECT count(*) FROM runners WHERE state = 'running'") ?? 0) > 0
+                try await !store.liveRunners().isEmpty
             }
             for index in 0..<settings.wakeCount {
                 let errors = context.scratchFile("add.err")
@@ -31,13 +31,13 @@ enum WakeBench {
                 try await recorder.wait(forCount: index + 1, timeout: .seconds(30))
                 // Let the run be recorded, so that each add meets an idle runner.
                 try await BenchWait.until(timeout: .seconds(30), "run \(index + 1) to be recorded") {
-                    try (counter.integer("SELECT coalesce(sum(count), 0) FROM run_totals") ?? 0) > index
+                    try counter.finishedRuns() > index
                 }
             }
         }
         let wake = recorder.entries.map { Double($0.startedAt - $0.scheduledFor) / 1000 }.sorted()
-        let recorded = try counter.integers("SELECT started_at - scheduled_for FROM runs WHERE outcome = 'ok'")
-            .map { Double($0) / 1000 }.sorted()
+        let recorded = try await store.history(HistoryQuery(outcome: .ok, limit: .max))
+            .map { Double($0.lateness) / 1000 }.sorted()
         run.add(
             "wake_p50_ms", "wake p50 (add's clock to handler entry)", BenchStatistics.percentile(wake, 50), unit: "ms")
         run.add(

@@ -69,7 +69,7 @@ enum ScaleBench {
     ) async throws -> T {
         let path = try context.freshDatabase("scale")
         defer { context.discard(path) }
-        try BenchSeeder.copy(template, to: path)
+        try BenchmarkDatabase.copy(template, to: path)
         return try await body(path)
     }
 

@@ -19,7 +19,7 @@ enum IdleBench {
             let template = try await context.template(futureJobs: jobs, history: 0)
             let path = try context.freshDatabase("idle")
             defer { context.discard(path) }
-            try BenchSeeder.copy(template, to: path)
+            try BenchmarkDatabase.copy(template, to: path)
             let figures = try await measure(context, database: path)
             let name = BenchFormat.grouped(Int64(jobs))
             run.add(
@@ -54,20 +54,15 @@ enum IdleBench {
     static func measure(_ context: BenchContext, database: String) async throws -> Figures {
         let settings = context.settings
         let log = context.scratchFile("idle-run.log")
-        let child = try BenchChild(
+        let child = try await BenchChild.launch(
             [context.jobctl, "run", "--db", database, "--log-level", "warning"], output: log, errors: log)
         do {
-            let db = try BenchSQLite(path: database, readOnly: true)
+            let store = try await context.open(database)
             try await BenchWait.until(timeout: .seconds(60), "the runner to register") {
                 if let exit = child.exited {
                     throw BenchChild.SpawnError(description: "jobctl run exited early with status \(exit.status)")
                 }
-                return try
-                    (db.integer(
-                        "SELECT count(*) FROM runners WHERE pid = ? AND state = 'running'",
-                        [
-                            Int64(child.pid)
-                        ]) ?? 0) > 0
+                return try await store.liveRunners().contains { $0.pid == child.pid }
             }
             try await Task.sleep(for: .milliseconds(settings.quick ? 200 : 1000))
             let t0 = BenchClock.now()

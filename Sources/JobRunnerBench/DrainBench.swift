@@ -33,19 +33,19 @@ enum DrainBench {
         }
         let log = context.scratchFile("drain-run.log")
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let runner = try BenchChild(
+        let runner = try await BenchChild.launch(
             [context.jobctl, "run", "--db", path, "--concurrency", "\(jobs)", "--log-level", "warning"],
             output: log, errors: log)
         do {
-            let db = try BenchSQLite(path: path, readOnly: true)
+            let store = try await context.open(path)
             try await BenchWait.until(timeout: .seconds(60), "\(jobs) runs in flight") {
                 if let exit = runner.exited {
                     throw BenchChild.SpawnError(description: "jobctl run exited early with status \(exit.status)")
                 }
-                return try (db.integer("SELECT count(*) FROM runs WHERE outcome = 'running'") ?? 0) >= Int64(jobs)
+                return try await store.status(perJobLimit: 0).inFlight >= jobs
             }
             let requested = BenchClock.now()
-            let drain = try BenchChild([context.jobctl, "drain", "--db", path, "--timeout", "1m"])
+            let drain = try await BenchChild.launch([context.jobctl, "drain", "--db", path, "--timeout", "1m"])
             let runnerExit = await runner.exit()
             let drainExit = await drain.exit()
             guard drainExit.succeeded else {
@@ -60,12 +60,11 @@ enum DrainBench {
                         + (runnerExit.signaled ? "signal" : "status") + " \(runnerExit.status) after the drain" + detail
                 )
             }
-            let row = try db.rows(
-                "SELECT max(finished_at), count(*), coalesce(sum(outcome = 'ok'), 0) FROM runs", columns: 3)[0]
-            guard row[1] == Int64(jobs), row[2] == Int64(jobs) else {
-                throw BenchChild.SpawnError(description: "drain: \(row[2]) of \(row[1]) runs finished ok")
+            let runs = try await store.history(HistoryQuery(limit: jobs + 1))
+            let ok = runs.filter { $0.outcome == .ok }.count
+            guard runs.count == jobs, ok == jobs, let lastEnded = runs.compactMap(\.finishedAt).max() else {
+                throw BenchChild.SpawnError(description: "drain: \(ok) of \(runs.count) runs finished ok")
             }
-            let lastEnded = row[0]
             run.add(
                 "longest_remaining_ms", "longest run in flight, remaining at the drain",
                 Double(lastEnded - requested) / 1000, unit: "ms")
@@ -86,7 +85,7 @@ enum DrainBench {
             await runner.terminate()
             throw error
         }
-        run.note("the end of the longest run is its finished_at in the history; exits are timed by waitpid")
+        run.note("the end of the longest run is its finished_at in the history; exits are timed by the child's pidfd")
         return run
     }
 }

@@ -4,39 +4,39 @@ import Logging
 import Synchronization
 
 /// The sizes of every scenario: the issue's full counts, or tiny ones for the smoke test.
-struct BenchSettings: Sendable {
-    var quick: Bool
+package struct BenchSettings: Sendable {
+    package var quick: Bool
     /// Throughput: one-shot jobs due now.
-    var throughputJobs: Int
+    package var throughputJobs: Int
     /// Throughput: jobs every 1 ms, and how long they are measured.
-    var periodicJobs: Int
-    var periodicSeconds: Double
+    package var periodicJobs: Int
+    package var periodicSeconds: Double
     /// The runner's worker slots in the throughput scenarios.
-    var workers: Int
+    package var workers: Int
     /// Lateness: periodic jobs with spread phases, their interval, and how long they run.
-    var latenessJobs: Int
-    var latenessInterval: Duration
-    var latenessSeconds: Double
+    package var latenessJobs: Int
+    package var latenessInterval: Duration
+    package var latenessSeconds: Double
     /// Lateness: jobs due at the same instant.
-    var burstJobs: Int
+    package var burstJobs: Int
     /// Scale: future jobs and history rows already in the file.
-    var scaleJobs: Int
-    var scaleHistory: Int
+    package var scaleJobs: Int
+    package var scaleHistory: Int
     /// Idle: how long, and with how many future jobs.
-    var idleSeconds: Double
-    var idleJobs: [Int]
+    package var idleSeconds: Double
+    package var idleJobs: [Int]
     /// Wake: how many `jobctl add` processes.
-    var wakeCount: Int
+    package var wakeCount: Int
     /// Drain: runs in flight and the longest of them.
-    var drainJobs: Int
-    var drainLongest: Duration
+    package var drainJobs: Int
+    package var drainLongest: Duration
     /// Cron way: spawned processes, and how long the in-process tick runs.
-    var cronSpawns: Int
-    var cronTickSeconds: Double
+    package var cronSpawns: Int
+    package var cronTickSeconds: Double
     /// How often `jobctl status` and `jobctl add` are timed on the large file.
-    var commandSamples: Int
+    package var commandSamples: Int
 
-    static let full = BenchSettings(
+    package static let full = BenchSettings(
         quick: false, throughputJobs: 100_000, periodicJobs: 100, periodicSeconds: 5, workers: 256,
         latenessJobs: 1000, latenessInterval: .seconds(1), latenessSeconds: 20, burstJobs: 1000,
         scaleJobs: 1_000_000, scaleHistory: 10_000_000, idleSeconds: 10, idleJobs: [1000, 1_000_000],
@@ -44,7 +44,7 @@ struct BenchSettings: Sendable {
         commandSamples: 10
     )
 
-    static let quick = BenchSettings(
+    package static let quick = BenchSettings(
         quick: true, throughputJobs: 400, periodicJobs: 10, periodicSeconds: 0.3, workers: 64,
         latenessJobs: 20, latenessInterval: .milliseconds(200), latenessSeconds: 0.6, burstJobs: 50,
         scaleJobs: 2000, scaleHistory: 20_000, idleSeconds: 0.5, idleJobs: [100, 2000],
@@ -95,7 +95,7 @@ final class BenchContext: Sendable {
     }
 
     /// A seeded file with `futureJobs` future jobs and `history` finished runs, made once per
-    /// benchmark and kept for copying (see ``BenchSeeder``).
+    /// benchmark and kept for copying (see ``BenchmarkDatabase/seed(path:futureJobs:history:)``).
     func template(futureJobs: Int, history: Int) async throws -> String {
         let key = "\(futureJobs)-\(history)"
         if let path = templates.withLock({ $0[key] }) { return path }
@@ -104,7 +104,7 @@ final class BenchContext: Sendable {
             "seeding \(BenchFormat.grouped(Int64(futureJobs))) future jobs and "
                 + "\(BenchFormat.grouped(Int64(history))) history rows…")
         let started = BenchClock.now()
-        try await BenchSeeder.seed(path: path, futureJobs: futureJobs, history: history)
+        try await BenchmarkDatabase.seed(path: path, futureJobs: futureJobs, history: history)
         progress("seeded in \(String(format: "%.1f", Double(BenchClock.now() - started) / 1_000_000)) s")
         templates.withLock { $0[key] = path }
         return path
@@ -180,10 +180,10 @@ enum BenchWait {
     static func until(
         timeout: Duration,
         _ what: @autoclosure () -> String,
-        _ condition: () throws -> Bool
+        _ condition: () async throws -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + timeout
-        while try !condition() {
+        while try await !condition() {
             if ContinuousClock.now > deadline {
                 throw TimedOut(description: "gave up after \(DurationFormat.format(timeout)) waiting for \(what())")
             }

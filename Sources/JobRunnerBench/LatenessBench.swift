@@ -131,14 +131,8 @@ enum LatenessBench {
     ) throws -> Distribution {
         let handler = recorder.entries.filter { $0.scheduledFor >= from && $0.scheduledFor < to }
             .map { Double($0.startedAt - $0.scheduledFor) / 1000 }
-        let db = try BenchSQLite(path: path, readOnly: true)
-        let recorded = try db.integers(
-            """
-            SELECT started_at - scheduled_for FROM runs
-            WHERE scheduled_for >= ? AND scheduled_for < ? AND outcome = 'ok'
-            """,
-            [from, to]
-        ).map { Double($0) / 1000 }
+        let recorded = try BenchmarkDatabase.Probe(path: path).recordedLateness(scheduledFrom: from, to: to)
+            .map { Double($0) / 1000 }
         guard !handler.isEmpty else { throw BenchWait.TimedOut(description: "no run started in the lateness window") }
         return Distribution(handler: handler, recorded: recorded)
     }
