@@ -15,10 +15,10 @@ public struct JobRunnerConfiguration: Sendable {
     public var heartbeatInterval: Duration
     /// How long after its last heartbeat a runner is presumed dead and its runs rescued.
     public var lease: Duration
-    /// How the runner notices changes made by other processes (a `jobctl add`, a drain request):
-    /// on Linux through file notifications on the database (no polling, no idle CPU); elsewhere by
-    /// checking `PRAGMA data_version` this often. Nil turns both off: such changes are then noticed
-    /// only at heartbeats.
+    /// How the runner notices changes made by other processes (a `jobctl add`, a drain request),
+    /// through its store's change feed: for SQLite on Linux, file notifications on the database (no
+    /// polling, no idle CPU); elsewhere a check of the database this often. Nil turns it off: such
+    /// changes are then noticed only at heartbeats.
     public var changePollInterval: Duration?
     /// How late an occurrence may start before its job's misfire policy counts it as missed.
     public var misfireGrace: Duration

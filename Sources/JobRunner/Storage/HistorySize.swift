@@ -2,9 +2,9 @@
 public struct StorageSize: Sendable, Hashable {
     /// Bytes per page.
     public var pageSize: Int
-    /// Pages in the file (`PRAGMA page_count`).
+    /// Pages the database takes.
     public var pages: Int
-    /// Pages that hold nothing (`PRAGMA freelist_count`): space the file could give back.
+    /// Pages that hold nothing: space the database could give back to the file system.
     public var freePages: Int
 
     /// The size of the database file in bytes (the `-wal` file not included).
