@@ -306,8 +306,8 @@ extension RunnerJSON {
     /// The runner's state as recorded, or `dead` once its lease has expired: its runs are rescued by
     /// whichever process next can (one that could not write, such as on a read-only file, shows it so).
     static func state(of runner: RunnerRecord, now: UnixMicros) -> String {
-        let live = runner.state == "running" || runner.state == "draining"
-        return live && runner.heartbeatAt + runner.lease.microseconds < now ? "dead" : runner.state
+        let live = runner.state == .running || runner.state == .draining
+        return live && runner.heartbeatAt + runner.lease.microseconds < now ? "dead" : runner.state.rawValue
     }
 }
 

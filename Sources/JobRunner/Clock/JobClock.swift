@@ -21,7 +21,7 @@ public protocol JobClock: Sendable {
 
 extension Duration {
     /// The duration in whole microseconds (truncated toward zero).
-    public var microseconds: Int64 {
+    package var microseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds &* 1_000_000 &+ attoseconds / 1_000_000_000_000
     }

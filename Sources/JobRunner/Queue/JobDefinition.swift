@@ -14,23 +14,23 @@ import Foundation
 public struct JobDefinition: Sendable, Hashable {
     /// The longest any of a job's durations may be (interval, delay, timeout, backoff, jitter): 100
     /// years, so that every sum of an instant and durations stays a valid instant.
-    public static let maximumSpan: Duration = .seconds(36_500 * 86_400)
+    package static let maximumSpan: Duration = .seconds(36_500 * 86_400)
     /// The latest instant a job may be scheduled for: 9999-12-31T23:59:59.999999Z.
-    public static let latestInstant: UnixMicros = 253_402_300_799_999_999
+    package static let latestInstant: UnixMicros = 253_402_300_799_999_999
     /// The longest job or queue name, in UTF-8 bytes.
     public static let maximumNameLength = 200
     /// The largest payload, in UTF-8 bytes of JSON.
     public static let maximumPayloadSize = 65_536
     /// The most argv entries of a command job.
-    public static let maximumArguments = 1024
+    package static let maximumArguments = 1024
     /// The largest argv of a command job, in bytes, all entries together.
-    public static let maximumCommandSize = 131_072
+    package static let maximumCommandSize = 131_072
     /// The most environment variables of a command job.
-    public static let maximumEnvironmentCount = 256
+    package static let maximumEnvironmentCount = 256
     /// The largest environment of a command job, in bytes: every `NAME=value` and its NUL terminator.
-    public static let maximumEnvironmentSize = 65_536
+    package static let maximumEnvironmentSize = 65_536
     /// Environment names reserved for the variables JobRunner gives every command (`JOB_NAME`, `JOB_RUN_ID`, …).
-    public static let reservedEnvironmentPrefix = "JOB_"
+    package static let reservedEnvironmentPrefix = "JOB_"
 
     /// The unique name.
     public var name: String
@@ -252,7 +252,7 @@ public struct JobDefinition: Sendable, Hashable {
     /// no NUL anywhere, within ``maximumEnvironmentCount`` and ``maximumEnvironmentSize``; none for a handler.
     ///
     /// - Throws: ``JobRunnerError`` naming the first problem.
-    public static func validateEnvironment(_ environment: [String: String], action: JobAction) throws {
+    package static func validateEnvironment(_ environment: [String: String], action: JobAction) throws {
         guard !environment.isEmpty else { return }
         if case .handler = action {
             throw JobRunnerError.invalidDefinition("environment variables go with a command job, not a handler")

@@ -1,34 +1,34 @@
 /// One run of a job, as recorded in the history.
 public struct RunRecord: Sendable, Hashable {
     /// The run id.
-    public var id: Int64
+    public package(set) var id: Int64
     /// The job's id, or nil if the job has since been removed.
-    public var jobID: Int64?
+    public package(set) var jobID: Int64?
     /// The job's name when it ran.
-    public var jobName: String
+    public package(set) var jobName: String
     /// 1 for the first attempt of an occurrence, 2 for its first retry, …
-    public var attempt: Int
+    public package(set) var attempt: Int
     /// When the run was due.
-    public var scheduledFor: UnixMicros
+    public package(set) var scheduledFor: UnixMicros
     /// When it started.
-    public var startedAt: UnixMicros
+    public package(set) var startedAt: UnixMicros
     /// When it ended, or nil while running.
-    public var finishedAt: UnixMicros?
+    public package(set) var finishedAt: UnixMicros?
     /// The runner that ran it.
-    public var runnerID: Int64?
+    public package(set) var runnerID: Int64?
     /// How it ended.
-    public var outcome: RunOutcome
+    public package(set) var outcome: RunOutcome
     /// A command's exit code.
-    public var exitCode: Int?
+    public package(set) var exitCode: Int?
     /// The error text of a failed, timed-out, interrupted or abandoned run.
-    public var error: String?
+    public package(set) var error: String?
     /// The tail of a command's output as text for people: NUL, other control characters (but
     /// newline, carriage return and tab) and bytes that are not UTF-8 are shown as `\xNN`.
     public var output: String? { outputBytes.map(RunRecord.displayText) }
     /// The tail of a command's output, as the bytes it wrote.
-    public var outputBytes: [UInt8]?
+    public package(set) var outputBytes: [UInt8]?
     /// True when started by a manual trigger.
-    public var triggered: Bool
+    public package(set) var triggered: Bool
 
     /// `bytes` as UTF-8 text with what a terminal or a reader should not get raw escaped as `\xNN`.
     static func displayText(_ bytes: [UInt8]) -> String {

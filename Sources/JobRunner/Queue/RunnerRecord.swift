@@ -1,21 +1,33 @@
 /// A runner process registered in the database.
 public struct RunnerRecord: Sendable, Hashable {
     /// The runner id.
-    public var id: Int64
+    public package(set) var id: Int64
     /// The host it runs on.
-    public var host: String
+    public package(set) var host: String
     /// Its process id on that host.
-    public var pid: Int32
-    /// `running`, `draining`, `stopped` or `dead`.
-    public var state: String
+    public package(set) var pid: Int32
+    /// What it is doing.
+    public package(set) var state: RunnerState
     /// When it started.
-    public var startedAt: UnixMicros
+    public package(set) var startedAt: UnixMicros
     /// Its last heartbeat.
-    public var heartbeatAt: UnixMicros
+    public package(set) var heartbeatAt: UnixMicros
     /// How long after its last heartbeat it is presumed dead.
-    public var lease: Duration
+    public package(set) var lease: Duration
     /// Its worker slots.
-    public var concurrency: Int
+    public package(set) var concurrency: Int
     /// When it stopped, if it has.
-    public var stoppedAt: UnixMicros?
+    public package(set) var stoppedAt: UnixMicros?
+}
+
+/// The life of a runner as the database records it.
+public enum RunnerState: String, Sendable, Hashable, CaseIterable {
+    /// Claiming and running jobs, renewing its lease.
+    case running
+    /// Claiming nothing new; its runs in flight are finishing.
+    case draining
+    /// It stopped and deregistered.
+    case stopped
+    /// Another process declared it dead (its lease expired, or its process is gone) and rescued its runs.
+    case dead
 }

@@ -1,17 +1,17 @@
 /// Counts over the whole database, for `jobctl status`.
 public struct StoreStatus: Sendable, Hashable {
     /// Jobs by state.
-    public var jobsByState: [JobState: Int]
+    public package(set) var jobsByState: [JobState: Int]
     /// Runs by final outcome, over all time (pruning history does not change these).
-    public var runsByOutcome: [RunOutcome: Int64]
+    public package(set) var runsByOutcome: [RunOutcome: Int64]
     /// Runners that are running or draining.
-    public var liveRunners: [RunnerRecord]
+    public package(set) var liveRunners: [RunnerRecord]
     /// Runs in flight now.
-    public var inFlight: Int
+    public package(set) var inFlight: Int
     /// Jobs that are due but not yet claimed.
-    public var due: Int
+    public package(set) var due: Int
     /// Each job's run count ("called N times so far"), by name.
-    public var perJob: [(name: String, runCount: Int64)]
+    public package(set) var perJob: [(name: String, runCount: Int64)]
 
     /// Compares every count.
     public static func == (lhs: StoreStatus, rhs: StoreStatus) -> Bool {

@@ -29,9 +29,9 @@ public struct JobRunnerError: Error, Sendable, CustomStringConvertible, Equatabl
     /// The one-line message.
     public let message: String
     /// Where the error was raised.
-    public let file: String
+    package let file: String
     /// Where the error was raised.
-    public let line: Int
+    package let line: Int
 
     private init(_ kind: Kind, _ message: String, file: String, line: Int) {
         self.kind = kind

@@ -145,7 +145,8 @@ extension SQLiteJobStore {
 
     static func decodeRunner(_ row: Statement) -> RunnerRecord {
         RunnerRecord(
-            id: row.int64(0), host: row.string(1), pid: Int32(truncatingIfNeeded: row.int64(2)), state: row.string(3),
+            id: row.int64(0), host: row.string(1), pid: Int32(truncatingIfNeeded: row.int64(2)),
+            state: RunnerState(rawValue: row.string(3)) ?? .dead,
             startedAt: row.int64(4), heartbeatAt: row.int64(5), lease: .microseconds(row.int64(6)),
             concurrency: row.int(7), stoppedAt: row.optionalInt64(8)
         )

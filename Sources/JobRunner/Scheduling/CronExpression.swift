@@ -58,13 +58,19 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
 
     /// How far ``next(after:in:)`` searches before giving up: 40 years, enough for any
     /// combination of a date (including February 29) with a weekday to recur.
-    public static let searchHorizonSeconds: Int64 = 40 * 366 * 86_400
+    package static let searchHorizonSeconds: Int64 = 40 * 366 * 86_400
 
     /// Parses a five- or six-field cron expression or a macro such as `@daily`.
     ///
     /// Never hangs: parsing is linear in the input length, and errors name the field and
     /// the problem, e.g. `cron minute field "0-99999999": 99999999 is out of range 0-59`.
-    public init(_ text: String) throws(ScheduleError) {
+    /// - Throws: ``ScheduleError`` for an expression that does not parse.
+    public init(_ text: String) throws {
+        try self.init(parsing: text)
+    }
+
+    /// ``init(_:)`` with its one error type.
+    package init(parsing text: String) throws(ScheduleError) {
         let bytes = Array(text.utf8)
         var fields: [ArraySlice<UInt8>] = []
         var i = 0
@@ -198,7 +204,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     /// Throws when the expression has no firing within ``searchHorizonSeconds`` after
     /// `instant` in `timeZone`. Call this when a job is added; statically impossible
     /// expressions such as `0 0 30 2 *` are already rejected by the initializer.
-    public func validateFires(from instant: Int64, in timeZone: TimeZone) throws(ScheduleError) {
+    package func validateFires(from instant: Int64, in timeZone: TimeZone) throws(ScheduleError) {
         if next(after: instant, in: timeZone) == nil {
             throw ScheduleError(
                 "invalid cron expression \(ScheduleError.quote(normalized)): it never fires within 40 years after \(Timestamp.formatRFC3339UTC(instant))"

@@ -20,7 +20,7 @@
 /// ``format(_:)`` produces the canonical form: the non-zero components from days down to
 /// microseconds, concatenated without spaces (`1h30m`, `1s500ms`, `2d`, `0s` for zero),
 /// and `parse(format(d)) == d` for every non-negative, microsecond-precision duration.
-public enum DurationFormat {
+package enum DurationFormat {
     /// Units in canonical (descending) order with their size in microseconds.
     private static let units: [(name: String, micros: Int64)] = [
         ("d", 86_400_000_000),
@@ -39,12 +39,12 @@ public enum DurationFormat {
     /// - Returns: a zero or positive duration with microsecond precision.
     /// - Throws: ``ScheduleError`` naming the problem (empty input, sign, missing or unknown
     ///   unit, duplicate or out-of-order unit, sub-microsecond precision, overflow).
-    public static func parse(_ text: String) throws(ScheduleError) -> Duration {
+    package static func parse(_ text: String) throws(ScheduleError) -> Duration {
         .microseconds(try parseMicroseconds(text))
     }
 
     /// Like ``parse(_:)`` but also rejects a zero duration (`0s`, `0ms`, …).
-    public static func parsePositive(_ text: String) throws(ScheduleError) -> Duration {
+    package static func parsePositive(_ text: String) throws(ScheduleError) -> Duration {
         let micros = try parseMicroseconds(text)
         if micros == 0 {
             throw ScheduleError(
@@ -55,7 +55,7 @@ public enum DurationFormat {
 
     /// Parses a duration (same grammar as ``parse(_:)``) and returns it as a whole number
     /// of microseconds (zero or positive).
-    public static func parseMicroseconds(_ text: String) throws(ScheduleError) -> Int64 {
+    package static func parseMicroseconds(_ text: String) throws(ScheduleError) -> Int64 {
         let bytes = Array(text.utf8)
         let quoted = ScheduleError.quote(text)
         func fail(_ detail: String?) -> ScheduleError {
@@ -172,7 +172,7 @@ public enum DurationFormat {
     ///
     /// Sub-microsecond parts are truncated. Negative durations are formatted with a leading
     /// `-` (which ``parse(_:)`` rejects).
-    public static func format(_ duration: Duration) -> String {
+    package static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let negative = seconds < 0 || attoseconds < 0
         let wholeSeconds = seconds.magnitude
@@ -190,7 +190,7 @@ public enum DurationFormat {
     }
 
     /// Formats a number of microseconds in canonical short form (see ``format(_:)``).
-    public static func format(microseconds: Int64) -> String {
+    package static func format(microseconds: Int64) -> String {
         let magnitude = microseconds.magnitude
         let seconds = magnitude / 1_000_000
         let micros = magnitude % 1_000_000
@@ -201,7 +201,7 @@ public enum DurationFormat {
 
     /// Converts a duration to whole microseconds, truncating toward zero any
     /// sub-microsecond part; nil when the value does not fit in `Int64`.
-    public static func microseconds(of duration: Duration) -> Int64? {
+    package static func microseconds(of duration: Duration) -> Int64? {
         let (seconds, attoseconds) = duration.components
         let (scaled, o1) = seconds.multipliedReportingOverflow(by: 1_000_000)
         let (sum, o2) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000_000)

@@ -9,7 +9,7 @@
 ///
 /// The fixed-rate functions are closed forms over `anchor + k * interval`, so they never
 /// drift no matter how many slots are chained.
-public enum OccurrenceMath {
+package enum OccurrenceMath {
     /// The last slot `s` with `first <= s <= now`.
     ///
     /// Searches backwards from `now` with doubling windows (1µs, 2µs, 4µs, …) until a window
@@ -17,7 +17,7 @@ public enum OccurrenceMath {
     /// `2 * log2(now - latestSlot)` calls to `next`, even with millions of missed slots.
     ///
     /// - Precondition: `first <= now`.
-    public static func latestSlot(
+    package static func latestSlot(
         atOrBefore now: Int64, startingAt first: Int64, next: (Int64) -> Int64?
     ) -> Int64 {
         precondition(first <= now, "latestSlot requires first <= now")
@@ -58,7 +58,7 @@ public enum OccurrenceMath {
     /// fewer slots; empty when `limit <= 0`). Cost is about `limit * 2 * log2(gap)` calls.
     ///
     /// - Precondition: `first <= now`.
-    public static func recentSlots(
+    package static func recentSlots(
         atOrBefore now: Int64, startingAt first: Int64, limit: Int, next: (Int64) -> Int64?
     ) -> [Int64] {
         precondition(first <= now, "recentSlots requires first <= now")
@@ -78,7 +78,7 @@ public enum OccurrenceMath {
 
     /// Slot number `index` of a fixed-rate schedule: `anchor + index * interval`, or nil on
     /// overflow. `interval` is in microseconds and must be positive.
-    public static func fixedRateSlot(index: Int64, anchor: Int64, interval: Int64) -> Int64? {
+    package static func fixedRateSlot(index: Int64, anchor: Int64, interval: Int64) -> Int64? {
         precondition(interval > 0, "interval must be positive")
         let (product, o1) = index.multipliedReportingOverflow(by: interval)
         let (slot, o2) = anchor.addingReportingOverflow(product)
@@ -87,7 +87,7 @@ public enum OccurrenceMath {
 
     /// The first fixed-rate slot strictly after `instant` (the anchor itself when
     /// `instant < anchor`), or nil on overflow.
-    public static func nextFixedRateSlot(after instant: Int64, anchor: Int64, interval: Int64) -> Int64? {
+    package static func nextFixedRateSlot(after instant: Int64, anchor: Int64, interval: Int64) -> Int64? {
         precondition(interval > 0, "interval must be positive")
         guard let latest = latestFixedRateSlot(atOrBefore: instant, anchor: anchor, interval: interval) else {
             return anchor
@@ -98,7 +98,7 @@ public enum OccurrenceMath {
 
     /// The last fixed-rate slot at or before `now`, or nil when `now < anchor`.
     /// Exact for any pair of `Int64` values (the difference is computed in `UInt64`).
-    public static func latestFixedRateSlot(atOrBefore now: Int64, anchor: Int64, interval: Int64) -> Int64? {
+    package static func latestFixedRateSlot(atOrBefore now: Int64, anchor: Int64, interval: Int64) -> Int64? {
         precondition(interval > 0, "interval must be positive")
         if now < anchor { return nil }
         let elapsed = UInt64(bitPattern: now &- anchor)
@@ -109,7 +109,7 @@ public enum OccurrenceMath {
 
     /// Number of fixed-rate slots in `[anchor, now]` (0 when `now < anchor`; clamped to
     /// `Int64.max`).
-    public static func fixedRateSlotCount(atOrBefore now: Int64, anchor: Int64, interval: Int64) -> Int64 {
+    package static func fixedRateSlotCount(atOrBefore now: Int64, anchor: Int64, interval: Int64) -> Int64 {
         precondition(interval > 0, "interval must be positive")
         if now < anchor { return 0 }
         let intervals = UInt64(bitPattern: now &- anchor) / UInt64(interval)
@@ -117,7 +117,7 @@ public enum OccurrenceMath {
     }
 
     /// The last `limit` fixed-rate slots in `[anchor, now]`, ascending.
-    public static func recentFixedRateSlots(
+    package static func recentFixedRateSlots(
         atOrBefore now: Int64, anchor: Int64, interval: Int64, limit: Int
     ) -> [Int64] {
         guard limit > 0, let latest = latestFixedRateSlot(atOrBefore: now, anchor: anchor, interval: interval)

@@ -8,7 +8,7 @@ public struct ScheduleError: Error, Sendable, CustomStringConvertible, Equatable
     public let message: String
 
     /// Creates an error carrying the given one-line message.
-    public init(_ message: String) {
+    package init(_ message: String) {
         self.message = message
     }
 

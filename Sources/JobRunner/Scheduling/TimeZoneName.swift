@@ -1,7 +1,7 @@
-public import Foundation
+package import Foundation
 
 /// Resolution of user-supplied time-zone names.
-public enum TimeZoneName {
+package enum TimeZoneName {
     /// The zone's name for people: its identifier, but `UTC` for the zone Foundation calls `GMT`.
     package static func displayName(_ zone: TimeZone) -> String {
         zone.identifier == "GMT" && zone.secondsFromGMT() == 0 ? "UTC" : zone.identifier
@@ -18,7 +18,7 @@ public enum TimeZoneName {
     ///   spellings (`UTC+3`, `GMT-0500`) are refused: POSIX and Foundation read them oppositely.
     ///
     /// - Throws: ``ScheduleError`` such as `unknown time zone "Mars/Olympus"`.
-    public static func resolve(_ name: String) throws(ScheduleError) -> TimeZone {
+    package static func resolve(_ name: String) throws(ScheduleError) -> TimeZone {
         let lowered = name.lowercased()
         if lowered == "utc" {
             if let utc = TimeZone(identifier: "UTC") { return utc }

@@ -3,7 +3,7 @@
 ///
 /// Calendar conversion is done by hand (days-from-civil) so it is fast, allocation-light
 /// and independent of `DateFormatter`/ICU.
-public enum Timestamp {
+package enum Timestamp {
     /// Parses an RFC 3339 timestamp into Unix microseconds (UTC).
     ///
     /// Accepted form: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, for example
@@ -13,7 +13,7 @@ public enum Timestamp {
     ///   (sub-microsecond) are truncated.
     /// - An offset is required; `-00:00` is treated as UTC.
     /// - Leap seconds (`:60`) are rejected, as are impossible dates such as `2026-02-29`.
-    public static func parseRFC3339(_ text: String) throws(ScheduleError) -> Int64 {
+    package static func parseRFC3339(_ text: String) throws(ScheduleError) -> Int64 {
         let b = Array(text.utf8)
         let quoted = ScheduleError.quote(text)
         func fail(_ detail: String) -> ScheduleError {
@@ -107,7 +107,7 @@ public enum Timestamp {
     /// (`2026-11-25T10:00:00.123456Z`, `2026-11-25T10:00:00.500000Z`).
     ///
     /// `parseRFC3339(formatRFC3339UTC(x)) == x` for every instant in years 0000-9999.
-    public static func formatRFC3339UTC(_ micros: Int64) -> String {
+    package static func formatRFC3339UTC(_ micros: Int64) -> String {
         let seconds = floorDivide(micros, 1_000_000)
         let fraction = micros - seconds * 1_000_000
         let days = floorDivide(seconds, 86_400)

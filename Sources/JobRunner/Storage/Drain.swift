@@ -1,17 +1,17 @@
 /// A drain asked of every live runner (``JobStore/requestDrain(grace:)``).
-public struct DrainRequest: Sendable {
+package struct DrainRequest: Sendable {
     /// The runners asked.
-    public var runners: [RunnerRecord]
+    package var runners: [RunnerRecord]
     /// When they were asked.
-    public var requestedAt: UnixMicros
+    package var requestedAt: UnixMicros
 }
 
 /// How a drain is going (``JobStore/drainProgress(runnerIDs:since:)``).
-public struct DrainProgress: Sendable {
+package struct DrainProgress: Sendable {
     /// The runners asked that are still running or draining.
-    public var live: [RunnerRecord]
+    package var live: [RunnerRecord]
     /// Their runs in flight.
-    public var inFlight: Int
+    package var inFlight: Int
     /// What their runs that ended since the request came to.
-    public var outcomes: [RunOutcome: Int]
+    package var outcomes: [RunOutcome: Int]
 }

@@ -1,16 +1,16 @@
 /// The size of the database file, in pages, and how many of them are free.
-public struct StorageSize: Sendable, Hashable {
+package struct StorageSize: Sendable, Hashable {
     /// Bytes per page.
-    public var pageSize: Int
+    package var pageSize: Int
     /// Pages the database takes.
-    public var pages: Int
+    package var pages: Int
     /// Pages that hold nothing: space the database could give back to the file system.
-    public var freePages: Int
+    package var freePages: Int
 
     /// The size of the database file in bytes (the `-wal` file not included).
-    public var bytes: Int64 { Int64(pageSize) * Int64(pages) }
+    package var bytes: Int64 { Int64(pageSize) * Int64(pages) }
     /// The bytes of free pages.
-    public var freeBytes: Int64 { Int64(pageSize) * Int64(freePages) }
+    package var freeBytes: Int64 { Int64(pageSize) * Int64(freePages) }
 }
 
 /// What a prune did.

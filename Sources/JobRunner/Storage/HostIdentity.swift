@@ -6,31 +6,31 @@ import Foundation
 /// lease. That shortcut is only sound when the pid means the same process here: the same running
 /// kernel (the boot id) and the same PID namespace. Two containers that share a host name, or a host
 /// that rebooted, must not mistake each other's processes, so the name alone never decides.
-public struct HostIdentity: Sendable, Hashable {
+package struct HostIdentity: Sendable, Hashable {
     /// The host name, as shown by `jobctl status`.
-    public var name: String
+    package var name: String
     /// `/proc/sys/kernel/random/boot_id`: changes at every boot. Empty where the system has none.
-    public var bootID: String
+    package var bootID: String
     /// The PID namespace (`/proc/self/ns/pid`, such as `pid:[4026531836]`). Empty where the
     /// system has none.
-    public var pidNamespace: String
+    package var pidNamespace: String
 
     /// Creates an identity.
-    public init(name: String, bootID: String, pidNamespace: String) {
+    package init(name: String, bootID: String, pidNamespace: String) {
         self.name = name
         self.bootID = bootID
         self.pidNamespace = pidNamespace
     }
 
     /// This process's host.
-    public static let current = HostIdentity(
+    package static let current = HostIdentity(
         name: ProcessInfo.processInfo.hostName,
         bootID: Self.firstLine(of: "/proc/sys/kernel/random/boot_id") ?? "",
         pidNamespace: Self.link("/proc/self/ns/pid") ?? ""
     )
 
     /// This process's host, shown under another name (the boot id and PID namespace stay this host's).
-    public func named(_ name: String) -> HostIdentity {
+    package func named(_ name: String) -> HostIdentity {
         HostIdentity(name: name, bootID: bootID, pidNamespace: pidNamespace)
     }
 

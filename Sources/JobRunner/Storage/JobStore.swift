@@ -39,7 +39,7 @@ public final class JobStore: Sendable {
 
     /// The database, as messages name it and as commands see it in `JOB_DATABASE` (for SQLite, the
     /// file's canonical path).
-    public var databaseName: String { backend.databaseName }
+    package var databaseName: String { backend.databaseName }
 
     /// Runs one backend call, showing its failure as a ``JobStoreError`` (or ``JobRunnerError``).
     private func call<T: Sendable>(_ body: (any JobStoreBackend) async throws -> T) async throws -> T {
@@ -51,7 +51,7 @@ public final class JobStore: Sendable {
     }
 
     /// The schema version of the database.
-    public func schemaVersion() async throws -> Int {
+    package func schemaVersion() async throws -> Int {
         try await call { try await $0.schemaVersion() }
     }
 
@@ -196,29 +196,29 @@ public final class JobStore: Sendable {
     }
 
     /// How many jobs are due at `now` but not yet claimed, counting at most `limit`.
-    public func dueCount(now: UnixMicros, limit: Int = 100_000) async throws -> Int {
+    package func dueCount(now: UnixMicros, limit: Int = 100_000) async throws -> Int {
         try await call { try await $0.dueCount(now: now, limit: limit) }
     }
 
     /// Runners that are running or draining.
-    public func liveRunners() async throws -> [RunnerRecord] {
+    package func liveRunners() async throws -> [RunnerRecord] {
         try await call { try await $0.liveRunners() }
     }
 
     /// All runners ever registered, newest first.
-    public func runners(limit: Int = 100) async throws -> [RunnerRecord] {
+    package func runners(limit: Int = 100) async throws -> [RunnerRecord] {
         try await call { try await $0.runners(limit: limit) }
     }
 
     /// A cursor at the present: every run that finishes from now on (including those in flight now)
     /// will be reported by ``finishedRuns(after:limit:)``.
-    public func runCursor(job: String? = nil) async throws -> RunCursor {
+    package func runCursor(job: String? = nil) async throws -> RunCursor {
         try await call { try await $0.runCursor(job: job) }
     }
 
     /// The runs that finished since `cursor` (each once, in the order they finished) and the cursor
     /// to pass next time. Reads at most `limit` new runs per call; the rest come next time.
-    public func finishedRuns(after cursor: RunCursor, limit: Int = 1000) async throws -> (
+    package func finishedRuns(after cursor: RunCursor, limit: Int = 1000) async throws -> (
         runs: [RunRecord], cursor: RunCursor
     ) {
         try await call { try await $0.finishedRuns(after: cursor, limit: limit) }
@@ -230,12 +230,12 @@ public final class JobStore: Sendable {
     /// each runner's own. Returns the runners asked and when.
     ///
     /// The runners notice the request within their change-detection interval (40 ms by default).
-    public func requestDrain(grace: Duration? = nil) async throws -> DrainRequest {
+    package func requestDrain(grace: Duration? = nil) async throws -> DrainRequest {
         try await call { try await $0.requestDrain(grace: grace) }
     }
 
     /// The state of the given runners and what their runs that ended since `since` came to, for following a drain.
-    public func drainProgress(runnerIDs: [Int64], since: UnixMicros) async throws -> DrainProgress {
+    package func drainProgress(runnerIDs: [Int64], since: UnixMicros) async throws -> DrainProgress {
         try await call { try await $0.drainProgress(runnerIDs: runnerIDs, since: since) }
     }
 
@@ -249,7 +249,7 @@ public final class JobStore: Sendable {
     ///
     /// - Returns: the ids of the runs recorded `abandoned`.
     @discardableResult
-    public func rescueDeadRunners() async throws -> [Int64] {
+    package func rescueDeadRunners() async throws -> [Int64] {
         let local = LocalProcesses.current(database: databaseName)
         let now = clock.now()
         return try await call { try await $0.rescueOrphans(selfID: nil, now: now, local: local) }
@@ -284,13 +284,13 @@ public final class JobStore: Sendable {
     }
 
     /// The size of the database and how much of it is free.
-    public func storageSize() async throws -> StorageSize {
+    package func storageSize() async throws -> StorageSize {
         try await call { try await $0.storageSize() }
     }
 
     /// Returns free space to the file system, a little at a time; returns the bytes given back.
     @discardableResult
-    public func reclaimSpace() async throws -> Int64 {
+    package func reclaimSpace() async throws -> Int64 {
         try await call { try await $0.reclaimSpace() }
     }
 }

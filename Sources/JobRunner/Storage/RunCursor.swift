@@ -4,11 +4,11 @@
 /// Runs are inserted when they are claimed and updated when they end, in any order; a writer holds
 /// SQLite's single write lock, so a run committed later always has a higher id. Watching ids above
 /// ``lastID`` and the ``pending`` ones therefore reports every run exactly once, when it has finished.
-public struct RunCursor: Sendable, Hashable {
+package struct RunCursor: Sendable, Hashable {
     /// The highest run id seen.
-    public var lastID: Int64
+    package var lastID: Int64
     /// Runs seen in flight, not yet reported.
-    public var pending: Set<Int64>
+    package var pending: Set<Int64>
     /// Only runs of this job, by name.
-    public var job: String?
+    package var job: String?
 }

@@ -229,7 +229,7 @@ struct JobRunnerTests {
                 runner.drain()
                 await events.next { $0 == .drainBegan }
                 let state = try await store.liveRunners().first?.state
-                #expect(state == "draining")
+                #expect(state == .draining)
                 gate.open()
                 try await group.waitForAll()
             }

@@ -31,7 +31,7 @@ enum SchedulingFixtures {
 
     static func cronError(_ text: String) -> String {
         do {
-            _ = try CronExpression(text)
+            _ = try CronExpression(parsing: text)
             return "no error"
         } catch {
             return error.description
