@@ -357,7 +357,7 @@ struct JobRunnerTests {
                 _ = await events.finished(1)
                 // Queued behind the main loop on the store's executor: answered while work remains,
                 // not only once the runner has run out of it.
-                let left = try await store.rawInt("SELECT count(*) FROM jobs WHERE state = 'active'") ?? 0
+                let left = try await store.status().jobsByState[.active] ?? 0
                 #expect(left > 0, "the store answered only after all \(count) runs")
             }
         }

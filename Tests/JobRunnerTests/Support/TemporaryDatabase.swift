@@ -36,26 +36,6 @@ extension JobStore {
         return sqlite
     }
 
-    func hasOpenTransaction() async -> Bool { await sqlite.hasOpenTransaction() }
-
-    /// Runs raw SQL, for tests that need to look under the API.
-    func rawInt(_ sql: String, _ values: [SQLiteValue] = []) async throws -> Int64? {
-        try await sqlite.rawInt(sql, values)
-    }
-
-    func rawExecute(_ sql: String, _ values: [SQLiteValue] = []) async throws {
-        try await sqlite.rawExecute(sql, values)
-    }
-
-    /// The first row of a query whose columns are all integers.
-    func rawRow(_ sql: String) async throws -> [Int64] { try await sqlite.rawRow(sql) }
-
-    func integrityCheck() async throws -> [String] { try await sqlite.integrityCheck() }
-
-    var backgroundCheckpoints: Int { get async { await sqlite.backgroundCheckpoints } }
-
-    var backgroundShrinks: Int { get async { await sqlite.backgroundShrinks } }
-
     // The runner's calls, with a fixed time and a host given by name.
 
     func registerRunner(
@@ -87,26 +67,6 @@ extension JobStore {
         let local = LocalProcesses(host: .test(host), isAlive: isProcessAlive, killLeftovers: { _, _, _ in })
         return try await backend.rescueOrphans(selfID: selfID, now: now, local: local)
     }
-}
-
-extension SQLiteJobStore {
-    func hasOpenTransaction() -> Bool { connection.inTransaction }
-
-    func rawInt(_ sql: String, _ values: [SQLiteValue]) throws -> Int64? {
-        try connection.scalarInt(sql, values)
-    }
-
-    func rawExecute(_ sql: String, _ values: [SQLiteValue]) throws {
-        try connection.execute(sql, values)
-    }
-
-    func rawRow(_ sql: String) throws -> [Int64] {
-        try connection.first(sql) { row in (0..<row.columnCount).map { row.int64($0) } } ?? []
-    }
-
-    var backgroundCheckpoints: Int { connection.backgroundCheckpoints }
-
-    var backgroundShrinks: Int { connection.backgroundShrinks }
 }
 
 extension HostIdentity {
