@@ -24,7 +24,9 @@ public struct JobRunnerConfiguration: Sendable {
     public var misfireGrace: Duration
     /// How many bytes of a command's output are kept in the history (the tail).
     public var outputLimit: Int
-    /// This host's name (the system's unless given), recorded with the runner (rescue is immediate for dead processes on the same host).
+    /// This host's name (the system's unless given), shown with the runner. Whether another runner
+    /// shares this host, so that its pid can be checked and a dead one rescued at once, is decided by
+    /// the boot id and PID namespace, never by this name.
     public var host: String
     /// How much run history the runner keeps: by default (``HistoryRetention/standard``) 30 days and
     /// at most 10,000 runs per job, applied every 5 minutes. Nil keeps every run.
