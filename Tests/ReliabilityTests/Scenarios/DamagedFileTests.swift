@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -136,7 +137,7 @@ extension Reliability {
                         // tail: inside the header, mid-frame or mid-transaction.
                         let keep = Int.random(in: durable..<size, using: &random)
                         guard truncate(wal, off_t(keep)) == 0 else {
-                            throw HarnessFailure("truncate \(wal): \(String(cString: strerror(errno)))")
+                            throw HarnessError("truncate \(wal): \(String(cString: strerror(errno)))")
                         }
                         truncatedBytes += size - keep
                         walsCut += 1

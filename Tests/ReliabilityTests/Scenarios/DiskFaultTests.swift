@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -20,7 +21,7 @@ extension Reliability {
                 do {
                     // RELIABILITY_NO_MOUNT=1 acts as if mounting were not permitted (to check the skip path).
                     if ChaosMode.environment["RELIABILITY_NO_MOUNT"] == "1" {
-                        throw HarnessFailure("RELIABILITY_NO_MOUNT=1 is set")
+                        throw HarnessError("RELIABILITY_NO_MOUNT=1 is set")
                     }
                     try sandbox.mount(type: "tmpfs", at: mountPoint, options: "size=8m,mode=0700")
                 } catch {

@@ -2,6 +2,7 @@ import Foundation
 import JobRunner
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

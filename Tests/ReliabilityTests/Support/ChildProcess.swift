@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -75,7 +76,7 @@ final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard let closeFrom = GNUSpawn.addCloseFrom, let changeDirectory = GNUSpawn.addChangeDirectory else {
-            throw HarnessFailure("glibc 2.34 or newer is needed (posix_spawn_file_actions_addclosefrom_np)")
+            throw HarnessError("glibc 2.34 or newer is needed (posix_spawn_file_actions_addclosefrom_np)")
         }
         _ = closeFrom(&actions, 3)
         if let directory { _ = changeDirectory(&actions, directory) }
@@ -98,7 +99,7 @@ final class ChildProcess: Sendable {
         argv.free()
         envp.free()
         guard rc == 0 else {
-            throw HarnessFailure("cannot start \(executable): \(String(cString: strerror(rc)))")
+            throw HarnessError("cannot start \(executable): \(String(cString: strerror(rc)))")
         }
         return ChildProcess(pid: pid, label: label, stdoutPath: stdoutPath, stderrPath: stderrPath)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -71,11 +72,11 @@ final class Sandbox: Sendable {
 
     init(_ name: String) throws {
         guard let jobctl = PackageLayout.jobctl else {
-            throw HarnessFailure(
+            throw HarnessError(
                 "jobctl was not found next to the test executable nor in .build/debug; run `swift build --build-tests`")
         }
         guard FileManager.default.isExecutableFile(atPath: PackageLayout.witness) else {
-            throw HarnessFailure("the witness command \(PackageLayout.witness) is missing or not executable")
+            throw HarnessError("the witness command \(PackageLayout.witness) is missing or not executable")
         }
         jobctlPath = jobctl
         witnessPath = PackageLayout.witness
@@ -171,7 +172,7 @@ final class Sandbox: Sendable {
     @discardableResult
     func jobctlOK(_ arguments: [String], directory: String? = nil) async throws -> CommandResult {
         let result = try await jobctl(arguments, directory: directory)
-        guard result.status == .exited(0) else { throw HarnessFailure("expected success: \(result)") }
+        guard result.status == .exited(0) else { throw HarnessError("expected success: \(result)") }
         return result
     }
 
@@ -195,7 +196,7 @@ final class Sandbox: Sendable {
     func mount(type: String, at path: String, options: String) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         guard Glibc.mount(type, path, type, 0, options) == 0 else {
-            throw HarnessFailure("mount -t \(type) -o \(options) \(path): \(String(cString: strerror(errno)))")
+            throw HarnessError("mount -t \(type) -o \(options) \(path): \(String(cString: strerror(errno)))")
         }
         mounts.withLock { $0.append(path) }
     }
@@ -204,7 +205,7 @@ final class Sandbox: Sendable {
     func remount(_ path: String, readOnly: Bool, options: String) throws {
         let flags = UInt(MS_REMOUNT) | (readOnly ? UInt(MS_RDONLY) : 0)
         guard Glibc.mount("none", path, nil, flags, options) == 0 else {
-            throw HarnessFailure("remount \(path) \(readOnly ? "ro" : "rw"): \(String(cString: strerror(errno)))")
+            throw HarnessError("remount \(path) \(readOnly ? "ro" : "rw"): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -246,7 +247,7 @@ struct RunnerProcess: Sendable {
     func waitRegistered(timeout: Duration = .seconds(30)) async throws -> Int64 {
         try await waitFor("runner pid \(pid) registers", timeout: timeout) {
             if let status = child.poll() {
-                throw HarnessFailure("the runner exited (\(status)) before registering\n\(child.transcript())")
+                throw HarnessError("the runner exited (\(status)) before registering\n\(child.transcript())")
             }
             // The schema may not exist yet while the runner migrates a new file.
             return try? runnerID()

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -7,12 +8,6 @@ import Testing
 #elseif canImport(Darwin)
     import Darwin
 #endif
-
-/// A failure of the test harness itself (a binary not found, a process that would not exit, …).
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
 
 // MARK: - Locating the binaries
 
@@ -220,22 +215,6 @@ func processIsGone(_ pid: pid_t) -> Bool {
     }
     if FileManager.default.fileExists(atPath: "/proc/self/stat") { return true }
     return kill(pid, 0) != 0 && errno == ESRCH
-}
-
-// MARK: - Waiting on conditions
-
-/// Polls `condition` until it holds; throws when `timeout` passes first. The only place a test waits.
-func waitUntil(
-    _ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if try await condition() { return }
-        if ContinuousClock.now >= deadline {
-            throw HarnessError("timed out after \(timeout) waiting until \(what)")
-        }
-        try await Task.sleep(for: .milliseconds(40))  // hang guard: polling interval inside a deadline-bounded wait
-    }
 }
 
 // MARK: - A sandbox per test
