@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `jobctl bench --quick --json` runs as a process and reports every scenario. It measures nothing
@@ -6,26 +7,6 @@ import Testing
 @Suite("jobctl bench smoke")
 struct BenchSmokeTests {
     static let scenarios = ["throughput", "lateness", "scale", "idle", "wake", "drain", "cron"]
-
-    /// The built jobctl: next to this test executable, else `.build/debug/jobctl`.
-    static func jobctl() throws -> String {
-        var candidates: [String] = []
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            candidates.append(
-                URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("jobctl").path)
-        }
-        if let main = Bundle.main.executableURL {
-            candidates.append(
-                main.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("jobctl").path)
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/jobctl").path)
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw BenchSmokeFailure("jobctl was not found at \(candidates.joined(separator: ", "))")
-        }
-        return found
-    }
 
     @Test("reports every scenario", .timeLimit(.minutes(2)))
     func quickRunReportsEveryScenario() async throws {
@@ -39,7 +20,7 @@ struct BenchSmokeTests {
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.jobctl())
+        process.executableURL = URL(fileURLWithPath: try PackageLayout.requireJobctl())
         process.arguments = ["bench", "--quick", "--json", "--dir", temporary.path]
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: output)
@@ -70,9 +51,4 @@ struct BenchSmokeTests {
         }
         #expect(left.isEmpty, "left behind: \(left)")
     }
-}
-
-struct BenchSmokeFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

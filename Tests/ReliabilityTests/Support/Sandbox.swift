@@ -24,33 +24,9 @@ struct CommandResult: Sendable, CustomStringConvertible {
     }
 }
 
-/// Where the package's files are.
-enum PackageLayout {
-    /// The package root, from this file's path (Tests/ReliabilityTests/Support/Sandbox.swift).
-    static let root: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
-
+extension PackageLayout {
     /// The witness command (scripts/reliability/witness).
     static var witness: String { root + "/scripts/reliability/witness" }
-
-    /// The built `jobctl`: next to the test executable (both live in the build directory), else the
-    /// usual build directories of the package.
-    static let jobctl: String? = {
-        var candidates: [String] = []
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            candidates.append(
-                URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("jobctl").path)
-        }
-        if let main = Bundle.main.executableURL {
-            candidates.append(
-                main.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("jobctl").path)
-        }
-        for scratch in [".build", ".build-rel", ".build-chaos"] {
-            candidates.append("\(root)/\(scratch)/debug/jobctl")
-        }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
 }
 
 /// A scenario's private world: a fresh directory with the database in it, the processes it started
@@ -71,10 +47,7 @@ final class Sandbox: Sendable {
     static let tagVariable = "JOBRUNNER_RELIABILITY_TAG"
 
     init(_ name: String) throws {
-        guard let jobctl = PackageLayout.jobctl else {
-            throw HarnessError(
-                "jobctl was not found next to the test executable nor in .build/debug; run `swift build --build-tests`")
-        }
+        let jobctl = try PackageLayout.requireJobctl()
         guard FileManager.default.isExecutableFile(atPath: PackageLayout.witness) else {
             throw HarnessError("the witness command \(PackageLayout.witness) is missing or not executable")
         }

@@ -9,38 +9,7 @@ import Testing
     import Darwin
 #endif
 
-// MARK: - Locating the binaries
-
-/// Where the built `jobctl` is: next to the test executable (both live in `.build/<triple>/debug/`).
-enum JobctlBinary {
-    static let path: String? = locate()
-
-    private static func locate() -> String? {
-        var directories: [URL] = []
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            directories.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
-        }
-        if let main = Bundle.main.executableURL {
-            directories.append(main.resolvingSymlinksInPath().deletingLastPathComponent())
-        }
-        var candidates = directories.map { $0.appendingPathComponent("jobctl").path }
-        // Tests/jobctlTests/Support/JobctlProcess.swift -> the package root.
-        let root = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/jobctl").path)
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    static func require() throws -> String {
-        guard let path else {
-            throw HarnessError(
-                "the jobctl binary was not found next to the test executable nor at .build/debug/jobctl; "
-                    + "build it first with `swift build --build-tests`")
-        }
-        return path
-    }
-}
+// MARK: - Locating the sqlite3 shell
 
 /// The sqlite3 shell, used to dump databases and to hold a write lock.
 enum SQLiteShell {
@@ -254,7 +223,7 @@ final class Sandbox: @unchecked Sendable {
     private let cleanups = Mutex<[@Sendable () -> Void]>([])
 
     init() throws {
-        jobctlPath = try JobctlBinary.require()
+        jobctlPath = try PackageLayout.requireJobctl()
         root = FileManager.default.temporaryDirectory.appendingPathComponent("jobrunner-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(
             atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
