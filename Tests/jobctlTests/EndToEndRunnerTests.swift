@@ -14,7 +14,7 @@ import Testing
 @Suite("jobctl run, drain and signals end to end", .timeLimit(.minutes(2)))
 struct EndToEndRunnerTests {
     /// Starts `jobctl run` and waits until `status --json` shows it alive.
-    func startRunner(_ s: Sandbox, _ options: [String] = []) async throws -> (LaunchedProcess, runnerID: Int) {
+    func startRunner(_ s: Sandbox, _ options: [String] = []) async throws -> (ChildProcess, runnerID: Int) {
         // Create the database first. (Opening a database while a runner is still creating it can fail
         // with "database is locked … PRAGMA journal_mode=WAL" after the whole busy timeout: a race
         // reported separately, kept out of these tests so that they test what they name.)
@@ -68,11 +68,11 @@ struct EndToEndRunnerTests {
     }
 
     /// Waits for the runner process to exit on its own.
-    func waitForExit(_ runner: LaunchedProcess, within timeout: Duration = .seconds(60)) async throws
+    func waitForExit(_ runner: ChildProcess, within timeout: Duration = .seconds(60)) async throws
         -> ProcessResult
     {
         guard await runner.waitForExit(timeout: timeout) else {
-            runner.killIfRunning()
+            runner.killAndReap()
             throw HarnessError("the runner did not exit within \(timeout):\n\(runner.result())")
         }
         return runner.result()

@@ -213,12 +213,12 @@ extension Reliability {
                     let pids = WitnessLog(path: log).executions.map(\.pid)
                     return pids.count == 2 ? pids : nil
                 }
-                runner.child.send(SIGTERM)
+                runner.child.signal(SIGTERM)
                 try await waitUntil("the runner starts draining", timeout: .seconds(10)) {
                     runner.child.stderr.contains("draining")
                 }
                 let second = ContinuousClock.now
-                runner.child.send(SIGTERM)
+                runner.child.signal(SIGTERM)
                 let status = try await runner.child.wait(timeout: .seconds(20))
                 let took = ContinuousClock.now - second
                 #expect(status == .exited(0), "\(runner.child.transcript())")
@@ -261,7 +261,7 @@ extension Reliability {
                     let pids = WitnessLog(path: log).executions.map(\.pid)
                     return pids.count == 2 ? pids : nil
                 }
-                runner.child.send(SIGKILL)
+                runner.child.signal(SIGKILL)
                 try await runner.child.wait(timeout: .seconds(10))
                 // The next runner on this host sees the dead pid at once and records the runs abandoned.
                 let next = try await sandbox.startRegisteredRunner()

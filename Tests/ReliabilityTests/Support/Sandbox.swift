@@ -6,24 +6,6 @@ import TestSupport
     import Glibc
 #endif
 
-/// What a finished `jobctl` invocation did.
-struct CommandResult: Sendable, CustomStringConvertible {
-    var arguments: [String]
-    var status: ExitStatus
-    var stdout: String
-    var stderr: String
-    var elapsed: Duration
-
-    /// The non-empty lines of stderr.
-    var errorLines: [String] { stderr.split(separator: "\n").map(String.init) }
-
-    var description: String {
-        let shown = arguments.map { $0.count > 100 ? String($0.prefix(97)) + "..." : $0 }.joined(separator: " ")
-        return "`jobctl \(shown)` -> \(status) in \(elapsed)\n--- stdout:\n\(stdout.prefix(2000))"
-            + "\n--- stderr:\n\(stderr.prefix(2000))"
-    }
-}
-
 extension PackageLayout {
     /// The witness command (scripts/reliability/witness).
     static var witness: String { root + "/scripts/reliability/witness" }
@@ -119,15 +101,11 @@ final class Sandbox: Sendable {
         environment extra: [String: String?] = [:],
         directory: String? = nil,
         timeout: Duration = .seconds(120)
-    ) async throws -> CommandResult {
-        let start = ContinuousClock.now
-        let shown = arguments.map { String(decoding: $0, as: UTF8.self) }
-        let child = try spawn(
-            jobctlPath, arguments, environment: extra, directory: directory, label: "jobctl-\(shown.first ?? "")")
-        let status = try await child.wait(timeout: timeout)
-        return CommandResult(
-            arguments: shown, status: status, stdout: child.stdout, stderr: child.stderr,
-            elapsed: ContinuousClock.now - start)
+    ) async throws -> ProcessResult {
+        let first = arguments.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let child = try spawn(jobctlPath, arguments, environment: extra, directory: directory, label: "jobctl-\(first)")
+        try await child.wait(timeout: timeout)
+        return child.result()
     }
 
     /// Runs `jobctl` to completion.
@@ -136,14 +114,14 @@ final class Sandbox: Sendable {
         environment extra: [String: String?] = [:],
         directory: String? = nil,
         timeout: Duration = .seconds(120)
-    ) async throws -> CommandResult {
+    ) async throws -> ProcessResult {
         try await jobctl(
             bytes: arguments.map { Array($0.utf8) }, environment: extra, directory: directory, timeout: timeout)
     }
 
     /// Runs `jobctl` and fails unless it exits 0.
     @discardableResult
-    func jobctlOK(_ arguments: [String], directory: String? = nil) async throws -> CommandResult {
+    func jobctlOK(_ arguments: [String], directory: String? = nil) async throws -> ProcessResult {
         let result = try await jobctl(arguments, directory: directory)
         guard result.status == .exited(0) else { throw HarnessError("expected success: \(result)") }
         return result
@@ -193,7 +171,7 @@ final class Sandbox: Sendable {
 
     /// Living processes carrying this sandbox's tag that are not the scenario's own direct children.
     func leftoverProcesses() -> [pid_t] {
-        let own = Set(children.withLock { $0 }.filter(\.isRunning).map(\.pid))
+        let own = Set(children.withLock { $0 }.filter { !$0.hasExited }.map(\.pid))
         return ProcessTable.processes(withEnvironment: Sandbox.tagVariable, value: tag).filter { !own.contains($0) }
     }
 }

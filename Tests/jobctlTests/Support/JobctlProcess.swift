@@ -24,157 +24,6 @@ enum SQLiteShell {
 
 // MARK: - Processes
 
-/// What a finished process did.
-struct ProcessResult: Sendable, CustomStringConvertible {
-    var arguments: [String]
-    /// The exit status, or the signal number when `exitedNormally` is false.
-    var status: Int32
-    var exitedNormally: Bool
-    var stdout: String
-    var stderr: String
-
-    /// The non-empty lines of stderr.
-    var stderrLines: [String] {
-        stderr.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-    }
-
-    var description: String {
-        let how = exitedNormally ? "exit \(status)" : "killed by signal \(status)"
-        let shown = arguments.map { $0.count > 120 ? String($0.prefix(117)) + "..." : $0 }
-        return
-            "`\(shown.joined(separator: " "))` -> \(how)\n--- stdout:\n\(stdout.prefix(4000))\n--- stderr:\n\(stderr.prefix(4000))"
-    }
-}
-
-/// A process started by a test, its stdout and stderr going to files (so nothing can block on a full pipe).
-final class LaunchedProcess: @unchecked Sendable {
-    let process: Process
-    let arguments: [String]
-    let stdoutPath: String
-    let stderrPath: String
-    /// The write end of the process's stdin, when one was asked for.
-    let input: FileHandle?
-
-    private struct ExitState {
-        var exited = false
-        var nextWaiter = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-    }
-    private let exitState = Mutex(ExitState())
-
-    init(
-        executable: String, arguments: [String], environment: [String: String], directory: String,
-        outputBase: String, withInput: Bool = false
-    ) throws {
-        process = Process()
-        self.arguments = [executable] + arguments
-        stdoutPath = outputBase + ".stdout"
-        stderrPath = outputBase + ".stderr"
-        guard FileManager.default.createFile(atPath: stdoutPath, contents: nil),
-            FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        else { throw HarnessError("cannot create output files at \(outputBase)") }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        defer {
-            try? out.close()
-            try? err.close()
-        }
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = out
-        process.standardError = err
-        var inputPipe: Pipe?
-        if withInput {
-            let pipe = Pipe()
-            process.standardInput = pipe
-            inputPipe = pipe
-        } else {
-            process.standardInput = FileHandle.nullDevice
-        }
-        input = inputPipe?.fileHandleForWriting
-        process.terminationHandler = { [weak self] _ in self?.markExited() }
-        try process.run()
-        try? inputPipe?.fileHandleForReading.close()
-    }
-
-    var pid: pid_t { process.processIdentifier }
-
-    var hasExited: Bool { exitState.withLock { $0.exited } }
-
-    private func markExited() {
-        let waiters = exitState.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.exited = true
-            let waiting = Array(state.waiters.values)
-            state.waiters.removeAll()
-            return waiting
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    /// Waits until the process exits or `timeout` passes; true if it exited.
-    @discardableResult
-    func waitForExit(timeout: Duration) async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let id: Int? = exitState.withLock { state in
-                if state.exited { return nil }
-                let id = state.nextWaiter
-                state.nextWaiter += 1
-                state.waiters[id] = continuation
-                return id
-            }
-            guard let id else {
-                continuation.resume()
-                return
-            }
-            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            // A deadline, not a sleep: the waiter is resumed by whichever comes first.
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
-                let waiter = exitState.withLock { $0.waiters.removeValue(forKey: id) }
-                waiter?.resume()
-            }
-        }
-        return hasExited
-    }
-
-    /// Sends a signal if the process has not exited (so a recycled pid is never hit).
-    func signal(_ signal: Int32) {
-        guard !hasExited else { return }
-        _ = kill(pid, signal)
-    }
-
-    /// SIGKILLs the process if it is still running.
-    func killIfRunning() {
-        signal(SIGKILL)
-    }
-
-    /// Closes stdin (EOF for the process), if it has one.
-    func closeInput() {
-        try? input?.close()
-    }
-
-    /// Writes text to the process's stdin.
-    func write(_ text: String) throws {
-        guard let input else { throw HarnessError("the process has no stdin pipe") }
-        try input.write(contentsOf: Data(text.utf8))
-    }
-
-    var currentStdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
-    var currentStderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
-
-    /// The result; only valid once the process has exited.
-    func result() -> ProcessResult {
-        ProcessResult(
-            arguments: arguments,
-            status: process.terminationStatus,
-            exitedNormally: process.terminationReason == .exit,
-            stdout: currentStdout,
-            stderr: currentStderr
-        )
-    }
-}
-
 /// True once `pid` no longer runs (gone, or a zombie nobody reaped yet).
 func processIsGone(_ pid: pid_t) -> Bool {
     if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) {
@@ -217,7 +66,7 @@ final class Sandbox: @unchecked Sendable {
     let stateHome: String
     let environment: [String: String]
 
-    private let launched = Mutex<[LaunchedProcess]>([])
+    private let launched = Mutex<[ChildProcess]>([])
     private let strayPIDs = Mutex<[pid_t]>([])
     private let counter = Atomic<Int>(0)
     private let cleanups = Mutex<[@Sendable () -> Void]>([])
@@ -244,7 +93,7 @@ final class Sandbox: @unchecked Sendable {
 
     /// Kills whatever is left running, then removes the directory.
     func cleanup() {
-        for process in launched.withLock({ $0 }) { process.killIfRunning() }
+        for process in launched.withLock({ $0 }) { process.killAndReap() }
         for pid in strayPIDs.withLock({ $0 }) where !processIsGone(pid) { _ = kill(pid, SIGKILL) }
         for action in cleanups.withLock({ $0 }) { action() }
         try? FileManager.default.removeItem(atPath: root)
@@ -272,19 +121,20 @@ final class Sandbox: @unchecked Sendable {
     /// Starts any program with output captured into files.
     func launch(
         executable: String, _ arguments: [String], environment: [String: String]? = nil, withInput: Bool = false
-    ) throws -> LaunchedProcess {
+    ) throws -> ChildProcess {
         let number = counter.add(1, ordering: .relaxed).newValue
         let name = URL(fileURLWithPath: executable).lastPathComponent
-        let process = try LaunchedProcess(
-            executable: executable, arguments: arguments, environment: environment ?? self.environment,
-            directory: root, outputBase: "\(root)/io/\(number)-\(name)", withInput: withInput)
+        let process = try ChildProcess.spawn(
+            executable: executable, arguments: arguments.map { Array($0.utf8) },
+            environment: environment ?? self.environment, directory: root, outputBase: "\(root)/io/\(number)-\(name)",
+            label: name, withInput: withInput)
         launched.withLock { $0.append(process) }
         return process
     }
 
     /// Starts jobctl (with `--db` unless `db` is nil).
     func launchJobctl(_ arguments: [String], db: DatabaseChoice = .sandbox, environment: [String: String]? = nil) throws
-        -> LaunchedProcess
+        -> ChildProcess
     {
         let database = db.path(sandbox: self.db)
         return try launch(executable: jobctlPath, withDatabase(arguments, db: database), environment: environment)
@@ -297,9 +147,9 @@ final class Sandbox: @unchecked Sendable {
     ) async throws -> ProcessResult {
         let process = try launch(executable: executable, arguments, environment: environment)
         guard await process.waitForExit(timeout: timeout) else {
-            process.killIfRunning()
+            process.killAndReap()
             throw HarnessError(
-                "`\(process.arguments.joined(separator: " "))` did not exit within \(timeout); killed it")
+                "`\(process.commandLine.joined(separator: " "))` did not exit within \(timeout); killed it")
         }
         return process.result()
     }
@@ -467,7 +317,7 @@ func expectOneLineError(
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     #expect(result.exitedNormally, "\(result)", sourceLocation: sourceLocation)
-    #expect(result.status == status, "expected exit \(status): \(result)", sourceLocation: sourceLocation)
+    #expect(result.status == .exited(status), "expected exit \(status): \(result)", sourceLocation: sourceLocation)
     #expect(result.stdout.isEmpty, "expected nothing on stdout: \(result)", sourceLocation: sourceLocation)
     let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false)
     #expect(
