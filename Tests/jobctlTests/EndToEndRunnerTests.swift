@@ -430,7 +430,9 @@ struct EndToEndRunnerTests {
         let run = try #require(try await s.history("long").first)
         expectRunFields(run, job: "long")
         #expect(run["outcome"] as? String == "interrupted", "\(run)")
-        try await waitUntil("the interrupted command is gone", timeout: .seconds(10)) { processIsGone(sleepPID) }
+        try await waitUntil("the interrupted command is gone", timeout: .seconds(10)) {
+            !ProcessTable.isLiving(sleepPID)
+        }
         let job = try await s.show("long")
         #expect(job["lastOutcome"] as? String == "interrupted")
         #expect(job["state"] as? String == "active", "an interrupted run is rescheduled: \(job)")
@@ -449,7 +451,9 @@ struct EndToEndRunnerTests {
         let exited = try await waitForExit(runner, within: .seconds(30))
         #expect(exited.exitedNormally && exited.status == 0, "SIGHUP killed the runner: \(exited)")
         #expect(exited.stderr.contains("draining"), "no drain was logged: \(exited.stderr)")
-        try await waitUntil("the command is gone with its runner", timeout: .seconds(10)) { processIsGone(sleepPID) }
+        try await waitUntil("the command is gone with its runner", timeout: .seconds(10)) {
+            !ProcessTable.isLiving(sleepPID)
+        }
         let run = try #require(try await s.history("long").first)
         #expect(run["outcome"] as? String == "interrupted", "\(run)")
         try await expectCountersMatchHistory(s)
@@ -472,7 +476,9 @@ struct EndToEndRunnerTests {
         #expect(int(status["inFlight"]) == 0, "\(status)")
         let run = try #require(try await s.history("long").first)
         #expect(run["outcome"] as? String == "abandoned", "\(run)")
-        try await waitUntil("the dead runner's command is killed", timeout: .seconds(10)) { processIsGone(sleepPID) }
+        try await waitUntil("the dead runner's command is killed", timeout: .seconds(10)) {
+            !ProcessTable.isLiving(sleepPID)
+        }
 
         let started = ContinuousClock.now
         let drained = try await s.jobctl(["drain", "--timeout", "20s"])

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TestSupport
 
 #if canImport(Glibc)
@@ -11,63 +10,31 @@ extension PackageLayout {
     static var witness: String { root + "/scripts/reliability/witness" }
 }
 
-/// A scenario's private world: a fresh directory with the database in it, the processes it started
-/// (all tagged through their environment, so even orphans of orphans are found), and the file systems
-/// it mounted. ``cleanUp()`` kills, unmounts and deletes all of it.
-final class Sandbox: Sendable {
-    let root: String
-    let db: String
-    let tag: String
-    let jobctlPath: String
-    let witnessPath: String
-    let environment: [String: String]
-
-    private let children = Mutex<[ChildProcess]>([])
-    private let mounts = Mutex<[String]>([])
-    private let counter = Atomic<Int>(0)
-
-    static let tagVariable = "JOBRUNNER_RELIABILITY_TAG"
-
-    init(_ name: String) throws {
-        let jobctl = try PackageLayout.requireJobctl()
+/// A scenario's sandbox: its processes find its database through JOBCTL_DB, and the file systems it
+/// mounts are unmounted at clean-up.
+extension Sandbox {
+    /// Runs `body` in a fresh sandbox and cleans up afterwards, whatever happens.
+    static func with<T>(_ name: String, _ body: (Sandbox) async throws -> T) async throws -> T {
         guard FileManager.default.isExecutableFile(atPath: PackageLayout.witness) else {
             throw HarnessError("the witness command \(PackageLayout.witness) is missing or not executable")
         }
-        jobctlPath = jobctl
-        witnessPath = PackageLayout.witness
-        tag = UUID().uuidString
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("jobrunner-rel-\(name)-\(tag)").path
-        try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root + "/state", withIntermediateDirectories: true)
-        db = root + "/jobs.sqlite"
-        var environment = ProcessInfo.processInfo.environment
-        environment["JOBCTL_DB"] = db
-        environment["XDG_STATE_HOME"] = root + "/state"
-        environment[Sandbox.tagVariable] = tag
-        self.environment = environment
-    }
-
-    /// Runs `body` in a fresh sandbox and cleans up afterwards, whatever happens.
-    static func with<T>(_ name: String, _ body: (Sandbox) async throws -> T) async throws -> T {
-        let sandbox = try Sandbox(name)
+        let sandbox = try Sandbox("rel-\(name)", exportsDatabase: true)
         do {
             let result = try await body(sandbox)
-            sandbox.cleanUp()
+            sandbox.cleanup()
             return result
         } catch {
-            sandbox.cleanUp()
+            sandbox.cleanup()
             throw error
         }
     }
 
-    /// A fresh path in the sandbox's log directory.
-    func logPath(_ stem: String) -> String {
-        "\(root)/logs/\(counter.add(1, ordering: .relaxed).newValue)-\(stem)"
-    }
+    /// The witness command.
+    var witnessPath: String { PackageLayout.witness }
 
     // MARK: Processes
 
-    /// Starts a process (tagged and registered for clean-up).
+    /// Starts a process (tagged and registered for clean-up) with `extra` changes to the environment.
     func spawn(
         _ executable: String,
         _ arguments: [[UInt8]],
@@ -75,13 +42,9 @@ final class Sandbox: Sendable {
         directory: String? = nil,
         label: String
     ) throws -> ChildProcess {
-        var environment = self.environment
-        for (key, value) in extra { environment[key] = value }
-        let child = try ChildProcess.spawn(
-            executable: executable, arguments: arguments, environment: environment, directory: directory ?? root,
-            outputBase: logPath(label.replacingOccurrences(of: "/", with: "_")), label: label)
-        children.withLock { $0.append(child) }
-        return child
+        try launch(
+            executable: executable, bytes: arguments, environment: environment(changing: extra), directory: directory,
+            label: label)
     }
 
     /// Starts `jobctl` with these arguments (the database is the sandbox's, through `JOBCTL_DB`).
@@ -103,9 +66,9 @@ final class Sandbox: Sendable {
         timeout: Duration = .seconds(120)
     ) async throws -> ProcessResult {
         let first = arguments.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let child = try spawn(jobctlPath, arguments, environment: extra, directory: directory, label: "jobctl-\(first)")
-        try await child.wait(timeout: timeout)
-        return child.result()
+        return try await run(
+            executable: jobctlPath, bytes: arguments, environment: environment(changing: extra), directory: directory,
+            label: "jobctl-\(first)", timeout: timeout)
     }
 
     /// Runs `jobctl` to completion.
@@ -149,7 +112,7 @@ final class Sandbox: Sendable {
         guard Glibc.mount(type, path, type, 0, options) == 0 else {
             throw HarnessError("mount -t \(type) -o \(options) \(path): \(String(cString: strerror(errno)))")
         }
-        mounts.withLock { $0.append(path) }
+        onCleanup { umount2(path, Int32(MNT_DETACH)) }
     }
 
     /// Remounts a mount of this sandbox read-only or read-write.
@@ -158,21 +121,6 @@ final class Sandbox: Sendable {
         guard Glibc.mount("none", path, nil, flags, options) == 0 else {
             throw HarnessError("remount \(path) \(readOnly ? "ro" : "rw"): \(String(cString: strerror(errno)))")
         }
-    }
-
-    /// Kills every process the scenario started (and every process that inherited its tag: orphaned
-    /// command jobs and their children), unmounts, and deletes the directory.
-    func cleanUp() {
-        for child in children.withLock({ $0 }) { child.killAndReap() }
-        for pid in leftoverProcesses() { kill(pid, SIGKILL) }
-        for path in mounts.withLock({ $0 }).reversed() { umount2(path, Int32(MNT_DETACH)) }
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
-    /// Living processes carrying this sandbox's tag that are not the scenario's own direct children.
-    func leftoverProcesses() -> [pid_t] {
-        let own = Set(children.withLock { $0 }.filter { !$0.hasExited }.map(\.pid))
-        return ProcessTable.processes(withEnvironment: Sandbox.tagVariable, value: tag).filter { !own.contains($0) }
     }
 }
 

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import TestSupport
 import Testing
 
@@ -22,19 +21,6 @@ enum SQLiteShell {
     }
 }
 
-// MARK: - Processes
-
-/// True once `pid` no longer runs (gone, or a zombie nobody reaped yet).
-func processIsGone(_ pid: pid_t) -> Bool {
-    if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) {
-        guard let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).prefix(1)
-        return state == "Z" || state == "X"
-    }
-    if FileManager.default.fileExists(atPath: "/proc/self/stat") { return true }
-    return kill(pid, 0) != 0 && errno == ESRCH
-}
-
 // MARK: - A sandbox per test
 
 /// Which `--db` a jobctl invocation gets.
@@ -55,59 +41,15 @@ enum DatabaseChoice: Sendable {
     }
 }
 
-/// A fresh `jobrunner-<UUID>` directory with a database path in it, the processes started in it, and
-/// an environment in which jobctl cannot reach the user's default database.
-final class Sandbox: @unchecked Sendable {
-    let root: String
-    let db: String
-    let jobctlPath: String
-    /// HOME and XDG_STATE_HOME for the processes: the default database would land under here.
-    let home: String
-    let stateHome: String
-    let environment: [String: String]
-
-    private let launched = Mutex<[ChildProcess]>([])
-    private let strayPIDs = Mutex<[pid_t]>([])
-    private let counter = Atomic<Int>(0)
-    private let cleanups = Mutex<[@Sendable () -> Void]>([])
-
-    init() throws {
-        jobctlPath = try PackageLayout.requireJobctl()
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("jobrunner-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(
-            atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        try FileManager.default.createDirectory(atPath: root + "/io", withIntermediateDirectories: true)
-        home = root + "/home"
-        stateHome = root + "/state"
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        db = root + "/jobs.sqlite"
-        var environment = ProcessInfo.processInfo.environment
-        environment["JOBCTL_DB"] = nil
-        environment["HOME"] = home
-        environment["XDG_STATE_HOME"] = stateHome
-        self.environment = environment
+/// jobctl's commands run in a sandbox whose environment names no database, so that each invocation
+/// says which one it uses (`--db`, as ``DatabaseChoice`` says) and one that says none finds the default.
+extension Sandbox {
+    convenience init() throws {
+        try self.init("jobctl", exportsDatabase: false)
     }
 
     /// Where the default database would be with this sandbox's environment.
     var defaultDatabasePath: String { stateHome + "/jobrunner/jobs.sqlite" }
-
-    /// Kills whatever is left running, then removes the directory.
-    func cleanup() {
-        for process in launched.withLock({ $0 }) { process.killAndReap() }
-        for pid in strayPIDs.withLock({ $0 }) where !processIsGone(pid) { _ = kill(pid, SIGKILL) }
-        for action in cleanups.withLock({ $0 }) { action() }
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
-    /// Something to undo before the directory is removed (e.g. restoring permissions).
-    func onCleanup(_ action: @escaping @Sendable () -> Void) {
-        cleanups.withLock { $0.append(action) }
-    }
-
-    /// A process the test knows of that is not a child of ours (a command a runner started).
-    func adoptStray(_ pid: pid_t) {
-        strayPIDs.withLock { $0.append(pid) }
-    }
 
     /// `arguments` with `--db PATH` added (before `--`, if there is one: options go to the subcommand).
     func withDatabase(_ arguments: [String], db: String?) -> [String] {
@@ -118,40 +60,12 @@ final class Sandbox: @unchecked Sendable {
         return arguments
     }
 
-    /// Starts any program with output captured into files.
-    func launch(
-        executable: String, _ arguments: [String], environment: [String: String]? = nil, withInput: Bool = false
-    ) throws -> ChildProcess {
-        let number = counter.add(1, ordering: .relaxed).newValue
-        let name = URL(fileURLWithPath: executable).lastPathComponent
-        let process = try ChildProcess.spawn(
-            executable: executable, arguments: arguments.map { Array($0.utf8) },
-            environment: environment ?? self.environment, directory: root, outputBase: "\(root)/io/\(number)-\(name)",
-            label: name, withInput: withInput)
-        launched.withLock { $0.append(process) }
-        return process
-    }
-
     /// Starts jobctl (with `--db` unless `db` is nil).
     func launchJobctl(_ arguments: [String], db: DatabaseChoice = .sandbox, environment: [String: String]? = nil) throws
         -> ChildProcess
     {
         let database = db.path(sandbox: self.db)
         return try launch(executable: jobctlPath, withDatabase(arguments, db: database), environment: environment)
-    }
-
-    /// Runs a program to completion (killing it and failing after `timeout`).
-    func run(
-        executable: String, _ arguments: [String], environment: [String: String]? = nil,
-        timeout: Duration = .seconds(60)
-    ) async throws -> ProcessResult {
-        let process = try launch(executable: executable, arguments, environment: environment)
-        guard await process.waitForExit(timeout: timeout) else {
-            process.killAndReap()
-            throw HarnessError(
-                "`\(process.commandLine.joined(separator: " "))` did not exit within \(timeout); killed it")
-        }
-        return process.result()
     }
 
     /// Runs jobctl to completion, with `--db` as `db` says.
