@@ -314,7 +314,7 @@ struct EndToEndRunnerTests {
         let s = try Sandbox()
         defer { s.cleanup() }
         let (runner, _) = try await startRunner(s)
-        let gate = try Gate(s, name: "slow")
+        let gate = try HeldCommand(s, name: "slow")
         try await s.succeed(["add", "slow", "--in", "0s", "--"] + gate.command)
         try await gate.waitUntilStarted(s)
         _ = try await waitForRunInFlight(s, "slow")
@@ -376,7 +376,7 @@ struct EndToEndRunnerTests {
         let s = try Sandbox()
         defer { s.cleanup() }
         let (runner, runnerID) = try await startRunner(s)
-        let gate = try Gate(s, name: "short")
+        let gate = try HeldCommand(s, name: "short")
         try await s.succeed(["add", "short", "--in", "0s", "--"] + gate.command)
         try await gate.waitUntilStarted(s)
         let inFlight = try await waitForRunInFlight(s, "short")
@@ -506,7 +506,7 @@ struct EndToEndRunnerTests {
         let s = try Sandbox()
         defer { s.cleanup() }
         let (runner, _) = try await startRunner(s, ["--concurrency", "4"])
-        let gate = try Gate(s, name: "slow")
+        let gate = try HeldCommand(s, name: "slow")
         try await s.succeed(["add", "slow", "--every", "1h", "--delay", "0s", "--"] + gate.command)
         try await s.succeed(["add", "pulse", "--every", "100ms", "--delay", "0s", "--handler", "tick"])
         try await s.succeed(["add", "paced", "--every", "100ms", "--delay", "0s", "--handler", "tick"])

@@ -100,7 +100,7 @@ struct EndToEndToolsTests {
     func follow() async throws {
         let s = try Sandbox()
         defer { s.cleanup() }
-        let gate = try Gate(s, name: "slow")
+        let gate = try HeldCommand(s, name: "slow")
         try await s.succeed(["add", "slow", "--in", "0s", "--"] + gate.command)
         try await s.succeed(["add", "tick", "--every", "1h", "--handler", "tick"])
         let runner = try await s.startRunner()

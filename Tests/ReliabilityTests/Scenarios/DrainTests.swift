@@ -1,7 +1,6 @@
 import Foundation
 import JobRunner
 import Logging
-import Synchronization
 import TestSupport
 import Testing
 
@@ -137,9 +136,9 @@ extension Reliability {
         )
         func handlerIgnoringCancellation() async throws {
             try await Sandbox.with("drain-handler") { sandbox in
-                let gate = Gate()
+                let gate = HandlerGate()
                 var registry = JobRegistry()
-                registry.register("stubborn") { _ in await gate.wait() }  // deaf to cancellation
+                registry.register("stubborn") { _ in await gate.waitIgnoringCancellation() }
                 // The job's work: a long wait that ends on cancellation (not synchronisation of the test).
                 registry.register("polite") { _ in try await Task.sleep(for: .seconds(600)) }
                 let store = try await JobStore.open(path: sandbox.db)
@@ -290,30 +289,5 @@ extension Reliability {
                     ])
             }
         }
-    }
-}
-
-/// A gate a handler waits at without heeding cancellation, until the test opens it.
-final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let proceed = state.withLock { state -> Bool in
-                if state.open { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if proceed { continuation.resume() }
-        }
-    }
-
-    func open() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
     }
 }

@@ -184,7 +184,7 @@ extension Reliability {
             let clockB = ManualJobClock(now: start)
             let storeA = try await JobStore.open(path: sandbox.db, clock: clockA)
             let storeB = try await JobStore.open(path: sandbox.db, clock: clockB)
-            let gate = Gate()
+            let gate = HandlerGate()
             let concurrency = Mutex((active: 0, max: 0))
             var registryA = JobRegistry()
             registryA.register("work") { _ in
@@ -192,7 +192,7 @@ extension Reliability {
                     $0.active += 1
                     $0.max = max($0.max, $0.active)
                 }
-                await gate.wait()
+                await gate.waitIgnoringCancellation()
                 concurrency.withLock { $0.active -= 1 }
             }
             try await storeA.add(JobDefinition(name: "work", action: .handler("work"), schedule: .every(.seconds(1))))

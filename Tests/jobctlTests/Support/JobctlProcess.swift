@@ -251,7 +251,8 @@ func expectOneLineError(
 
 /// A command job that records that it started (its pid) and then blocks reading a FIFO until the test
 /// releases it, so "a run is in flight" holds for exactly as long as the test needs, whatever the load.
-final class Gate: Sendable {
+/// (In-process handlers are held with TestSupport's `HandlerGate`.)
+final class HeldCommand: Sendable {
     let startedPath: String
     let fifoPath: String
 
@@ -272,7 +273,7 @@ final class Gate: Sendable {
     /// Waits until the command runs; returns its pid (which the sandbox kills at the end if need be).
     @discardableResult
     func waitUntilStarted(_ sandbox: Sandbox, timeout: Duration = .seconds(30)) async throws -> pid_t {
-        try await waitUntil("the gated command started", timeout: timeout) {
+        try await waitUntil("the held command started", timeout: timeout) {
             FileManager.default.fileExists(atPath: startedPath)
         }
         let text = try String(contentsOfFile: startedPath, encoding: .utf8)
@@ -286,9 +287,11 @@ final class Gate: Sendable {
     /// Lets the command finish (exit 0).
     func release() throws {
         let fd = open(fifoPath, O_WRONLY | O_NONBLOCK)
-        guard fd >= 0 else { throw HarnessError("the gated command is not waiting (open: errno \(errno))") }
+        guard fd >= 0 else { throw HarnessError("the held command is not waiting (open: errno \(errno))") }
         defer { close(fd) }
         let line = Array("go\n".utf8)
-        guard write(fd, line, line.count) == line.count else { throw HarnessError("write to the gate failed") }
+        guard write(fd, line, line.count) == line.count else {
+            throw HarnessError("write to the held command's FIFO failed")
+        }
     }
 }
