@@ -63,10 +63,17 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // What the three test targets share: a sandbox, a process launcher, deadline-bounded waits.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: strictness
+        ),
         .testTarget(
             name: "JobRunnerTests",
             dependencies: [
                 "JobRunner",
+                "TestSupport",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
@@ -81,6 +88,7 @@ let package = Package(
             dependencies: [
                 "jobctl",
                 "JobRunner",
+                "TestSupport",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,6 +99,7 @@ let package = Package(
             dependencies: [
                 "jobctl",
                 "JobRunner",
+                "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictness

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `jobctl bench --quick --json` runs as a process and reports every scenario. It measures nothing
@@ -7,56 +8,16 @@ import Testing
 struct BenchSmokeTests {
     static let scenarios = ["throughput", "lateness", "scale", "idle", "wake", "drain", "cron"]
 
-    /// The built jobctl: next to this test executable, else `.build/debug/jobctl`.
-    static func jobctl() throws -> String {
-        var candidates: [String] = []
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            candidates.append(
-                URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("jobctl").path)
-        }
-        if let main = Bundle.main.executableURL {
-            candidates.append(
-                main.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("jobctl").path)
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/jobctl").path)
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw BenchSmokeFailure("jobctl was not found at \(candidates.joined(separator: ", "))")
-        }
-        return found
-    }
-
     @Test("reports every scenario", .timeLimit(.minutes(2)))
     func quickRunReportsEveryScenario() async throws {
-        let temporary = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "bench-smoke-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: temporary) }
-        let output = temporary.appendingPathComponent("out.json")
-        let errors = temporary.appendingPathComponent("err.txt")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let s = try Sandbox()
+        defer { s.cleanup() }
+        // The time limit bounds the run; the harness's own deadline only has to stay out of its way.
+        let bench = try await s.jobctl(
+            ["bench", "--quick", "--json", "--dir", s.root], db: .omitted, timeout: .seconds(120))
+        #expect(bench.status == 0, "jobctl bench failed:\n\(bench.stderr.suffix(3000))")
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.jobctl())
-        process.arguments = ["bench", "--quick", "--json", "--dir", temporary.path]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        #expect(process.terminationStatus == 0, "jobctl bench failed:\n\(stderr.suffix(3000))")
-
-        let data = try Data(contentsOf: output)
+        let data = Data(bench.stdout.utf8)
         let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let scenarios = try #require(document["scenarios"] as? [[String: Any]])
         #expect(scenarios.compactMap { $0["name"] as? String } == Self.scenarios)
@@ -65,14 +26,9 @@ struct BenchSmokeTests {
             #expect(!metrics.isEmpty, "scenario \(scenario["name"] ?? "?") reported no figures")
         }
         // Its temporary databases are gone.
-        let left = try FileManager.default.contentsOfDirectory(atPath: temporary.path).filter {
+        let left = try FileManager.default.contentsOfDirectory(atPath: s.root).filter {
             $0.hasPrefix("jobctl-bench-")
         }
         #expect(left.isEmpty, "left behind: \(left)")
     }
-}
-
-struct BenchSmokeFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -365,7 +366,7 @@ struct EndToEndBadInputTests {
         let holder = try s.launch(executable: try SQLiteShell.require(), [s.db], withInput: true)
         defer {
             holder.closeInput()
-            holder.killIfRunning()
+            holder.killAndReap()
         }
         // The sqlite3 shell has no busy timeout by default: without one, its BEGIN IMMEDIATE fails at
         // once if a probe happens to hold a lock at that moment, and then it never holds the lock.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every command of the built jobctl, run as a separate process against a temporary database, with

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `jobctl add --env`: stored, shown, refused when bad, and given to the command.

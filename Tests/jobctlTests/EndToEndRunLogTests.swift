@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `jobctl run`'s log lines: a failed run says why, as text and as JSON (`--log-format json`).

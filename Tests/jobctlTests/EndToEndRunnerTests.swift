@@ -1,5 +1,6 @@
 import Foundation
 import JobRunner
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -13,7 +14,7 @@ import Testing
 @Suite("jobctl run, drain and signals end to end", .timeLimit(.minutes(2)))
 struct EndToEndRunnerTests {
     /// Starts `jobctl run` and waits until `status --json` shows it alive.
-    func startRunner(_ s: Sandbox, _ options: [String] = []) async throws -> (LaunchedProcess, runnerID: Int) {
+    func startRunner(_ s: Sandbox, _ options: [String] = []) async throws -> (ChildProcess, runnerID: Int) {
         // Create the database first. (Opening a database while a runner is still creating it can fail
         // with "database is locked … PRAGMA journal_mode=WAL" after the whole busy timeout: a race
         // reported separately, kept out of these tests so that they test what they name.)
@@ -67,11 +68,11 @@ struct EndToEndRunnerTests {
     }
 
     /// Waits for the runner process to exit on its own.
-    func waitForExit(_ runner: LaunchedProcess, within timeout: Duration = .seconds(60)) async throws
+    func waitForExit(_ runner: ChildProcess, within timeout: Duration = .seconds(60)) async throws
         -> ProcessResult
     {
         guard await runner.waitForExit(timeout: timeout) else {
-            runner.killIfRunning()
+            runner.killAndReap()
             throw HarnessError("the runner did not exit within \(timeout):\n\(runner.result())")
         }
         return runner.result()
@@ -313,7 +314,7 @@ struct EndToEndRunnerTests {
         let s = try Sandbox()
         defer { s.cleanup() }
         let (runner, _) = try await startRunner(s)
-        let gate = try Gate(s, name: "slow")
+        let gate = try HeldCommand(s, name: "slow")
         try await s.succeed(["add", "slow", "--in", "0s", "--"] + gate.command)
         try await gate.waitUntilStarted(s)
         _ = try await waitForRunInFlight(s, "slow")
@@ -375,7 +376,7 @@ struct EndToEndRunnerTests {
         let s = try Sandbox()
         defer { s.cleanup() }
         let (runner, runnerID) = try await startRunner(s)
-        let gate = try Gate(s, name: "short")
+        let gate = try HeldCommand(s, name: "short")
         try await s.succeed(["add", "short", "--in", "0s", "--"] + gate.command)
         try await gate.waitUntilStarted(s)
         let inFlight = try await waitForRunInFlight(s, "short")
@@ -429,7 +430,9 @@ struct EndToEndRunnerTests {
         let run = try #require(try await s.history("long").first)
         expectRunFields(run, job: "long")
         #expect(run["outcome"] as? String == "interrupted", "\(run)")
-        try await waitUntil("the interrupted command is gone", timeout: .seconds(10)) { processIsGone(sleepPID) }
+        try await waitUntil("the interrupted command is gone", timeout: .seconds(10)) {
+            !ProcessTable.isLiving(sleepPID)
+        }
         let job = try await s.show("long")
         #expect(job["lastOutcome"] as? String == "interrupted")
         #expect(job["state"] as? String == "active", "an interrupted run is rescheduled: \(job)")
@@ -448,7 +451,9 @@ struct EndToEndRunnerTests {
         let exited = try await waitForExit(runner, within: .seconds(30))
         #expect(exited.exitedNormally && exited.status == 0, "SIGHUP killed the runner: \(exited)")
         #expect(exited.stderr.contains("draining"), "no drain was logged: \(exited.stderr)")
-        try await waitUntil("the command is gone with its runner", timeout: .seconds(10)) { processIsGone(sleepPID) }
+        try await waitUntil("the command is gone with its runner", timeout: .seconds(10)) {
+            !ProcessTable.isLiving(sleepPID)
+        }
         let run = try #require(try await s.history("long").first)
         #expect(run["outcome"] as? String == "interrupted", "\(run)")
         try await expectCountersMatchHistory(s)
@@ -471,7 +476,9 @@ struct EndToEndRunnerTests {
         #expect(int(status["inFlight"]) == 0, "\(status)")
         let run = try #require(try await s.history("long").first)
         #expect(run["outcome"] as? String == "abandoned", "\(run)")
-        try await waitUntil("the dead runner's command is killed", timeout: .seconds(10)) { processIsGone(sleepPID) }
+        try await waitUntil("the dead runner's command is killed", timeout: .seconds(10)) {
+            !ProcessTable.isLiving(sleepPID)
+        }
 
         let started = ContinuousClock.now
         let drained = try await s.jobctl(["drain", "--timeout", "20s"])
@@ -499,7 +506,7 @@ struct EndToEndRunnerTests {
         let s = try Sandbox()
         defer { s.cleanup() }
         let (runner, _) = try await startRunner(s, ["--concurrency", "4"])
-        let gate = try Gate(s, name: "slow")
+        let gate = try HeldCommand(s, name: "slow")
         try await s.succeed(["add", "slow", "--every", "1h", "--delay", "0s", "--"] + gate.command)
         try await s.succeed(["add", "pulse", "--every", "100ms", "--delay", "0s", "--handler", "tick"])
         try await s.succeed(["add", "paced", "--every", "100ms", "--delay", "0s", "--handler", "tick"])

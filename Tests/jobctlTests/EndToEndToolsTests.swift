@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -99,7 +100,7 @@ struct EndToEndToolsTests {
     func follow() async throws {
         let s = try Sandbox()
         defer { s.cleanup() }
-        let gate = try Gate(s, name: "slow")
+        let gate = try HeldCommand(s, name: "slow")
         try await s.succeed(["add", "slow", "--in", "0s", "--"] + gate.command)
         try await s.succeed(["add", "tick", "--every", "1h", "--handler", "tick"])
         let runner = try await s.startRunner()
@@ -108,7 +109,7 @@ struct EndToEndToolsTests {
         let follower = try s.launchJobctl(["history", "--follow"])
         try await waitUntil("the follower printed its header") {
             if follower.hasExited { throw HarnessError("the follower exited:\n\(follower.result())") }
-            return follower.currentStdout.hasPrefix("RUN ")
+            return follower.stdout.hasPrefix("RUN ")
         }
         var expected: [Int] = []
         for _ in 0..<3 {
@@ -125,7 +126,7 @@ struct EndToEndToolsTests {
             text.split(separator: "\n").dropFirst().compactMap { Int($0.split(separator: " ").first ?? "") }
         }
         try await waitUntil("the follower printed every run") {
-            Set(printedIDs(follower.currentStdout)) == Set(expected)
+            Set(printedIDs(follower.stdout)) == Set(expected)
         }
         let result = try await s.stopCleanly(follower, signal: SIGINT)
         let printed = printedIDs(result.stdout)
@@ -135,11 +136,11 @@ struct EndToEndToolsTests {
         // With --json: the backlog, then new runs, one object a line; SIGTERM ends it.
         let json = try s.launchJobctl(["history", "--follow", "--json", "--limit", "2"])
         try await waitUntil("the JSON follower printed its backlog") {
-            json.currentStdout.split(separator: "\n").count == 2
+            json.stdout.split(separator: "\n").count == 2
         }
         try await s.succeed(["trigger", "tick"])
         try await waitUntil("the JSON follower printed the new run") {
-            json.currentStdout.split(separator: "\n").count == 3
+            json.stdout.split(separator: "\n").count == 3
         }
         let jsonResult = try await s.stopCleanly(json, signal: SIGTERM)
         let lines = jsonResult.stdout.split(separator: "\n")

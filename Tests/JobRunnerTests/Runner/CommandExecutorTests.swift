@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import JobRunner
@@ -275,8 +276,9 @@ struct CommandExecutorTests {
                 grace: .seconds(30)
             )
         }
-        let started = await CommandTestSupport.waitUntil { CommandTestSupport.fileExists(marker) }
-        #expect(started)
+        try await waitUntil("the command started", timeout: CommandTestSupport.deadline) {
+            CommandTestSupport.fileExists(marker)
+        }
         task.cancel()
         let result = try await task.value
         await CommandTestSupport.removeTree(directory)
@@ -297,8 +299,9 @@ struct CommandExecutorTests {
                 grace: .milliseconds(300)
             )
         }
-        let started = await CommandTestSupport.waitUntil { CommandTestSupport.fileExists(marker) }
-        #expect(started)
+        try await waitUntil("the command started", timeout: CommandTestSupport.deadline) {
+            CommandTestSupport.fileExists(marker)
+        }
         task.cancel()
         let result = try await task.value
         await CommandTestSupport.removeTree(directory)
@@ -359,8 +362,9 @@ struct CommandExecutorTests {
         let result = try await run(["sh", "-c", "(trap '' TERM; exec sleep 1000) & echo $!"])
         #expect(result.exitCode == 0)
         let pid = try #require(Int32(result.outputTail.split(separator: "\n").first ?? ""))
-        let gone = await CommandTestSupport.waitUntil { CommandTestSupport.processIsGone(pid) }
-        #expect(gone, "background child \(pid) is still alive")
+        try await waitUntil("background child \(pid) is gone", timeout: CommandTestSupport.deadline) {
+            CommandTestSupport.processIsGone(pid)
+        }
     }
 
     @Test func timeoutKillsTheWholeProcessGroup() async throws {
@@ -371,8 +375,9 @@ struct CommandExecutorTests {
         )
         #expect(result.timedOut)
         let pid = try #require(Int32(result.outputTail.split(separator: "\n").first ?? ""))
-        let gone = await CommandTestSupport.waitUntil { CommandTestSupport.processIsGone(pid) }
-        #expect(gone, "grandchild \(pid) is still alive")
+        try await waitUntil("grandchild \(pid) is gone", timeout: CommandTestSupport.deadline) {
+            CommandTestSupport.processIsGone(pid)
+        }
     }
 
     @Test func waitingDoesNotBlockTheCooperativePool() async throws {
@@ -391,10 +396,9 @@ struct CommandExecutorTests {
                     )
                 }
             }
-            let allStarted = await CommandTestSupport.waitUntil {
+            try await waitUntil("all \(count) commands started", timeout: CommandTestSupport.deadline) {
                 (0..<count).allSatisfy { CommandTestSupport.fileExists("\(directory)/\($0)") }
             }
-            #expect(allStarted)
             let clock = ContinuousClock()
             let start = clock.now
             let probe = await Task { (1...1000).reduce(0, +) }.value

@@ -1,3 +1,5 @@
+import TestSupport
+
 @testable import JobRunner
 
 #if canImport(Glibc)
@@ -9,23 +11,11 @@
 #endif
 
 enum CommandTestSupport {
-    /// Polls `condition` until it holds or `timeout` elapses; returns whether it held.
-    ///
-    /// The deadline only bounds a failure, so it is generous: on a 2-core machine the tests running
-    /// alongside (a command pouring out gigabytes, builds) can keep the cooperative pool's two threads
-    /// busy for more than 10 s, which delayed a command's start past a shorter deadline.
-    static func waitUntil(
-        timeout: Duration = .seconds(60),
-        _ condition: () async throws -> Bool
-    ) async rethrows -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: timeout)
-        while clock.now < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))  // hang guard: deadline-bounded poll
-        }
-        return try await condition()
-    }
+    /// The deadline for a command to start or end, which only bounds a failure, so it is generous: on a
+    /// 2-core machine the tests running alongside (a command pouring out gigabytes, builds) can keep the
+    /// cooperative pool's two threads busy for more than 10 s, which delayed a command's start past a
+    /// shorter deadline.
+    static let deadline: Duration = .seconds(60)
 
     /// True once no process with this pid exists any more (reaped, not a zombie).
     static func processIsGone(_ pid: pid_t) -> Bool {
@@ -38,7 +28,7 @@ enum CommandTestSupport {
             guard let base = buffer.baseAddress, mkdtemp(base) != nil else { return nil }
             return String(cString: base)
         }
-        guard let path else { throw CommandTestFailure("mkdtemp failed: errno \(errno)") }
+        guard let path else { throw HarnessError("mkdtemp failed: errno \(errno)") }
         return path
     }
 
@@ -64,16 +54,11 @@ enum CommandTestSupport {
 
     static func writeFile(_ path: String, _ contents: String, mode: mode_t) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw CommandTestFailure("open \(path) failed: errno \(errno)") }
+        guard fd >= 0 else { throw HarnessError("open \(path) failed: errno \(errno)") }
         defer { close(fd) }
         let bytes = Array(contents.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw CommandTestFailure("short write") }
+        guard written == bytes.count else { throw HarnessError("short write") }
         _ = fchmod(fd, mode)
     }
-}
-
-struct CommandTestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import TestSupport
 import Testing
 
 @testable import JobRunner
@@ -8,7 +9,7 @@ import Testing
 @Suite("Graceful shutdown", .timeLimit(.minutes(1)))
 struct GracefulShutdownTests {
     /// A runner whose job `work` (every 60 s, due at once) waits at `gate` until opened or cancelled.
-    func gatedRunner(_ store: JobStore, clock: ManualJobClock, gate: Gate) async throws -> JobRunner {
+    func gatedRunner(_ store: JobStore, clock: ManualJobClock, gate: HandlerGate) async throws -> JobRunner {
         var registry = JobRegistry()
         registry.register("work") { _ in try await gate.wait() }
         try await store.add(
@@ -23,7 +24,7 @@ struct GracefulShutdownTests {
     @Test("a service-lifecycle graceful shutdown drains: the run in flight finishes and is recorded ok")
     func serviceLifecycleDrain() async throws {
         let clock = ManualJobClock(now: newYear2026)
-        let gate = Gate()
+        let gate = HandlerGate()
         try await withTemporaryDatabase(clock: clock) { store, _ in
             let runner = try await gatedRunner(store, clock: clock, gate: gate)
             let events = EventLog(runner)
@@ -47,7 +48,7 @@ struct GracefulShutdownTests {
     @Test("cancelling the runner's task stops at once and records the run interrupted")
     func cancellationStopsAtOnce() async throws {
         let clock = ManualJobClock(now: newYear2026)
-        let gate = Gate()
+        let gate = HandlerGate()
         try await withTemporaryDatabase(clock: clock) { store, _ in
             let runner = try await gatedRunner(store, clock: clock, gate: gate)
             let task = Task { try await runner.run() }
@@ -63,7 +64,7 @@ struct GracefulShutdownTests {
     @Test("a second drain with a shorter grace shortens a drain already under way; a longer one does not extend it")
     func shorterGraceShortensDrain() async throws {
         let clock = ManualJobClock(now: newYear2026)
-        let gate = Gate()
+        let gate = HandlerGate()
         try await withTemporaryDatabase(clock: clock) { store, _ in
             let runner = try await gatedRunner(store, clock: clock, gate: gate)
             let events = EventLog(runner)

@@ -1,73 +1,10 @@
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import JobRunner
-
-/// A gate a handler waits on until the test opens it; waiting honours cancellation.
-final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, any Error>])>((false, []))
-    private let entered = Mutex<[CheckedContinuation<Void, Never>]>([])
-    private let enteredCount = Mutex(0)
-
-    func wait() async throws {
-        enteredCount.withLock { $0 += 1 }
-        let waiting = entered.withLock { w in
-            defer { w.removeAll() }
-            return w
-        }
-        waiting.forEach { $0.resume() }
-        let id = UUID()
-        _ = id
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-                let resume = state.withLock { s -> Bool in
-                    if s.open || Task.isCancelled { return true }
-                    s.waiters.append(c)
-                    return false
-                }
-                if resume {
-                    if Task.isCancelled { c.resume(throwing: CancellationError()) } else { c.resume() }
-                }
-            }
-        } onCancel: {
-            let waiters = state.withLock { s in
-                defer { s.waiters.removeAll() }
-                return s.waiters
-            }
-            waiters.forEach { $0.resume(throwing: CancellationError()) }
-        }
-    }
-
-    func open() {
-        let waiters = state.withLock { s in
-            s.open = true
-            defer { s.waiters.removeAll() }
-            return s.waiters
-        }
-        waiters.forEach { $0.resume() }
-    }
-
-    /// Waits until at least one handler is waiting at the gate.
-    func waitForEntry() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let ready = enteredCount.withLock { $0 > 0 }
-            if ready {
-                c.resume()
-            } else {
-                entered.withLock { $0.append(c) }
-                if enteredCount.withLock({ $0 > 0 }) {
-                    let waiting = entered.withLock { w in
-                        defer { w.removeAll() }
-                        return w
-                    }
-                    waiting.forEach { $0.resume() }
-                }
-            }
-        }
-    }
-}
 
 /// Runs `runner` in a child task while `body` drives it, then drains it and waits for `run()` to return.
 func withRunner(
@@ -187,7 +124,7 @@ struct JobRunnerTests {
     @Test("a handler that outlasts its timeout is cancelled and recorded as timeout")
     func handlerTimeout() async throws {
         let clock = ManualJobClock(now: newYear2026)
-        let gate = Gate()
+        let gate = HandlerGate()
         try await withTemporaryDatabase(clock: clock) { store, _ in
             var registry = JobRegistry()
             registry.register("slow") { _ in try await gate.wait() }
@@ -212,7 +149,7 @@ struct JobRunnerTests {
     @Test("drain with a run in flight lets it finish, records it, and persists the next occurrence")
     func drainFinishesInFlight() async throws {
         let clock = ManualJobClock(now: newYear2026)
-        let gate = Gate()
+        let gate = HandlerGate()
         try await withTemporaryDatabase(clock: clock) { store, _ in
             var registry = JobRegistry()
             registry.register("work") { _ in try await gate.wait() }
@@ -245,7 +182,7 @@ struct JobRunnerTests {
     @Test("drain past the grace period cancels the run, records it interrupted and reschedules the occurrence")
     func drainPastGraceInterrupts() async throws {
         let clock = ManualJobClock(now: newYear2026)
-        let gate = Gate()
+        let gate = HandlerGate()
         try await withTemporaryDatabase(clock: clock) { store, _ in
             var registry = JobRegistry()
             registry.register("stuck") { _ in try await gate.wait() }
@@ -469,7 +406,7 @@ struct JobRunnerTests {
     @Test("a trigger while the job is in flight waits for the run to end, then runs once; no busy loop meanwhile")
     func triggerWhileRunning() async throws {
         let clock = ManualJobClock(now: newYear2026)
-        let gate = Gate()
+        let gate = HandlerGate()
         try await withTemporaryDatabase(clock: clock) { store, _ in
             var registry = JobRegistry()
             registry.register("work") { context in

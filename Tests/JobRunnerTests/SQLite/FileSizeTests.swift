@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import TestSupport
 import Testing
 
 @testable import JobRunner
@@ -30,11 +31,6 @@ final class SnapshotReader {
     }
 
     deinit { if handle != nil { release() } }
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// The size of a file in bytes, 0 if it does not exist.
@@ -72,10 +68,12 @@ struct WALSizeTests {
                 #expect(held > Int64(3 * Self.limit), "the log should have grown under the reader: \(held) bytes")
 
                 reader.release()
-                let shrunk = await CommandTestSupport.waitUntil(timeout: .seconds(10)) {
+                try await waitUntil(
+                    "the log is back under the limit after the reader let go (it is \(fileSize(path + "-wal")) bytes)",
+                    timeout: .seconds(10)
+                ) {
                     fileSize(path + "-wal") <= Int64(Self.limit)
                 }
-                #expect(shrunk, "the log is still \(fileSize(path + "-wal")) bytes 10 s after the reader let go")
                 _ = await events.finished(3)  // and the runner still runs
             }
         }
@@ -100,11 +98,13 @@ struct WALSizeTests {
             // steady state, so what is held to the limit is the typical size and where the log ends.
             let typical = sizes.sorted()[sizes.count * 9 / 10]
             #expect(typical <= Int64(limit), "the log was over \(typical) bytes a tenth of the time")
-            let settled = try await CommandTestSupport.waitUntil(timeout: .seconds(10)) {
+            try await waitUntil(
+                "the log is back under the limit after the burst (it is \(fileSize(path + "-wal")) bytes)",
+                timeout: .seconds(10)
+            ) {
                 try await store.rawExecute("INSERT INTO ballast VALUES (zeroblob(10))")
                 return fileSize(path + "-wal") <= Int64(limit)
             }
-            #expect(settled, "the log is still \(fileSize(path + "-wal")) bytes 10 s after the burst")
         }
     }
 }
@@ -149,10 +149,9 @@ struct PruneSpaceTests {
             try await store.add(JobDefinition(name: "j", action: .handler("tick"), schedule: .every(.seconds(1))))
             try await store.insertFinishedRuns(20_000, job: "j")
             // Everything into the database file (busy while the background checkpointer is at it).
-            let copied = try await CommandTestSupport.waitUntil(timeout: .seconds(10)) {
+            try await waitUntil("a checkpoint copies the whole log into the file", timeout: .seconds(10)) {
                 try await store.rawRow("PRAGMA wal_checkpoint(TRUNCATE)").first == 0
             }
-            #expect(copied)
             let full = try await store.storageSize()
             let fullOnDisk = fileSize(path)
             #expect(full.pages > 1000, "\(full)")

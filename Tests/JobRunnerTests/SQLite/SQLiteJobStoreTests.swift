@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import JobRunner
@@ -220,13 +221,9 @@ struct BackgroundCheckpointTests {
             let walBytes = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
             #expect(walBytes > 4_000_000, "the log should hold the commit: \(walBytes) bytes")
 
-            let deadline = ContinuousClock.now + .seconds(10)
-            var checkpoints = await store.backgroundCheckpoints
-            while checkpoints == 0 && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(5))  // hang guard: deadline-bounded poll
-                checkpoints = await store.backgroundCheckpoints
+            try await waitUntil("a background checkpoint", timeout: .seconds(10), interval: .milliseconds(5)) {
+                await store.backgroundCheckpoints >= 1
             }
-            #expect(checkpoints >= 1, "no background checkpoint within 10 s")
 
             // Everything in the log has been copied into the database file: a checkpoint now finds
             // the log as long as the copied part (busy 0, log frames == checkpointed frames).

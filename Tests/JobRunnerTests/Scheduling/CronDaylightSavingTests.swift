@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import JobRunner
@@ -212,7 +213,7 @@ struct CronDaylightSavingTests {
 
     @Test("random expressions and zones never crash and always move forward")
     func randomProperty() throws {
-        var rng = SchedulingTestRNG(seed: 77)
+        var rng = SeededRandom(seed: 77)
         let zones = try ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"].map(
             SchedulingFixtures.zone)
         let alphabet = Array("0123456789*/-,@ abcdefghijklmnopqrstuvwxyzMONSUNJANFEB?#L\t")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import JobRunner
@@ -246,7 +247,7 @@ struct CronNextUTCTests {
 
     @Test("agrees with brute force on random expressions")
     func bruteForceUTC() throws {
-        var rng = SchedulingTestRNG(seed: 2026)
+        var rng = SeededRandom(seed: 2026)
         let utc = try SchedulingFixtures.zone("UTC")
         let start = try SchedulingFixtures.instant("2026-02-27T22:00:00Z") / 1_000_000
         var checked = 0

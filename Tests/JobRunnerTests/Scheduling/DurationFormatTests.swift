@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import JobRunner
@@ -106,7 +107,7 @@ struct DurationFormatTests {
 
     @Test("parse(format(d)) == d for microsecond durations")
     func roundTrip() throws {
-        var rng = SchedulingTestRNG(seed: 42)
+        var rng = SeededRandom(seed: 42)
         var samples: [Int64] = [0, 1, 999, 1_000, 59_999_999, 86_400_000_000, Int64.max]
         for _ in 0..<5_000 {
             let magnitude = rng.next() % 5

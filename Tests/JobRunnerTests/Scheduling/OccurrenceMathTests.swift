@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import JobRunner
@@ -14,7 +15,7 @@ struct OccurrenceMathTests {
 
     @Test("latestSlot and recentSlots match brute force on small cases")
     func smallCases() throws {
-        var rng = SchedulingTestRNG(seed: 5)
+        var rng = SeededRandom(seed: 5)
         for _ in 0..<300 {
             // Irregular slot set: a random subset of a small grid, via a sorted table.
             let grid = Int64(1 + rng.next() % 50)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 @testable import JobRunner
 
@@ -39,8 +40,8 @@ enum SchedulingFixtures {
     }
 
     /// A random, mostly valid cron expression built from typical field shapes.
-    static func randomExpression(_ rng: inout SchedulingTestRNG, sixFields: Bool) -> String {
-        func item(_ low: Int, _ high: Int, _ rng: inout SchedulingTestRNG) -> String {
+    static func randomExpression(_ rng: inout SeededRandom, sixFields: Bool) -> String {
+        func item(_ low: Int, _ high: Int, _ rng: inout SeededRandom) -> String {
             let a = low + Int(rng.next() % UInt64(high - low + 1))
             let b = a + Int(rng.next() % UInt64(high - a + 1))
             let step = 1 + Int(rng.next() % UInt64(max(1, (high - low) / 2)))
@@ -60,18 +61,5 @@ enum SchedulingFixtures {
             fields.append(item(range.0, range.1, &rng))
         }
         return fields.joined(separator: " ")
-    }
-}
-
-/// Small deterministic PRNG for property tests.
-struct SchedulingTestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

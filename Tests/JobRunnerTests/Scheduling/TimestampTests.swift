@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import JobRunner
@@ -51,7 +52,7 @@ struct TimestampTests {
 
     @Test("round trips random instants in years 0001-9999")
     func roundTrip() throws {
-        var rng = SchedulingTestRNG(seed: 7)
+        var rng = SeededRandom(seed: 7)
         let low: Int64 = -62_135_596_800_000_000
         let high: Int64 = 253_402_300_799_999_999
         for _ in 0..<20_000 {
@@ -65,7 +66,7 @@ struct TimestampTests {
     func calendarAgreesWithFoundation() throws {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
-        var rng = SchedulingTestRNG(seed: 99)
+        var rng = SeededRandom(seed: 99)
         for _ in 0..<2_000 {
             let days = Int64(rng.next() % 200_000) - 100_000  // ~1696 … ~2243
             let date = Date(timeIntervalSince1970: Double(days * 86_400))

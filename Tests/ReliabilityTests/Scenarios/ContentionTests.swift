@@ -1,5 +1,6 @@
 import Foundation
 import JobRunner
+import TestSupport
 import Testing
 
 extension Reliability {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -53,7 +54,7 @@ extension Reliability {
                         let result = try await sandbox.jobctl(
                             [command[0], "--db", path] + command.dropFirst(), timeout: .seconds(30))
                         #expect(result.status == .exited(1), "\(result)")
-                        let lines = result.errorLines.filter { $0.hasPrefix("jobctl: error:") }
+                        let lines = result.stderrLines.filter { $0.hasPrefix("jobctl: error:") }
                         #expect(
                             lines.count == 1 && says.contains(where: lines[0].lowercased().contains),
                             "one line naming the problem (\(says[0])): \(result)")
@@ -90,14 +91,14 @@ extension Reliability {
                     #expect(try DatabaseProbe(empty).strings("PRAGMA integrity_check") == ["ok"])
                     #expect(try DatabaseProbe(empty).strings("SELECT name FROM jobs") == ["first"])
                 } else {
-                    #expect(status.status == .exited(1) && status.errorLines.count == 1, "\(status)")
+                    #expect(status.status == .exited(1) && status.stderrLines.count == 1, "\(status)")
                     #expect(try Data(contentsOf: URL(fileURLWithPath: empty)).isEmpty, "the empty file was changed")
                 }
                 for path in [sandbox.root, sandbox.root + "/missing/dir/jobs.sqlite"] {
                     let result = try await sandbox.jobctl(["status", "--db", path])
                     #expect(result.status == .exited(1), "\(result)")
                     #expect(
-                        result.errorLines.count == 1 && result.errorLines[0].contains(path),
+                        result.stderrLines.count == 1 && result.stderrLines[0].contains(path),
                         "one line naming the path: \(result)")
                 }
                 #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/missing"), "a directory was created")
@@ -125,7 +126,7 @@ extension Reliability {
                     let runner = try await sandbox.startRegisteredRunner()
                     // The kill moment is the scenario's input.
                     try await Task.sleep(for: .randomMilliseconds(100...500, using: &random))
-                    runner.child.send(SIGKILL)
+                    runner.child.signal(SIGKILL)
                     try await runner.child.wait(timeout: .seconds(10))
                     let wal = sandbox.db + "-wal"
                     let size = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
@@ -136,7 +137,7 @@ extension Reliability {
                         // tail: inside the header, mid-frame or mid-transaction.
                         let keep = Int.random(in: durable..<size, using: &random)
                         guard truncate(wal, off_t(keep)) == 0 else {
-                            throw HarnessFailure("truncate \(wal): \(String(cString: strerror(errno)))")
+                            throw HarnessError("truncate \(wal): \(String(cString: strerror(errno)))")
                         }
                         truncatedBytes += size - keep
                         walsCut += 1

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -20,7 +21,7 @@ extension Reliability {
                 do {
                     // RELIABILITY_NO_MOUNT=1 acts as if mounting were not permitted (to check the skip path).
                     if ChaosMode.environment["RELIABILITY_NO_MOUNT"] == "1" {
-                        throw HarnessFailure("RELIABILITY_NO_MOUNT=1 is set")
+                        throw HarnessError("RELIABILITY_NO_MOUNT=1 is set")
                     }
                     try sandbox.mount(type: "tmpfs", at: mountPoint, options: "size=8m,mode=0700")
                 } catch {
@@ -29,7 +30,7 @@ extension Reliability {
                 }
                 let db = mountPoint + "/jobs.sqlite"
                 let log = sandbox.root + "/witness.log"  // outside the small file system
-                func ctl(_ arguments: [String]) async throws -> CommandResult {
+                func ctl(_ arguments: [String]) async throws -> ProcessResult {
                     try await sandbox.jobctl([arguments[0], "--db", db] + arguments.dropFirst())
                 }
                 var acknowledged: Set<String> = []
@@ -72,7 +73,7 @@ extension Reliability {
                     do {
                         try await waitUntil("the runner meets the full disk", timeout: .seconds(30)) {
                             recordingErrors(runner) > recordingErrorsBefore || fullErrors(runner) > fullErrorsBefore
-                                || !runner.child.isRunning
+                                || runner.child.hasExited
                         }
                     } catch {
                         Issue.record("\(error); filled \(filled) bytes\n\(runner.child.transcript())")
@@ -89,7 +90,7 @@ extension Reliability {
                         refusedWhenFull += 1
                         #expect(add.status == .exited(1), "add on a full disk: \(add)")
                         #expect(
-                            add.errorLines.count == 1 && add.errorLines[0].contains("full"),
+                            add.stderrLines.count == 1 && add.stderrLines[0].contains("full"),
                             "a one-line error that says the disk is full: \(add)")
                     }
                     let status = try await ctl(["status", "--json"])
@@ -111,7 +112,7 @@ extension Reliability {
 
                     // Space comes back: the runner (or a new one) recovers, and adds succeed again.
                     try FileManager.default.removeItem(atPath: filler)
-                    if !runner.child.isRunning {
+                    if runner.child.hasExited {
                         runner = try await sandbox.startRegisteredRunner(["--concurrency", "4"], db: db)
                         runnerRestarts += 1
                     }
@@ -130,8 +131,8 @@ extension Reliability {
                 let add = try await ctl(["add", "while-read-only", "--every", "1s", "--handler", "tick"])
                 #expect(add.status == .exited(1), "add on a read-only file system: \(add)")
                 #expect(
-                    add.errorLines.count == 1
-                        && ["read-only", "read only"].contains(where: add.errorLines[0].lowercased().contains),
+                    add.stderrLines.count == 1
+                        && ["read-only", "read only"].contains(where: add.stderrLines[0].lowercased().contains),
                     "a one-line error that says the database is read-only: \(add)")
                 let readOnlyRunner = try sandbox.startRunner(db: db)
                 let readOnlyExit = try await readOnlyRunner.child.wait(timeout: .seconds(30))

@@ -1,7 +1,7 @@
 import Foundation
 import JobRunner
 import Logging
-import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -136,9 +136,9 @@ extension Reliability {
         )
         func handlerIgnoringCancellation() async throws {
             try await Sandbox.with("drain-handler") { sandbox in
-                let gate = Gate()
+                let gate = HandlerGate()
                 var registry = JobRegistry()
-                registry.register("stubborn") { _ in await gate.wait() }  // deaf to cancellation
+                registry.register("stubborn") { _ in await gate.waitIgnoringCancellation() }
                 // The job's work: a long wait that ends on cancellation (not synchronisation of the test).
                 registry.register("polite") { _ in try await Task.sleep(for: .seconds(600)) }
                 let store = try await JobStore.open(path: sandbox.db)
@@ -212,12 +212,12 @@ extension Reliability {
                     let pids = WitnessLog(path: log).executions.map(\.pid)
                     return pids.count == 2 ? pids : nil
                 }
-                runner.child.send(SIGTERM)
+                runner.child.signal(SIGTERM)
                 try await waitUntil("the runner starts draining", timeout: .seconds(10)) {
                     runner.child.stderr.contains("draining")
                 }
                 let second = ContinuousClock.now
-                runner.child.send(SIGTERM)
+                runner.child.signal(SIGTERM)
                 let status = try await runner.child.wait(timeout: .seconds(20))
                 let took = ContinuousClock.now - second
                 #expect(status == .exited(0), "\(runner.child.transcript())")
@@ -260,7 +260,7 @@ extension Reliability {
                     let pids = WitnessLog(path: log).executions.map(\.pid)
                     return pids.count == 2 ? pids : nil
                 }
-                runner.child.send(SIGKILL)
+                runner.child.signal(SIGKILL)
                 try await runner.child.wait(timeout: .seconds(10))
                 // The next runner on this host sees the dead pid at once and records the runs abandoned.
                 let next = try await sandbox.startRegisteredRunner()
@@ -289,30 +289,5 @@ extension Reliability {
                     ])
             }
         }
-    }
-}
-
-/// A gate a handler waits at without heeding cancellation, until the test opens it.
-final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let proceed = state.withLock { state -> Bool in
-                if state.open { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if proceed { continuation.resume() }
-        }
-    }
-
-    func open() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
     }
 }

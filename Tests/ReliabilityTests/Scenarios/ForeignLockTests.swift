@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension Reliability {
@@ -46,8 +47,8 @@ extension Reliability {
                         ["add", "late-\(cycle)", "--busy-timeout", "300ms", "--every", "1s", "--handler", "tick"])
                     #expect(add.status == .exited(1), "add under a foreign lock: \(add)")
                     #expect(
-                        add.errorLines.count == 1 && add.errorLines[0].contains("locked")
-                            && add.errorLines[0].contains("300ms"),
+                        add.stderrLines.count == 1 && add.stderrLines[0].contains("locked")
+                            && add.stderrLines[0].contains("300ms"),
                         "a one-line error naming the lock and the timeout: \(add)")
                     #expect(add.elapsed >= .milliseconds(300), "it waited for the busy timeout: \(add.elapsed)")
                     refusedAdds += add.status == .exited(1) ? 1 : 0
@@ -57,7 +58,7 @@ extension Reliability {
 
                     // The length of the hold is the scenario's input, not synchronisation.
                     try await Task.sleep(until: lockedAt + hold)
-                    #expect(runner.child.isRunning, "the runner died under the lock: \(runner.child.transcript())")
+                    #expect(!runner.child.hasExited, "the runner died under the lock: \(runner.child.transcript())")
                     let present = try holder.int("SELECT count(*) FROM jobs WHERE name = ?", [.text("late-\(cycle)")])
                     #expect(present == 0, "the refused add wrote its job")
                     try holder.execute("ROLLBACK")

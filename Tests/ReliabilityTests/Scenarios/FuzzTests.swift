@@ -1,5 +1,6 @@
 import Foundation
 import JobRunner
+import TestSupport
 import Testing
 
 extension Reliability {
@@ -248,7 +249,7 @@ extension Reliability {
                         accepted += 1
                     } else {
                         #expect(result.status == .exited(64), "\(result)")
-                        #expect(result.errorLines.count == 1, "\(result)")
+                        #expect(result.stderrLines.count == 1, "\(result)")
                     }
                 }
                 #expect(slowest < .seconds(5), "the slowest answer took \(slowest)")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 extension Reliability {
@@ -112,7 +113,7 @@ extension Reliability {
                     #expect(result.status == .exited(64), "\(what): \(result)")
                     let stderr = Array(result.stderr.utf8)
                     #expect(
-                        result.errorLines.count == 1 && result.errorLines[0].hasPrefix("jobctl: error: "),
+                        result.stderrLines.count == 1 && result.stderrLines[0].hasPrefix("jobctl: error: "),
                         "\(what): one line: \(result)")
                     #expect(!stderr.contains(0x1B), "\(what): the error echoes a raw escape character")
                 }
@@ -158,7 +159,7 @@ extension Reliability {
                     } else {
                         #expect(result.status == .exited(64), "\(what): \(result)")
                         #expect(
-                            result.errorLines.count == 1 && result.errorLines[0].contains("UTF-8"),
+                            result.stderrLines.count == 1 && result.stderrLines[0].contains("UTF-8"),
                             "\(what): one line that names the problem: \(result)")
                     }
                 }

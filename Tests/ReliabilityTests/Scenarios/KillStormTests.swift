@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -57,7 +58,7 @@ extension Reliability {
                         // The kill moment is the scenario's input: a random time into the runner's work.
                         try await Task.sleep(for: .randomMilliseconds(0...400, using: &random))
                     }
-                    runner.child.send(SIGKILL)
+                    runner.child.signal(SIGKILL)
                     let status = try await runner.child.wait(timeout: .seconds(10))
                     if status != .killed(SIGKILL) {
                         Issue.record("the runner ended by itself before the kill: \(runner.child.transcript())")

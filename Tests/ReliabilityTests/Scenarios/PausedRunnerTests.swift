@@ -1,6 +1,7 @@
 import Foundation
 import JobRunner
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -62,12 +63,12 @@ extension Reliability {
                     else { return nil }
                     return WitnessLog(path: log).executions.contains { $0.runID == id } ? id : nil
                 }
-                frozen.child.send(SIGSTOP)
+                frozen.child.signal(SIGSTOP)
                 try await waitUntil("the runner has stopped", timeout: .seconds(10), interval: .milliseconds(1)) {
                     frozen.child.isStopped
                 }
                 guard try DatabaseProbe.isWriteLocked(sandbox.db) else { break }
-                frozen.child.send(SIGCONT)
+                frozen.child.signal(SIGCONT)
                 frozeInsideTransaction += 1
                 try await waitUntil("the victim's run ends", timeout: .seconds(30)) {
                     try sandbox.probe().strings("SELECT outcome FROM runs WHERE id = ?", [.integer(victimRun)])
@@ -99,7 +100,7 @@ extension Reliability {
             let before = try sandbox.probe().rows(
                 "SELECT outcome, finished_at, error, runner_id FROM runs WHERE id = ?", [.integer(victimRun)])
 
-            frozen.child.send(SIGCONT)
+            frozen.child.signal(SIGCONT)
             let pausedFor = ContinuousClock.now - stoppedAt
             // It notices that it was declared dead, discards its late result, re-registers and carries on.
             try await waitUntil("the resumed runner discards its late result", timeout: .seconds(30)) {
@@ -183,7 +184,7 @@ extension Reliability {
             let clockB = ManualJobClock(now: start)
             let storeA = try await JobStore.open(path: sandbox.db, clock: clockA)
             let storeB = try await JobStore.open(path: sandbox.db, clock: clockB)
-            let gate = Gate()
+            let gate = HandlerGate()
             let concurrency = Mutex((active: 0, max: 0))
             var registryA = JobRegistry()
             registryA.register("work") { _ in
@@ -191,7 +192,7 @@ extension Reliability {
                     $0.active += 1
                     $0.max = max($0.max, $0.active)
                 }
-                await gate.wait()
+                await gate.waitIgnoringCancellation()
                 concurrency.withLock { $0.active -= 1 }
             }
             try await storeA.add(JobDefinition(name: "work", action: .handler("work"), schedule: .every(.seconds(1))))

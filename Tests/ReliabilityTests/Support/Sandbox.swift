@@ -1,117 +1,40 @@
 import Foundation
-import Synchronization
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// What a finished `jobctl` invocation did.
-struct CommandResult: Sendable, CustomStringConvertible {
-    var arguments: [String]
-    var status: ExitStatus
-    var stdout: String
-    var stderr: String
-    var elapsed: Duration
-
-    /// The non-empty lines of stderr.
-    var errorLines: [String] { stderr.split(separator: "\n").map(String.init) }
-
-    var description: String {
-        let shown = arguments.map { $0.count > 100 ? String($0.prefix(97)) + "..." : $0 }.joined(separator: " ")
-        return "`jobctl \(shown)` -> \(status) in \(elapsed)\n--- stdout:\n\(stdout.prefix(2000))"
-            + "\n--- stderr:\n\(stderr.prefix(2000))"
-    }
-}
-
-/// Where the package's files are.
-enum PackageLayout {
-    /// The package root, from this file's path (Tests/ReliabilityTests/Support/Sandbox.swift).
-    static let root: String = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
-
+extension PackageLayout {
     /// The witness command (scripts/reliability/witness).
     static var witness: String { root + "/scripts/reliability/witness" }
-
-    /// The built `jobctl`: next to the test executable (both live in the build directory), else the
-    /// usual build directories of the package.
-    static let jobctl: String? = {
-        var candidates: [String] = []
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            candidates.append(
-                URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("jobctl").path)
-        }
-        if let main = Bundle.main.executableURL {
-            candidates.append(
-                main.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("jobctl").path)
-        }
-        for scratch in [".build", ".build-rel", ".build-chaos"] {
-            candidates.append("\(root)/\(scratch)/debug/jobctl")
-        }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
 }
 
-/// A scenario's private world: a fresh directory with the database in it, the processes it started
-/// (all tagged through their environment, so even orphans of orphans are found), and the file systems
-/// it mounted. ``cleanUp()`` kills, unmounts and deletes all of it.
-final class Sandbox: Sendable {
-    let root: String
-    let db: String
-    let tag: String
-    let jobctlPath: String
-    let witnessPath: String
-    let environment: [String: String]
-
-    private let children = Mutex<[ChildProcess]>([])
-    private let mounts = Mutex<[String]>([])
-    private let counter = Atomic<Int>(0)
-
-    static let tagVariable = "JOBRUNNER_RELIABILITY_TAG"
-
-    init(_ name: String) throws {
-        guard let jobctl = PackageLayout.jobctl else {
-            throw HarnessFailure(
-                "jobctl was not found next to the test executable nor in .build/debug; run `swift build --build-tests`")
-        }
-        guard FileManager.default.isExecutableFile(atPath: PackageLayout.witness) else {
-            throw HarnessFailure("the witness command \(PackageLayout.witness) is missing or not executable")
-        }
-        jobctlPath = jobctl
-        witnessPath = PackageLayout.witness
-        tag = UUID().uuidString
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("jobrunner-rel-\(name)-\(tag)").path
-        try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root + "/state", withIntermediateDirectories: true)
-        db = root + "/jobs.sqlite"
-        var environment = ProcessInfo.processInfo.environment
-        environment["JOBCTL_DB"] = db
-        environment["XDG_STATE_HOME"] = root + "/state"
-        environment[Sandbox.tagVariable] = tag
-        self.environment = environment
-    }
-
+/// A scenario's sandbox: its processes find its database through JOBCTL_DB, and the file systems it
+/// mounts are unmounted at clean-up.
+extension Sandbox {
     /// Runs `body` in a fresh sandbox and cleans up afterwards, whatever happens.
     static func with<T>(_ name: String, _ body: (Sandbox) async throws -> T) async throws -> T {
-        let sandbox = try Sandbox(name)
+        guard FileManager.default.isExecutableFile(atPath: PackageLayout.witness) else {
+            throw HarnessError("the witness command \(PackageLayout.witness) is missing or not executable")
+        }
+        let sandbox = try Sandbox("rel-\(name)", exportsDatabase: true)
         do {
             let result = try await body(sandbox)
-            sandbox.cleanUp()
+            sandbox.cleanup()
             return result
         } catch {
-            sandbox.cleanUp()
+            sandbox.cleanup()
             throw error
         }
     }
 
-    /// A fresh path in the sandbox's log directory.
-    func logPath(_ stem: String) -> String {
-        "\(root)/logs/\(counter.add(1, ordering: .relaxed).newValue)-\(stem)"
-    }
+    /// The witness command.
+    var witnessPath: String { PackageLayout.witness }
 
     // MARK: Processes
 
-    /// Starts a process (tagged and registered for clean-up).
+    /// Starts a process (tagged and registered for clean-up) with `extra` changes to the environment.
     func spawn(
         _ executable: String,
         _ arguments: [[UInt8]],
@@ -119,13 +42,9 @@ final class Sandbox: Sendable {
         directory: String? = nil,
         label: String
     ) throws -> ChildProcess {
-        var environment = self.environment
-        for (key, value) in extra { environment[key] = value }
-        let child = try ChildProcess.spawn(
-            executable: executable, arguments: arguments, environment: environment, directory: directory ?? root,
-            outputBase: logPath(label.replacingOccurrences(of: "/", with: "_")), label: label)
-        children.withLock { $0.append(child) }
-        return child
+        try launch(
+            executable: executable, bytes: arguments, environment: environment(changing: extra), directory: directory,
+            label: label)
     }
 
     /// Starts `jobctl` with these arguments (the database is the sandbox's, through `JOBCTL_DB`).
@@ -145,15 +64,11 @@ final class Sandbox: Sendable {
         environment extra: [String: String?] = [:],
         directory: String? = nil,
         timeout: Duration = .seconds(120)
-    ) async throws -> CommandResult {
-        let start = ContinuousClock.now
-        let shown = arguments.map { String(decoding: $0, as: UTF8.self) }
-        let child = try spawn(
-            jobctlPath, arguments, environment: extra, directory: directory, label: "jobctl-\(shown.first ?? "")")
-        let status = try await child.wait(timeout: timeout)
-        return CommandResult(
-            arguments: shown, status: status, stdout: child.stdout, stderr: child.stderr,
-            elapsed: ContinuousClock.now - start)
+    ) async throws -> ProcessResult {
+        let first = arguments.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return try await run(
+            executable: jobctlPath, bytes: arguments, environment: environment(changing: extra), directory: directory,
+            label: "jobctl-\(first)", timeout: timeout)
     }
 
     /// Runs `jobctl` to completion.
@@ -162,16 +77,16 @@ final class Sandbox: Sendable {
         environment extra: [String: String?] = [:],
         directory: String? = nil,
         timeout: Duration = .seconds(120)
-    ) async throws -> CommandResult {
+    ) async throws -> ProcessResult {
         try await jobctl(
             bytes: arguments.map { Array($0.utf8) }, environment: extra, directory: directory, timeout: timeout)
     }
 
     /// Runs `jobctl` and fails unless it exits 0.
     @discardableResult
-    func jobctlOK(_ arguments: [String], directory: String? = nil) async throws -> CommandResult {
+    func jobctlOK(_ arguments: [String], directory: String? = nil) async throws -> ProcessResult {
         let result = try await jobctl(arguments, directory: directory)
-        guard result.status == .exited(0) else { throw HarnessFailure("expected success: \(result)") }
+        guard result.status == .exited(0) else { throw HarnessError("expected success: \(result)") }
         return result
     }
 
@@ -195,32 +110,17 @@ final class Sandbox: Sendable {
     func mount(type: String, at path: String, options: String) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         guard Glibc.mount(type, path, type, 0, options) == 0 else {
-            throw HarnessFailure("mount -t \(type) -o \(options) \(path): \(String(cString: strerror(errno)))")
+            throw HarnessError("mount -t \(type) -o \(options) \(path): \(String(cString: strerror(errno)))")
         }
-        mounts.withLock { $0.append(path) }
+        onCleanup { umount2(path, Int32(MNT_DETACH)) }
     }
 
     /// Remounts a mount of this sandbox read-only or read-write.
     func remount(_ path: String, readOnly: Bool, options: String) throws {
         let flags = UInt(MS_REMOUNT) | (readOnly ? UInt(MS_RDONLY) : 0)
         guard Glibc.mount("none", path, nil, flags, options) == 0 else {
-            throw HarnessFailure("remount \(path) \(readOnly ? "ro" : "rw"): \(String(cString: strerror(errno)))")
+            throw HarnessError("remount \(path) \(readOnly ? "ro" : "rw"): \(String(cString: strerror(errno)))")
         }
-    }
-
-    /// Kills every process the scenario started (and every process that inherited its tag: orphaned
-    /// command jobs and their children), unmounts, and deletes the directory.
-    func cleanUp() {
-        for child in children.withLock({ $0 }) { child.killAndReap() }
-        for pid in leftoverProcesses() { kill(pid, SIGKILL) }
-        for path in mounts.withLock({ $0 }).reversed() { umount2(path, Int32(MNT_DETACH)) }
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
-    /// Living processes carrying this sandbox's tag that are not the scenario's own direct children.
-    func leftoverProcesses() -> [pid_t] {
-        let own = Set(children.withLock { $0 }.filter(\.isRunning).map(\.pid))
-        return ProcessTable.processes(withEnvironment: Sandbox.tagVariable, value: tag).filter { !own.contains($0) }
     }
 }
 
@@ -246,7 +146,7 @@ struct RunnerProcess: Sendable {
     func waitRegistered(timeout: Duration = .seconds(30)) async throws -> Int64 {
         try await waitFor("runner pid \(pid) registers", timeout: timeout) {
             if let status = child.poll() {
-                throw HarnessFailure("the runner exited (\(status)) before registering\n\(child.transcript())")
+                throw HarnessError("the runner exited (\(status)) before registering\n\(child.transcript())")
             }
             // The schema may not exist yet while the runner migrates a new file.
             return try? runnerID()

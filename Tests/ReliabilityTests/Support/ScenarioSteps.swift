@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The top-level suite. Scenarios run one after another: each drives real processes and measures

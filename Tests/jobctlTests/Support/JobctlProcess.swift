@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -8,44 +8,7 @@ import Testing
     import Darwin
 #endif
 
-/// A failure of the test harness itself (a binary not found, a process that would not exit, …).
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-// MARK: - Locating the binaries
-
-/// Where the built `jobctl` is: next to the test executable (both live in `.build/<triple>/debug/`).
-enum JobctlBinary {
-    static let path: String? = locate()
-
-    private static func locate() -> String? {
-        var directories: [URL] = []
-        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            directories.append(URL(fileURLWithPath: exe).deletingLastPathComponent())
-        }
-        if let main = Bundle.main.executableURL {
-            directories.append(main.resolvingSymlinksInPath().deletingLastPathComponent())
-        }
-        var candidates = directories.map { $0.appendingPathComponent("jobctl").path }
-        // Tests/jobctlTests/Support/JobctlProcess.swift -> the package root.
-        let root = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/jobctl").path)
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    static func require() throws -> String {
-        guard let path else {
-            throw HarnessError(
-                "the jobctl binary was not found next to the test executable nor at .build/debug/jobctl; "
-                    + "build it first with `swift build --build-tests`")
-        }
-        return path
-    }
-}
+// MARK: - Locating the sqlite3 shell
 
 /// The sqlite3 shell, used to dump databases and to hold a write lock.
 enum SQLiteShell {
@@ -55,186 +18,6 @@ enum SQLiteShell {
     static func require() throws -> String {
         guard let path else { throw HarnessError("the sqlite3 shell is not installed (apt-get install sqlite3)") }
         return path
-    }
-}
-
-// MARK: - Processes
-
-/// What a finished process did.
-struct ProcessResult: Sendable, CustomStringConvertible {
-    var arguments: [String]
-    /// The exit status, or the signal number when `exitedNormally` is false.
-    var status: Int32
-    var exitedNormally: Bool
-    var stdout: String
-    var stderr: String
-
-    /// The non-empty lines of stderr.
-    var stderrLines: [String] {
-        stderr.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-    }
-
-    var description: String {
-        let how = exitedNormally ? "exit \(status)" : "killed by signal \(status)"
-        let shown = arguments.map { $0.count > 120 ? String($0.prefix(117)) + "..." : $0 }
-        return
-            "`\(shown.joined(separator: " "))` -> \(how)\n--- stdout:\n\(stdout.prefix(4000))\n--- stderr:\n\(stderr.prefix(4000))"
-    }
-}
-
-/// A process started by a test, its stdout and stderr going to files (so nothing can block on a full pipe).
-final class LaunchedProcess: @unchecked Sendable {
-    let process: Process
-    let arguments: [String]
-    let stdoutPath: String
-    let stderrPath: String
-    /// The write end of the process's stdin, when one was asked for.
-    let input: FileHandle?
-
-    private struct ExitState {
-        var exited = false
-        var nextWaiter = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-    }
-    private let exitState = Mutex(ExitState())
-
-    init(
-        executable: String, arguments: [String], environment: [String: String], directory: String,
-        outputBase: String, withInput: Bool = false
-    ) throws {
-        process = Process()
-        self.arguments = [executable] + arguments
-        stdoutPath = outputBase + ".stdout"
-        stderrPath = outputBase + ".stderr"
-        guard FileManager.default.createFile(atPath: stdoutPath, contents: nil),
-            FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        else { throw HarnessError("cannot create output files at \(outputBase)") }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        defer {
-            try? out.close()
-            try? err.close()
-        }
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = out
-        process.standardError = err
-        var inputPipe: Pipe?
-        if withInput {
-            let pipe = Pipe()
-            process.standardInput = pipe
-            inputPipe = pipe
-        } else {
-            process.standardInput = FileHandle.nullDevice
-        }
-        input = inputPipe?.fileHandleForWriting
-        process.terminationHandler = { [weak self] _ in self?.markExited() }
-        try process.run()
-        try? inputPipe?.fileHandleForReading.close()
-    }
-
-    var pid: pid_t { process.processIdentifier }
-
-    var hasExited: Bool { exitState.withLock { $0.exited } }
-
-    private func markExited() {
-        let waiters = exitState.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.exited = true
-            let waiting = Array(state.waiters.values)
-            state.waiters.removeAll()
-            return waiting
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    /// Waits until the process exits or `timeout` passes; true if it exited.
-    @discardableResult
-    func waitForExit(timeout: Duration) async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let id: Int? = exitState.withLock { state in
-                if state.exited { return nil }
-                let id = state.nextWaiter
-                state.nextWaiter += 1
-                state.waiters[id] = continuation
-                return id
-            }
-            guard let id else {
-                continuation.resume()
-                return
-            }
-            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            // A deadline, not a sleep: the waiter is resumed by whichever comes first.
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
-                let waiter = exitState.withLock { $0.waiters.removeValue(forKey: id) }
-                waiter?.resume()
-            }
-        }
-        return hasExited
-    }
-
-    /// Sends a signal if the process has not exited (so a recycled pid is never hit).
-    func signal(_ signal: Int32) {
-        guard !hasExited else { return }
-        _ = kill(pid, signal)
-    }
-
-    /// SIGKILLs the process if it is still running.
-    func killIfRunning() {
-        signal(SIGKILL)
-    }
-
-    /// Closes stdin (EOF for the process), if it has one.
-    func closeInput() {
-        try? input?.close()
-    }
-
-    /// Writes text to the process's stdin.
-    func write(_ text: String) throws {
-        guard let input else { throw HarnessError("the process has no stdin pipe") }
-        try input.write(contentsOf: Data(text.utf8))
-    }
-
-    var currentStdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
-    var currentStderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
-
-    /// The result; only valid once the process has exited.
-    func result() -> ProcessResult {
-        ProcessResult(
-            arguments: arguments,
-            status: process.terminationStatus,
-            exitedNormally: process.terminationReason == .exit,
-            stdout: currentStdout,
-            stderr: currentStderr
-        )
-    }
-}
-
-/// True once `pid` no longer runs (gone, or a zombie nobody reaped yet).
-func processIsGone(_ pid: pid_t) -> Bool {
-    if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) {
-        guard let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).prefix(1)
-        return state == "Z" || state == "X"
-    }
-    if FileManager.default.fileExists(atPath: "/proc/self/stat") { return true }
-    return kill(pid, 0) != 0 && errno == ESRCH
-}
-
-// MARK: - Waiting on conditions
-
-/// Polls `condition` until it holds; throws when `timeout` passes first. The only place a test waits.
-func waitUntil(
-    _ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        if try await condition() { return }
-        if ContinuousClock.now >= deadline {
-            throw HarnessError("timed out after \(timeout) waiting until \(what)")
-        }
-        try await Task.sleep(for: .milliseconds(40))  // hang guard: polling interval inside a deadline-bounded wait
     }
 }
 
@@ -258,59 +41,15 @@ enum DatabaseChoice: Sendable {
     }
 }
 
-/// A fresh `jobrunner-<UUID>` directory with a database path in it, the processes started in it, and
-/// an environment in which jobctl cannot reach the user's default database.
-final class Sandbox: @unchecked Sendable {
-    let root: String
-    let db: String
-    let jobctlPath: String
-    /// HOME and XDG_STATE_HOME for the processes: the default database would land under here.
-    let home: String
-    let stateHome: String
-    let environment: [String: String]
-
-    private let launched = Mutex<[LaunchedProcess]>([])
-    private let strayPIDs = Mutex<[pid_t]>([])
-    private let counter = Atomic<Int>(0)
-    private let cleanups = Mutex<[@Sendable () -> Void]>([])
-
-    init() throws {
-        jobctlPath = try JobctlBinary.require()
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("jobrunner-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(
-            atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        try FileManager.default.createDirectory(atPath: root + "/io", withIntermediateDirectories: true)
-        home = root + "/home"
-        stateHome = root + "/state"
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        db = root + "/jobs.sqlite"
-        var environment = ProcessInfo.processInfo.environment
-        environment["JOBCTL_DB"] = nil
-        environment["HOME"] = home
-        environment["XDG_STATE_HOME"] = stateHome
-        self.environment = environment
+/// jobctl's commands run in a sandbox whose environment names no database, so that each invocation
+/// says which one it uses (`--db`, as ``DatabaseChoice`` says) and one that says none finds the default.
+extension Sandbox {
+    convenience init() throws {
+        try self.init("jobctl", exportsDatabase: false)
     }
 
     /// Where the default database would be with this sandbox's environment.
     var defaultDatabasePath: String { stateHome + "/jobrunner/jobs.sqlite" }
-
-    /// Kills whatever is left running, then removes the directory.
-    func cleanup() {
-        for process in launched.withLock({ $0 }) { process.killIfRunning() }
-        for pid in strayPIDs.withLock({ $0 }) where !processIsGone(pid) { _ = kill(pid, SIGKILL) }
-        for action in cleanups.withLock({ $0 }) { action() }
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
-    /// Something to undo before the directory is removed (e.g. restoring permissions).
-    func onCleanup(_ action: @escaping @Sendable () -> Void) {
-        cleanups.withLock { $0.append(action) }
-    }
-
-    /// A process the test knows of that is not a child of ours (a command a runner started).
-    func adoptStray(_ pid: pid_t) {
-        strayPIDs.withLock { $0.append(pid) }
-    }
 
     /// `arguments` with `--db PATH` added (before `--`, if there is one: options go to the subcommand).
     func withDatabase(_ arguments: [String], db: String?) -> [String] {
@@ -321,39 +60,12 @@ final class Sandbox: @unchecked Sendable {
         return arguments
     }
 
-    /// Starts any program with output captured into files.
-    func launch(
-        executable: String, _ arguments: [String], environment: [String: String]? = nil, withInput: Bool = false
-    ) throws -> LaunchedProcess {
-        let number = counter.add(1, ordering: .relaxed).newValue
-        let name = URL(fileURLWithPath: executable).lastPathComponent
-        let process = try LaunchedProcess(
-            executable: executable, arguments: arguments, environment: environment ?? self.environment,
-            directory: root, outputBase: "\(root)/io/\(number)-\(name)", withInput: withInput)
-        launched.withLock { $0.append(process) }
-        return process
-    }
-
     /// Starts jobctl (with `--db` unless `db` is nil).
     func launchJobctl(_ arguments: [String], db: DatabaseChoice = .sandbox, environment: [String: String]? = nil) throws
-        -> LaunchedProcess
+        -> ChildProcess
     {
         let database = db.path(sandbox: self.db)
         return try launch(executable: jobctlPath, withDatabase(arguments, db: database), environment: environment)
-    }
-
-    /// Runs a program to completion (killing it and failing after `timeout`).
-    func run(
-        executable: String, _ arguments: [String], environment: [String: String]? = nil,
-        timeout: Duration = .seconds(60)
-    ) async throws -> ProcessResult {
-        let process = try launch(executable: executable, arguments, environment: environment)
-        guard await process.waitForExit(timeout: timeout) else {
-            process.killIfRunning()
-            throw HarnessError(
-                "`\(process.arguments.joined(separator: " "))` did not exit within \(timeout); killed it")
-        }
-        return process.result()
     }
 
     /// Runs jobctl to completion, with `--db` as `db` says.
@@ -519,7 +231,7 @@ func expectOneLineError(
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
     #expect(result.exitedNormally, "\(result)", sourceLocation: sourceLocation)
-    #expect(result.status == status, "expected exit \(status): \(result)", sourceLocation: sourceLocation)
+    #expect(result.status == .exited(status), "expected exit \(status): \(result)", sourceLocation: sourceLocation)
     #expect(result.stdout.isEmpty, "expected nothing on stdout: \(result)", sourceLocation: sourceLocation)
     let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false)
     #expect(
@@ -539,7 +251,8 @@ func expectOneLineError(
 
 /// A command job that records that it started (its pid) and then blocks reading a FIFO until the test
 /// releases it, so "a run is in flight" holds for exactly as long as the test needs, whatever the load.
-final class Gate: Sendable {
+/// (In-process handlers are held with TestSupport's `HandlerGate`.)
+final class HeldCommand: Sendable {
     let startedPath: String
     let fifoPath: String
 
@@ -560,7 +273,7 @@ final class Gate: Sendable {
     /// Waits until the command runs; returns its pid (which the sandbox kills at the end if need be).
     @discardableResult
     func waitUntilStarted(_ sandbox: Sandbox, timeout: Duration = .seconds(30)) async throws -> pid_t {
-        try await waitUntil("the gated command started", timeout: timeout) {
+        try await waitUntil("the held command started", timeout: timeout) {
             FileManager.default.fileExists(atPath: startedPath)
         }
         let text = try String(contentsOfFile: startedPath, encoding: .utf8)
@@ -574,9 +287,11 @@ final class Gate: Sendable {
     /// Lets the command finish (exit 0).
     func release() throws {
         let fd = open(fifoPath, O_WRONLY | O_NONBLOCK)
-        guard fd >= 0 else { throw HarnessError("the gated command is not waiting (open: errno \(errno))") }
+        guard fd >= 0 else { throw HarnessError("the held command is not waiting (open: errno \(errno))") }
         defer { close(fd) }
         let line = Array("go\n".utf8)
-        guard write(fd, line, line.count) == line.count else { throw HarnessError("write to the gate failed") }
+        guard write(fd, line, line.count) == line.count else {
+            throw HarnessError("write to the held command's FIFO failed")
+        }
     }
 }

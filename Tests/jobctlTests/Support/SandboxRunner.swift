@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ import Testing
 /// A foreground runner and its end, for the tests of the everyday tools.
 extension Sandbox {
     /// Starts `jobctl run` and waits until `status --json` shows it alive.
-    func startRunner(_ options: [String] = []) async throws -> LaunchedProcess {
+    func startRunner(_ options: [String] = []) async throws -> ChildProcess {
         if !FileManager.default.fileExists(atPath: db) { try await succeed(["status", "--json"]) }
         let runner = try launchJobctl(["run"] + options)
         try await waitUntil("the runner (pid \(runner.pid)) is registered") {
@@ -23,11 +24,11 @@ extension Sandbox {
 
     /// Signals a process (SIGTERM by default) and requires it to exit 0.
     func stopCleanly(
-        _ process: LaunchedProcess, signal: Int32 = SIGTERM, sourceLocation: SourceLocation = #_sourceLocation
+        _ process: ChildProcess, signal: Int32 = SIGTERM, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> ProcessResult {
         process.signal(signal)
         guard await process.waitForExit(timeout: .seconds(60)) else {
-            process.killIfRunning()
+            process.killAndReap()
             throw HarnessError("did not exit after signal \(signal):\n\(process.result())")
         }
         let result = process.result()

@@ -1,25 +1,25 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+    package import Glibc
 #endif
 
 /// Reads Linux's /proc: which processes exist, their groups, environment, descriptors and memory.
-enum ProcessTable {
-    struct Entry: Sendable {
-        var pid: pid_t
-        var state: Character
-        var parent: pid_t
-        var group: pid_t
+package enum ProcessTable {
+    package struct Entry: Sendable {
+        package var pid: pid_t
+        package var state: Character
+        package var parent: pid_t
+        package var group: pid_t
     }
 
     /// Every process, from /proc/<pid>/stat.
-    static func all() -> [Entry] {
+    package static func all() -> [Entry] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         return names.compactMap { Int32($0) }.compactMap(entry)
     }
 
-    static func entry(_ pid: pid_t) -> Entry? {
+    package static func entry(_ pid: pid_t) -> Entry? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = text.lastIndex(of: ")")
         else { return nil }
@@ -32,18 +32,18 @@ enum ProcessTable {
     }
 
     /// Processes of group `pgid` that still run (zombies waiting to be reaped do not count).
-    static func livingMembers(ofGroup pgid: pid_t) -> [pid_t] {
+    package static func livingMembers(ofGroup pgid: pid_t) -> [pid_t] {
         all().filter { $0.group == pgid && $0.state != "Z" && $0.state != "X" }.map(\.pid)
     }
 
     /// True if `pid` exists and is not a zombie.
-    static func isLiving(_ pid: pid_t) -> Bool {
+    package static func isLiving(_ pid: pid_t) -> Bool {
         guard let entry = entry(pid) else { return false }
         return entry.state != "Z" && entry.state != "X"
     }
 
     /// The environment a process was started with (or changed to).
-    static func environment(of pid: pid_t) -> [String: String]? {
+    package static func environment(of pid: pid_t) -> [String: String]? {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
         var result: [String: String] = [:]
         for entry in data.split(separator: 0) {
@@ -55,7 +55,7 @@ enum ProcessTable {
     }
 
     /// Living processes whose environment carries `key=value`.
-    static func processes(withEnvironment key: String, value: String) -> [pid_t] {
+    package static func processes(withEnvironment key: String, value: String) -> [pid_t] {
         let needle = Data("\(key)=\(value)".utf8)
         return all().filter { $0.state != "Z" && $0.state != "X" }.compactMap { entry in
             guard let data = FileManager.default.contents(atPath: "/proc/\(entry.pid)/environ") else { return nil }
@@ -64,7 +64,7 @@ enum ProcessTable {
     }
 
     /// A process's open descriptors and what they point to.
-    static func descriptors(of pid: pid_t) -> [Int: String] {
+    package static func descriptors(of pid: pid_t) -> [Int: String] {
         let directory = "/proc/\(pid)/fd"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [:] }
         var result: [Int: String] = [:]
@@ -75,12 +75,12 @@ enum ProcessTable {
         return result
     }
 
-    static func workingDirectory(of pid: pid_t) -> String? {
+    package static func workingDirectory(of pid: pid_t) -> String? {
         try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")
     }
 
     /// A line of /proc/<pid>/status in KiB (`VmHWM`: peak resident set, `VmRSS`: now).
-    static func memoryKiB(of pid: pid_t, field: String) -> Int? {
+    package static func memoryKiB(of pid: pid_t, field: String) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
             return Int(line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ")[0])
