@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// What the invariant checker found in a database.
 struct InvariantReport: CustomStringConvertible {

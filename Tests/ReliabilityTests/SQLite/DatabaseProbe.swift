@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import TestSupport
 
 /// A value read from SQLite.
 enum ProbeValue: Sendable, Hashable, CustomStringConvertible {
@@ -39,7 +40,7 @@ final class DatabaseProbe {
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "code \(rc)"
             sqlite3_close_v2(db)
-            throw HarnessFailure("probe cannot open \(path): \(message)")
+            throw HarnessError("probe cannot open \(path): \(message)")
         }
         handle = db
         sqlite3_busy_timeout(db, busyTimeoutMillis)
@@ -53,7 +54,7 @@ final class DatabaseProbe {
         var statement: OpaquePointer?
         var rc = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
         guard rc == SQLITE_OK, let statement else {
-            throw HarnessFailure("probe: \(String(cString: sqlite3_errmsg(handle))) in \(sql)")
+            throw HarnessError("probe: \(String(cString: sqlite3_errmsg(handle))) in \(sql)")
         }
         defer { sqlite3_finalize(statement) }
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
@@ -72,7 +73,7 @@ final class DatabaseProbe {
             rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else {
-                throw HarnessFailure("probe: \(String(cString: sqlite3_errmsg(handle))) (code \(rc)) in \(sql)")
+                throw HarnessError("probe: \(String(cString: sqlite3_errmsg(handle))) (code \(rc)) in \(sql)")
             }
             var row: [ProbeValue] = []
             for column in 0..<sqlite3_column_count(statement) {
@@ -102,7 +103,7 @@ final class DatabaseProbe {
         guard rc == SQLITE_OK else {
             let text = message.map { String(cString: $0) } ?? "code \(rc)"
             sqlite3_free(message)
-            throw HarnessFailure("probe: \(text) in \(sql)")
+            throw HarnessError("probe: \(text) in \(sql)")
         }
     }
 
