@@ -1,7 +1,11 @@
 /// An error reported by SQLite, with the statement that failed.
 ///
-/// The description is one line, for example
-/// ``SQLite error 5 (SQLITE_BUSY): database is locked — while executing `BEGIN IMMEDIATE` ``.
+/// The description is one line, for example:
+///
+/// ```
+/// SQLite error 5 (SQLITE_BUSY): database is locked — while executing `BEGIN IMMEDIATE`
+/// ```
+///
 /// Bound values never appear in it.
 struct SQLiteError: Error, Sendable, CustomStringConvertible {
     /// The extended result code.

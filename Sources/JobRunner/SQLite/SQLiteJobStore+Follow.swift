@@ -1,6 +1,6 @@
 extension SQLiteJobStore {
     /// A cursor at the present: every run that finishes from now on (including those in flight now)
-    /// will be reported by ``finishedRuns(after:)``.
+    /// will be reported by ``finishedRuns(after:limit:)``.
     package func runCursor(job: String?) throws -> RunCursor {
         try connection.read {
             let last = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM runs") ?? 0

@@ -294,7 +294,7 @@ package actor SQLiteJobStore: JobStoreBackend {
         }
     }
 
-    /// Stops a job: no further runs. A run in flight finishes (use ``waitUntilIdle(_:timeout:)`` to wait for it).
+    /// Stops a job: no further runs. A run in flight finishes (`jobctl stop --wait` waits for it).
     ///
     /// - Throws: ``JobRunnerError`` for an unknown job.
     @discardableResult
@@ -440,7 +440,8 @@ package actor SQLiteJobStore: JobStoreBackend {
 extension JobStore {
     /// How to open the database.
     public struct Configuration: Sendable {
-        /// How long a call waits for another process's write lock before failing with `SQLITE_BUSY`.
+        /// How long a call waits for another process's write lock before failing with a
+        /// ``JobStoreError`` of kind ``JobStoreError/Kind/busy``.
         public var busyTimeout: Duration
         /// `PRAGMA synchronous`: NORMAL by default, FULL for durability against power loss.
         public var synchronous: SynchronousMode
@@ -479,10 +480,11 @@ extension JobStore {
     /// byte for byte as it was, journal mode included. A new database is made only from a missing or
     /// empty file, and only when ``Configuration/createIfMissing`` is true.
     ///
-    /// - Throws: ``JobStoreError`` when the file cannot be opened or is not a database,
-    ///   ``JobRunnerError`` (kind `database`) for another program's database or, without
-    ///   `createIfMissing`, a missing or empty file, ``MigrationError`` when it was written by a
-    ///   newer schema.
+    /// - Throws: ``JobStoreError`` when the database cannot be opened, read or written (locked past
+    ///   the busy timeout, read-only, full, damaged); ``JobRunnerError`` (kind
+    ///   ``JobRunnerError/Kind/database``) for a file that is not a database, another program's
+    ///   database, something other than a regular file or, without `createIfMissing`, a missing or
+    ///   empty file; ``MigrationError`` when it was written by a newer schema.
     public static func open(
         path: String,
         configuration: Configuration = Configuration(),

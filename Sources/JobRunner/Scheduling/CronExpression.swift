@@ -173,8 +173,8 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     // MARK: - Next occurrence
 
     /// The first firing instant strictly after `instant`, in Unix microseconds (always a whole
-    /// second), or nil when there is none within ``searchHorizonSeconds`` (or the instant is
-    /// outside the supported range of roughly ±300,000 years).
+    /// second), or nil when there is none within 40 years, or the instant is outside the supported
+    /// range of roughly ±300,000 years.
     ///
     /// Fields are matched against local wall-clock time in `timeZone`; see the type
     /// documentation for the daylight-saving rules (gap → once at the transition,

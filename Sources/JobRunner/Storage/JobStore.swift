@@ -258,7 +258,8 @@ public final class JobStore: Sendable {
     // MARK: History size
 
     /// Deletes history of runs that finished before `cutoff`, then returns the space it took to the
-    /// file system (``reclaimSpace()``). Counters are kept; a run in flight is never deleted.
+    /// file system, a few pages per transaction (see <doc:TheDatabase>). Counters are kept; a run in
+    /// flight is never deleted.
     ///
     /// The work is done in short transactions of `batchSize` runs; between them, other callers of
     /// this store (a runner in the same process) and other processes get their turn.

@@ -1,8 +1,12 @@
 /// A failure of the database under a ``JobStore``, whatever the store: the same kinds for every
 /// backend, with the backend's own code and message kept.
 ///
-/// The description is one line, for example
-/// ``SQLite error 5 (SQLITE_BUSY): database is locked — while executing `BEGIN IMMEDIATE` ``.
+/// The description is one line, for example:
+///
+/// ```
+/// SQLite error 5 (SQLITE_BUSY): database is locked — while executing `BEGIN IMMEDIATE`
+/// ```
+///
 /// Bound values never appear in it.
 public struct JobStoreError: Error, Sendable, CustomStringConvertible {
     /// What went wrong, in terms that do not depend on the database.
