@@ -7,9 +7,9 @@ public struct MigrationError: Error, Sendable, CustomStringConvertible {
 
     private let code: Code
     /// Where the error was raised.
-    public let file: String
+    package let file: String
     /// Where the error was raised.
-    public let line: Int
+    package let line: Int
 
     private init(_ code: Code, file: String, line: Int) {
         self.code = code

@@ -39,7 +39,7 @@ public struct JobStoreError: Error, Sendable, CustomStringConvertible {
     public var description: String
 
     /// Creates an error.
-    public init(kind: Kind, backend: String, code: Int, message: String, description: String) {
+    package init(kind: Kind, backend: String, code: Int, message: String, description: String) {
         self.kind = kind
         self.backend = backend
         self.code = code
