@@ -16,7 +16,7 @@ struct EndToEndRunnerTests {
     /// Starts `jobctl run` and waits until `status --json` shows it alive.
     func startRunner(_ s: Sandbox, _ options: [String] = []) async throws -> (ChildProcess, runnerID: Int) {
         // Create the database first. (Opening a database while a runner is still creating it can fail
-        // with "database is locked … PRAGMA journal_mode=WAL" after the whole busy timeout: a race
+        // with "database is locked" while switching the journal to WAL, after the whole busy timeout: a race
         // reported separately, kept out of these tests so that they test what they name.)
         if !FileManager.default.fileExists(atPath: s.db) {
             _ = try await JobStore.open(path: s.db)

@@ -144,16 +144,14 @@ extension Reliability {
                     }
                     let status = try await sandbox.jobctl(["status", "--json"])
                     #expect(status.status == .exited(0), "status after a cut WAL: \(status)")
-                    #expect(try sandbox.probe().strings("PRAGMA integrity_check") == ["ok"])
+                    #expect(try DatabaseProbe(sandbox.db).strings("PRAGMA integrity_check") == ["ok"])
                 }
                 let final = try await sandbox.startRegisteredRunner()
                 let counts = try sandbox.runCounts()
                 try await waitUntil("a runner carries on after the cut WALs", timeout: .seconds(30)) {
                     _ = try await sandbox.resumeJobsPausedByAbandonment()
                     let now = try sandbox.runCounts()
-                    let orphans = try sandbox.probe().int(
-                        "SELECT count(*) FROM runs WHERE outcome = 'running' AND runner_id <> ?",
-                        [.integer(try final.runnerID() ?? 0)])
+                    let orphans = try sandbox.probe().runsInFlight(notOf: try final.runnerID() ?? 0)
                     return orphans == 0 && counts.allSatisfy { now[$0.key, default: 0] >= $0.value + 3 }
                 }
                 try await sandbox.drainAll([final])

@@ -151,7 +151,7 @@ extension Reliability {
                 try await waitForProgress(db: db, "a runner works again after the file system is writable")
                 try await sandbox.drainAll([final], db: db)
                 let invariants = try sandbox.expectInvariants(acknowledged: acknowledged, db: db)
-                let witness = try WitnessReport.compare(logPath: log, db: db, jobs: ["cmd"])
+                let witness = try WitnessReport.compare(logPath: log, probe: DatabaseProbe(db), jobs: ["cmd"])
                 #expect(witness.isClean, "witness: \(witness)")
                 Figures.report(
                     "8 disk full and read-only",

@@ -118,7 +118,7 @@ extension Reliability {
                 }
                 #expect(environment["RELIABILITY_MARK"] == "inherit me")
                 let run = try #require(
-                    try sandbox.probe().rows(
+                    try DatabaseProbe(sandbox.db).rows(
                         "SELECT id, scheduled_for, attempt FROM runs WHERE job_name = 'probe' AND outcome = 'running'"
                     ).first)
                 #expect(environment["JOB_NAME"] == "probe")

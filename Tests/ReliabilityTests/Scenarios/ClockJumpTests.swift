@@ -81,19 +81,17 @@ extension Reliability {
                 defer { running.cancel() }
 
                 let targets: [Int64] = [10, 130, 70, 130, 140]
-                let probe = try DatabaseProbe(sandbox.db)
+                let probe = try sandbox.probe()
                 var seen = 0
                 var stormLimitRespected = true
                 for (step, target) in targets.enumerated() {
                     clock.advance(to: Self.start + target * Self.minute)
                     try await settle(events, clock: clock, step: step)
-                    let rows = try probe.rows(
-                        "SELECT id, job_name, scheduled_for, started_at FROM runs WHERE id > ? ORDER BY id",
-                        [.integer(Int64(seen))])
-                    seen = Int(try probe.int("SELECT coalesce(max(id), 0) FROM runs"))
+                    let runs = try probe.runs(after: Int64(seen))
+                    seen = Int(try probe.lastRunID())
                     for job in cases {
-                        let slots = rows.filter { $0[1].string == job.name }.map {
-                            (($0[2].int ?? 0) - Self.start) / Self.minute
+                        let slots = runs.filter { $0.job == job.name }.map {
+                            ($0.scheduledFor - Self.start) / Self.minute
                         }
                         #expect(
                             slots == job.expected[step],
@@ -101,9 +99,9 @@ extension Reliability {
                         )
                         if slots.count > MisfirePolicy.catchUpLimit { stormLimitRespected = false }
                     }
-                    for row in rows {
-                        #expect((row[3].int ?? 0) >= (row[2].int ?? 0), "run \(row[0]) of \(row[1]) started early")
-                        #expect((row[3].int ?? 0) == clock.now(), "run \(row[0]) started at the current time")
+                    for run in runs {
+                        #expect(run.startedAt >= run.scheduledFor, "run \(run.id) of \(run.job) started early")
+                        #expect(run.startedAt == clock.now(), "run \(run.id) started at the current time")
                     }
                 }
                 runner.drain()

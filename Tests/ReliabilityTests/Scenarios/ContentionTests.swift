@@ -49,20 +49,22 @@ extension Reliability {
                     timeout: ChaosMode.span(short: .seconds(180), long: .seconds(900)),
                     interval: .milliseconds(100)
                 ) {
-                    try sandbox.probe().int("SELECT count(*) FROM jobs WHERE state = 'done'") == total
+                    try sandbox.probe().jobCount(state: "done") == total
                 }
                 try await sandbox.drainAll(runners)
 
                 let probe = try sandbox.probe()
-                let notOnce = try probe.rows(
-                    "SELECT j.name, count(r.id) FROM jobs j LEFT JOIN runs r ON r.job_id = j.id GROUP BY j.id HAVING count(r.id) <> 1"
-                )
+                let runs = try probe.runs()
+                var runsOfJob: [Int64: Int] = [:]
+                for run in runs { if let job = run.jobID { runsOfJob[job, default: 0] += 1 } }
+                let notOnce = try probe.jobs().map { (job: $0.name, runs: runsOfJob[$0.id, default: 0]) }
+                    .filter { $0.runs != 1 }
                 #expect(notOnce.isEmpty, "jobs not run exactly once: \(notOnce.prefix(10))")
-                let notOK = try probe.int("SELECT count(*) FROM runs WHERE outcome <> 'ok'")
+                let notOK = runs.filter { $0.outcome != "ok" }.count
                 #expect(notOK == 0, "runs that did not end ok")
-                let perRunner = try probe.rows("SELECT runner_id, count(*) FROM runs GROUP BY runner_id ORDER BY 1")
-                let span = try probe.rows("SELECT min(started_at), max(finished_at) FROM runs")[0]
-                let seconds = Double((span[1].int ?? 0) - (span[0].int ?? 0)) / 1e6
+                let firstStart = runs.map(\.startedAt).min()
+                let lastFinish = runs.compactMap(\.finishedAt).max()
+                let seconds = Double((lastFinish ?? 0) - (firstStart ?? 0)) / 1e6
                 let invariants = try sandbox.expectInvariants(acknowledged: Set(definitions.map(\.name)))
                 let witness = try sandbox.expectWitness(log: log, jobs: commandJobs)
                 #expect(witness.executions == commandJobs.count, "each command job executed once")
@@ -74,7 +76,7 @@ extension Reliability {
                         "lost": notOnce.count + witness.lost.count, "duplicated": witness.duplicated.count,
                         "command_executions": witness.executions, "seconds": seconds,
                         "runs_per_second": seconds > 0 ? Double(total) / seconds : 0,
-                        "runs_per_runner": perRunner.map { "\($0[1])" }.joined(separator: "/"),
+                        "runs_per_runner": Self.runsPerRunner(runs),
                         "violations": invariants.violations.count,
                     ])
             }
@@ -107,11 +109,10 @@ extension Reliability {
                 let end = wallClockMicros()
 
                 let probe = try sandbox.probe()
-                let perJob = try probe.rows("SELECT name, run_count FROM jobs ORDER BY name")
-                for row in perJob {
-                    #expect((row[1].int ?? 0) > 0, "job \(row[0]) never ran")
+                for (job, runs) in try probe.runCounts().sorted(by: { $0.key < $1.key }) {
+                    #expect(runs > 0, "job \(job) never ran")
                 }
-                let perRunner = try probe.rows("SELECT runner_id, count(*) FROM runs GROUP BY runner_id ORDER BY 1")
+                let runs = try probe.runs()
                 let busyWarnings = runners.map { $0.child.stderr.components(separatedBy: "locked").count - 1 }
                     .reduce(0, +)
                 let invariants = try sandbox.expectInvariants(acknowledged: acknowledged)
@@ -127,10 +128,16 @@ extension Reliability {
                         "command_executions": witness.executions, "overlapping": witness.overlapping.count,
                         "duplicated": witness.duplicated.count, "lost": witness.lost.count,
                         "busy_warnings": busyWarnings,
-                        "runs_per_runner": perRunner.map { "\($0[1])" }.joined(separator: "/"),
+                        "runs_per_runner": Self.runsPerRunner(runs),
                         "violations": invariants.violations.count,
                     ])
             }
+        }
+
+        /// How many of `runs` each runner claimed, in the order the runners registered (`12/9/11/8`).
+        static func runsPerRunner(_ runs: [StoredRun]) -> String {
+            Dictionary(grouping: runs, by: \.runnerID).sorted { ($0.key ?? .min) < ($1.key ?? .min) }
+                .map { "\($0.value.count)" }.joined(separator: "/")
         }
     }
 }

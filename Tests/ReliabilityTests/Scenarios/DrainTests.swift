@@ -37,32 +37,30 @@ extension Reliability {
                         })
                 }
                 for round in 0..<rounds {
-                    let before = try sandbox.probe().int("SELECT count(*) FROM runs")
+                    let before = try sandbox.probe().runCount()
                     if round > 0 {
                         // Make the 8 due again (a trigger runs a job now without moving its schedule).
                         for index in 0..<8 { try await sandbox.jobctlOK(["trigger", "long-\(index)"]) }
                     }
                     let runner = try await sandbox.startRegisteredRunner(["--concurrency", "8"])
                     try await waitUntil("8 long runs are in flight", timeout: .seconds(30)) {
-                        try sandbox.probe().int("SELECT count(*) FROM runs WHERE outcome = 'running'") == 8
+                        try sandbox.probe().runCount(outcome: "running") == 8
                     }
                     let requested = wallClockMicros()
                     let drain = try await sandbox.drainAll([runner])
                     let probe = try sandbox.probe()
-                    let runs = try probe.rows(
-                        "SELECT job_name, outcome, started_at FROM runs WHERE id > ?", [.integer(before)])
+                    let runs = try probe.runs(after: before)
                     #expect(runs.count == 8, "exactly the 8 in-flight runs, nothing new claimed: \(runs.count) runs")
-                    #expect(runs.allSatisfy { $0[1].string == "ok" && $0[0].string?.hasPrefix("long-") == true })
-                    #expect(runs.allSatisfy { ($0[2].int ?? .max) < requested }, "a run started after the drain")
+                    #expect(runs.allSatisfy { $0.outcome == "ok" && $0.job.hasPrefix("long-") })
+                    #expect(runs.allSatisfy { $0.startedAt < requested }, "a run started after the drain")
                     #expect(drain.finished == 8 && drain.interrupted == 0, "drain said \(drain)")
-                    let withoutNext = try probe.strings(
-                        "SELECT name FROM jobs WHERE state <> 'active' OR next_run_at IS NULL OR running_run_id IS NOT NULL"
-                    )
+                    let withoutNext = try probe.jobs().filter {
+                        $0.state != "active" || $0.nextRunAt == nil || $0.runningRunID != nil
+                    }.map(\.name)
                     #expect(withoutNext.isEmpty, "jobs without a persisted next occurrence: \(withoutNext.prefix(5))")
-                    let dueRuns = try probe.int("SELECT count(*) FROM runs WHERE job_name LIKE 'due-%'")
+                    let dueRuns = try probe.runs().filter { $0.job.hasPrefix("due-") }.count
                     #expect(dueRuns == 0, "due jobs were claimed during the drain")
-                    let state = try probe.strings(
-                        "SELECT state FROM runners WHERE pid = ?", [.integer(Int64(runner.pid))])
+                    let state = try probe.runners().filter { $0.pid == Int64(runner.pid) }.map(\.state)
                     #expect(state == ["stopped"], "the runner deregistered")
                 }
                 let invariants = try sandbox.expectInvariants()
@@ -110,13 +108,13 @@ extension Reliability {
                 let took = ContinuousClock.now - started
                 #expect(took < .seconds(10), "the drain took \(took)")
                 #expect(drain.interrupted == 2, "drain said \(drain)")
-                let outcomes = try sandbox.probe().rows("SELECT job_name, outcome, error FROM runs ORDER BY job_name")
-                #expect(outcomes.map { $0[1].string } == ["interrupted", "interrupted"], "outcomes: \(outcomes)")
+                let outcomes = try sandbox.probe().runs().sorted { $0.job < $1.job }
+                #expect(outcomes.map(\.outcome) == ["interrupted", "interrupted"], "outcomes: \(outcomes)")
                 for group in groups {
                     #expect(
                         ProcessTable.livingMembers(ofGroup: group).isEmpty, "process group \(group) outlived the drain")
                 }
-                let next = try sandbox.probe().int("SELECT count(*) FROM jobs WHERE next_run_at IS NOT NULL")
+                let next = try sandbox.probe().jobs().filter { $0.nextRunAt != nil }.count
                 #expect(next == 2, "interrupted jobs are rescheduled")
                 let invariants = try sandbox.expectInvariants(acknowledged: ["stubborn", "polite"])
                 Figures.report(
@@ -175,14 +173,13 @@ extension Reliability {
                 }
                 #expect(interrupted == ["stubborn", "polite"])
                 #expect(!returnedEarly, "run() must not return while a handler still runs")
-                let rows = try DatabaseProbe(sandbox.db).rows(
-                    "SELECT job_name, outcome, error FROM runs ORDER BY job_name")
-                #expect(rows.map { $0[1].string } == ["interrupted", "interrupted"], "\(rows)")
+                let runs = try sandbox.probe().runs().sorted { $0.job < $1.job }
+                #expect(runs.map(\.outcome) == ["interrupted", "interrupted"], "\(runs)")
                 gate.open()
                 try await running.value
-                let probe = try DatabaseProbe(sandbox.db)
-                #expect(try probe.strings("SELECT state FROM runners") == ["stopped"])
-                #expect(try probe.int("SELECT count(*) FROM jobs WHERE next_run_at IS NOT NULL") == 2)
+                let probe = try sandbox.probe()
+                #expect(try probe.runners().map(\.state) == ["stopped"])
+                #expect(try probe.jobs().filter { $0.nextRunAt != nil }.count == 2)
                 let invariants = try sandbox.expectInvariants(acknowledged: ["stubborn", "polite"])
                 Figures.report(
                     "6c drain past the grace period (handlers)",
@@ -222,7 +219,7 @@ extension Reliability {
                 let took = ContinuousClock.now - second
                 #expect(status == .exited(0), "\(runner.child.transcript())")
                 #expect(took < .seconds(5), "the second signal took \(took) to stop the runner")
-                let outcomes = try sandbox.probe().strings("SELECT outcome FROM runs")
+                let outcomes = try sandbox.probe().runs().map(\.outcome)
                 #expect(outcomes == ["interrupted", "interrupted"], "\(outcomes)")
                 for group in groups {
                     #expect(
@@ -265,7 +262,7 @@ extension Reliability {
                 // The next runner on this host sees the dead pid at once and records the runs abandoned.
                 let next = try await sandbox.startRegisteredRunner()
                 try await waitUntil("the next runner records the runs abandoned", timeout: .seconds(30)) {
-                    try sandbox.probe().int("SELECT count(*) FROM runs WHERE outcome = 'abandoned'") == 2
+                    try sandbox.probe().runCount(outcome: "abandoned") == 2
                 }
                 var leftovers: [Int32] = []
                 do {

@@ -47,7 +47,7 @@ extension Reliability {
             // Run them all once; then LIKE-style characters in a name select only that job's history.
             let runner = try await sandbox.startRegisteredRunner()
             try await waitUntil("every hostile job ran", timeout: .seconds(30)) {
-                try sandbox.probe().int("SELECT count(*) FROM jobs WHERE state = 'done'") == Self.names.count
+                try sandbox.probe().jobCount(state: "done") == Self.names.count
             }
             try await sandbox.drainAll([runner])
             for name in ["%", "_", "a_c", "*"] {
@@ -55,13 +55,12 @@ extension Reliability {
                 let jobs = try #require(JSONText.column(history.stdout, "job"), "history --json: \(history)")
                 #expect(jobs == [name], "history \(name) shows only its own runs: \(jobs)")
             }
-            let tables = try sandbox.probe().int(
-                "SELECT count(*) FROM sqlite_schema WHERE name IN ('jobs', 'runs', 'runners')")
+            let tables = try sandbox.probe().tableCount(named: ["jobs", "runs", "runners"])
             #expect(tables == 3)
-            #expect(try sandbox.probe().int("SELECT count(*) FROM runs WHERE outcome = 'ok'") == Self.names.count)
+            #expect(try sandbox.probe().runCount(outcome: "ok") == Self.names.count)
             #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/id"), "something was run")
             for name in Self.names { try await sandbox.jobctlOK(["remove", name]) }
-            #expect(try sandbox.probe().int("SELECT count(*) FROM jobs") == 0)
+            #expect(try sandbox.probe().jobCount() == 0)
             let invariants = try sandbox.expectInvariants()
             Figures.report(
                 "10a hostile names and payloads",
@@ -118,7 +117,7 @@ extension Reliability {
                     #expect(!stderr.contains(0x1B), "\(what): the error echoes a raw escape character")
                 }
                 if FileManager.default.fileExists(atPath: sandbox.db) {
-                    #expect(try sandbox.probe().int("SELECT count(*) FROM jobs") == 0, "a refused add wrote a job")
+                    #expect(try sandbox.probe().jobCount() == 0, "a refused add wrote a job")
                 }
                 Figures.report("10b refused input", ["cases": cases.count])
             }
@@ -165,7 +164,7 @@ extension Reliability {
                 }
                 // A refusal before anything is opened leaves no database at all, which is fine too.
                 if FileManager.default.fileExists(atPath: sandbox.db) {
-                    let stored = try sandbox.probe().rows("SELECT name, payload, command FROM jobs")
+                    let stored = try sandbox.probe().jobs()
                     #expect(stored.isEmpty, "jobs stored from invalid UTF-8: \(stored)")
                 }
             }
@@ -188,17 +187,15 @@ extension Reliability {
                     ["add", "payload", "--in", "0s", "--payload", payload, "--", "/usr/bin/printenv", "JOB_PAYLOAD"])
                 let runner = try await sandbox.startRegisteredRunner()
                 try await waitUntil("both commands ran", timeout: .seconds(30)) {
-                    try sandbox.probe().int("SELECT count(*) FROM runs WHERE outcome <> 'running'") == 2
+                    try sandbox.probe().runs().filter { $0.outcome != "running" }.count == 2
                 }
                 try await sandbox.drainAll([runner])
-                let outputs = try sandbox.probe().rows(
-                    "SELECT job_name, outcome, CAST(output_bytes AS TEXT) FROM runs ORDER BY job_name")
-                let byName = Dictionary(uniqueKeysWithValues: outputs.map { ($0[0].string ?? "", $0) })
-                #expect(byName["argv"]?[1].string == "ok")
+                let byName = Dictionary(uniqueKeysWithValues: try sandbox.probe().runs().map { ($0.job, $0) })
+                #expect(byName["argv"]?.outcome == "ok")
                 #expect(
-                    byName["argv"]?[2].string == arguments.map { "[\($0)]\n" }.joined(),
-                    "argv passed literally: \(String(describing: byName["argv"]?[2]))")
-                #expect(byName["payload"]?[2].string == payload + "\n", "payload passed literally")
+                    byName["argv"]?.output == arguments.map { "[\($0)]\n" }.joined(),
+                    "argv passed literally: \(String(describing: byName["argv"]?.output))")
+                #expect(byName["payload"]?.output == payload + "\n", "payload passed literally")
                 for file in ["canary", "canary2", "redirected"] {
                     #expect(!FileManager.default.fileExists(atPath: sandbox.root + "/" + file), "\(file) was created")
                 }
@@ -224,15 +221,14 @@ extension Reliability {
                     ])
                 let started = ContinuousClock.now
                 try await waitUntil("the firehose ran", timeout: .seconds(600), interval: .milliseconds(50)) {
-                    try sandbox.probe().int("SELECT count(*) FROM runs WHERE outcome <> 'running'") == 1
+                    try sandbox.probe().runs().filter { $0.outcome != "running" }.count == 1
                 }
                 let took = ContinuousClock.now - started
                 let peak = try #require(ProcessTable.memoryKiB(of: runner.pid, field: "VmHWM"))
                 try await sandbox.drainAll([runner])
-                let row = try #require(
-                    try sandbox.probe().rows("SELECT outcome, CAST(output_bytes AS TEXT) FROM runs").first)
-                #expect(row[0].string == "ok")
-                let output = row[1].string ?? ""
+                let run = try #require(try sandbox.probe().runs().first)
+                #expect(run.outcome == "ok")
+                let output = run.output ?? ""
                 // The last 4 KiB, after a one-line marker saying how much was dropped.
                 let marker = output.prefix { $0 != "\n" }
                 #expect(

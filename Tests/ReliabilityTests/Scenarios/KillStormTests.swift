@@ -79,8 +79,7 @@ extension Reliability {
                 ) {
                     // The rescue of the last kill's runs may complete a streak of three: resume that job too.
                     resumedAfterAutoPause += try await sandbox.resumeJobsPausedByAbandonment()
-                    let orphans = try sandbox.probe().int(
-                        "SELECT count(*) FROM runs WHERE outcome = 'running' AND runner_id <> ?", [.integer(finalID)])
+                    let orphans = try sandbox.probe().runsInFlight(notOf: finalID)
                     let counts = try sandbox.runCounts()
                     return orphans == 0 && baseline.allSatisfy { counts[$0.key, default: 0] >= $0.value + 2 }
                 }
@@ -91,25 +90,21 @@ extension Reliability {
 
                 // Abandoned runs are recorded as such (with the reason) and their jobs rescheduled.
                 let probe = try sandbox.probe()
-                let abandoned = try probe.rows(
-                    """
-                    SELECT r.id, r.job_name, r.error, j.state,
-                        (SELECT count(*) FROM runs later WHERE later.job_id = r.job_id AND later.id > r.id)
-                    FROM runs r JOIN jobs j ON j.id = r.job_id WHERE r.outcome = 'abandoned'
-                    """)
-                for row in abandoned {
-                    #expect(row[2].string?.contains("died") == true, "abandoned run \(row[0]) says why: \(row[2])")
+                let runs = try probe.runs()
+                let abandoned = try Self.abandonedRuns(runs, jobs: probe.jobs())
+                for (run, jobState, laterRuns) in abandoned {
                     #expect(
-                        row[4].int ?? 0 > 0 || row[3].string == "paused",
-                        "abandoned run \(row[0]) of \(row[1]) was not rescheduled (job \(row[3]))")
+                        run.error?.contains("died") == true,
+                        "abandoned run \(run.id) says why: \(String(describing: run.error))")
+                    #expect(
+                        laterRuns > 0 || jobState == "paused",
+                        "abandoned run \(run.id) of \(run.job) was not rescheduled (job \(jobState))")
                 }
-                let killedWithRuns = try probe.int(
-                    "SELECT count(DISTINCT runner_id) FROM runs WHERE outcome = 'abandoned'")
-                let interruptedByKill = try probe.int(
-                    """
-                    SELECT count(*) FROM runs r JOIN runners n ON n.id = r.runner_id
-                    WHERE r.outcome = 'interrupted' AND n.id <> ?
-                    """, [.integer(finalID)])
+                let killedWithRuns = Set(runs.filter { $0.outcome == "abandoned" }.compactMap(\.runnerID)).count
+                let runners = Set(try probe.runners().map(\.id))
+                let interruptedByKill = runs.filter { run in
+                    run.outcome == "interrupted" && run.runnerID.map { runners.contains($0) && $0 != finalID } == true
+                }.count
                 #expect(interruptedByKill == 0, "a SIGKILLed runner cannot have recorded runs as interrupted")
                 if ChaosMode.isLong {
                     #expect(abandoned.count > 0, "500 kills should have hit runs in flight")
@@ -130,6 +125,25 @@ extension Reliability {
                     ])
                 #expect(killedRunners.count + startupKills == kills)
             }
+        }
+
+        /// The abandoned runs of the jobs still defined, each with its job's state and how many runs of
+        /// its job came after it (`runs` oldest first).
+        static func abandonedRuns(
+            _ runs: [StoredRun], jobs: [StoredJob]
+        ) -> [(run: StoredRun, jobState: String, laterRuns: Int)] {
+            let state = Dictionary(uniqueKeysWithValues: jobs.map { ($0.id, $0.state) })
+            var runsOfJob: [Int64: Int] = [:]
+            for run in runs { if let job = run.jobID { runsOfJob[job, default: 0] += 1 } }
+            var seenOfJob: [Int64: Int] = [:]
+            var abandoned: [(run: StoredRun, jobState: String, laterRuns: Int)] = []
+            for run in runs {
+                guard let job = run.jobID else { continue }
+                seenOfJob[job, default: 0] += 1
+                guard run.outcome == "abandoned", let jobState = state[job] else { continue }
+                abandoned.append((run, jobState, runsOfJob[job, default: 0] - seenOfJob[job, default: 0]))
+            }
+            return abandoned
         }
     }
 }

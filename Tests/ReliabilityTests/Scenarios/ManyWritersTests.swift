@@ -92,9 +92,8 @@ extension Reliability {
                                 errors.count == 1 && errors[0].hasPrefix("jobctl: error: ")
                                     && errors[0].contains("locked"),
                                 "a refused add says the database is locked, in one line: \(process.transcript())")
-                            let present = try sandbox.probe().int(
-                                "SELECT count(*) FROM jobs WHERE name = ?", [.text(request.name)])
-                            #expect(present == 0, "a refused add wrote its job anyway: \(request.name)")
+                            let present = try sandbox.probe().job(named: request.name)
+                            #expect(present == nil, "a refused add wrote its job anyway: \(request.name)")
                         default:
                             Issue.record("add ended unexpectedly: \(process.transcript())")
                         }
@@ -118,25 +117,22 @@ extension Reliability {
 
         /// The job an acknowledged add wrote is whole: every field as asked.
         private func expectStored(_ request: Request, in sandbox: Sandbox) throws {
-            let rows = try sandbox.probe().rows(
-                "SELECT schedule_kind, handler, command, payload, state, next_run_at FROM jobs WHERE name = ?",
-                [.text(request.name)])
-            guard let row = rows.first else {
+            guard let job = try sandbox.probe().job(named: request.name) else {
                 Issue.record("add of \(request.name) exited 0 but the job is not there")
                 return
             }
-            #expect(row[0].string == request.scheduleKind, "\(request.name): schedule kind")
-            #expect(row[1].string == request.handler, "\(request.name): handler")
+            #expect(job.scheduleKind == request.scheduleKind, "\(request.name): schedule kind")
+            #expect(job.handler == request.handler, "\(request.name): handler")
             if let command = request.command {
-                let stored = (row[2].string?.data(using: .utf8)).flatMap {
+                let stored = (job.command?.data(using: .utf8)).flatMap {
                     try? JSONSerialization.jsonObject(with: $0) as? [String]
                 }
-                #expect(stored == command, "\(request.name): command \(row[2])")
+                #expect(stored == command, "\(request.name): command \(String(describing: job.command))")
             } else {
-                #expect(row[2].isNull, "\(request.name): no command")
+                #expect(job.command == nil, "\(request.name): no command")
             }
-            #expect(row[3].string == request.payload, "\(request.name): payload")
-            #expect(["active", "done"].contains(row[4].string ?? ""), "\(request.name): state \(row[4])")
+            #expect(job.payload == request.payload, "\(request.name): payload")
+            #expect(["active", "done"].contains(job.state), "\(request.name): state \(job.state)")
         }
     }
 }

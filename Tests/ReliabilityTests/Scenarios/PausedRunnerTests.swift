@@ -55,24 +55,20 @@ extension Reliability {
                 victimRun = try await waitFor(
                     "the first runner is in the middle of the victim's run", timeout: .seconds(30)
                 ) { () -> Int64? in
-                    guard
-                        let id = try sandbox.probe().rows(
-                            "SELECT id FROM runs WHERE job_name = 'victim' AND outcome = 'running' AND runner_id = ?",
-                            [.integer(frozenID)]
-                        ).first?.first?.int
-                    else { return nil }
+                    guard let id = try sandbox.probe().runningRuns(of: "victim", runner: frozenID).first?.id else {
+                        return nil
+                    }
                     return WitnessLog(path: log).executions.contains { $0.runID == id } ? id : nil
                 }
                 frozen.child.signal(SIGSTOP)
                 try await waitUntil("the runner has stopped", timeout: .seconds(10), interval: .milliseconds(1)) {
                     frozen.child.isStopped
                 }
-                guard try DatabaseProbe.isWriteLocked(sandbox.db) else { break }
+                guard try sandbox.probe().isWriteLocked() else { break }
                 frozen.child.signal(SIGCONT)
                 frozeInsideTransaction += 1
                 try await waitUntil("the victim's run ends", timeout: .seconds(30)) {
-                    try sandbox.probe().strings("SELECT outcome FROM runs WHERE id = ?", [.integer(victimRun)])
-                        != ["running"]
+                    try sandbox.probe().run(id: victimRun)?.outcome != "running"
                 }
             }
             let stoppedAt = ContinuousClock.now
@@ -85,11 +81,9 @@ extension Reliability {
                 interval: .milliseconds(50)
             ) {
                 let probe = try sandbox.probe()
-                let outcome = try probe.strings("SELECT outcome FROM runs WHERE id = ?", [.integer(victimRun)])
-                let rerun = try probe.int(
-                    "SELECT count(*) FROM runs WHERE job_name = 'victim' AND id > ? AND runner_id = ? AND outcome = 'ok'",
-                    [.integer(victimRun), .integer(rescuerID)])
-                return outcome == ["abandoned"] && rerun > 0
+                let outcome = try probe.run(id: victimRun)?.outcome
+                let rerun = try probe.runCount(job: "victim", outcome: "ok", runner: rescuerID, after: victimRun)
+                return outcome == "abandoned" && rerun > 0
             }
             let rescuedAfter = ContinuousClock.now - stoppedAt
             #expect(rescuedAfter >= Self.lease, "rescued after \(rescuedAfter), before the lease expired")
@@ -97,8 +91,7 @@ extension Reliability {
                 // Long mode keeps it frozen for three lease periods, as the scenario is written.
                 try await Task.sleep(until: stoppedAt + Self.lease * 3)  // the pause length is the scenario's input
             }
-            let before = try sandbox.probe().rows(
-                "SELECT outcome, finished_at, error, runner_id FROM runs WHERE id = ?", [.integer(victimRun)])
+            let before = try sandbox.probe().run(id: victimRun)?.ending
 
             frozen.child.signal(SIGCONT)
             let pausedFor = ContinuousClock.now - stoppedAt
@@ -112,22 +105,19 @@ extension Reliability {
             let counts = try sandbox.runCounts()
             try await waitUntil("both runners carry on", timeout: .seconds(30)) {
                 let now = try sandbox.runCounts()
-                let byResumed = try sandbox.probe().int(
-                    "SELECT count(*) FROM runs WHERE runner_id = ? AND outcome = 'ok'", [.integer(reRegistered)])
+                let byResumed = try sandbox.probe().runCount(outcome: "ok", runner: reRegistered)
                 return byResumed > 0 && counts.allSatisfy { now[$0.key, default: 0] >= $0.value + 3 }
             }
             try await sandbox.drainAll([frozen, rescuer])
 
             let probe = try sandbox.probe()
-            let after = try probe.rows(
-                "SELECT outcome, finished_at, error, runner_id FROM runs WHERE id = ?", [.integer(victimRun)])
-            #expect(after == before, "the late completion overwrote the rescued run: \(before) -> \(after)")
+            let after = try probe.run(id: victimRun)?.ending
+            #expect(
+                after == before,
+                "the late completion overwrote the rescued run: \(String(describing: before)) -> \(String(describing: after))"
+            )
             // A runner declared dead must not claim anything under its dead identity.
-            let deadClaims = try probe.rows(
-                """
-                SELECT r.id, r.job_name, r.outcome FROM runs r JOIN runners n ON n.id = r.runner_id
-                WHERE n.id = ? AND n.state = 'dead' AND r.started_at > n.stopped_at
-                """, [.integer(frozenID)])
+            let deadClaims = try probe.runsClaimedAfterDeath(of: frozenID)
             #expect(deadClaims.isEmpty, "runs claimed by the frozen runner after it was declared dead: \(deadClaims)")
             let invariants = try sandbox.expectInvariants(acknowledged: acknowledged)
             let witness = try sandbox.expectWitness(log: log, jobs: witnessed)
@@ -218,14 +208,14 @@ extension Reliability {
                 eventsA.count(where: EventRecorder.isIdle) > 0 && eventsB.count(where: EventRecorder.isIdle) > 0
             }
             let deadID = try #require(eventsA.registrations.first)
-            let probe = try DatabaseProbe(sandbox.db)
+            let probe = try sandbox.probe()
 
             // A is frozen (its clock stands still); B's time passes A's lease: B declares A dead.
             clockB.advance(to: start + 11_000_000)
             try await waitUntil("B declares A dead", timeout: .seconds(10)) {
-                try probe.strings("SELECT state FROM runners WHERE id = ?", [.integer(deadID)]) == ["dead"]
+                try probe.runner(id: deadID)?.state == "dead"
             }
-            let lastRunAtDeath = try probe.int("SELECT coalesce(max(id), 0) FROM runs")
+            let lastRunAtDeath = try probe.lastRunID()
 
             // A wakes up: its claim loop and its heartbeat are both due.
             clockA.advance(to: start + 11_500_000)
@@ -242,9 +232,7 @@ extension Reliability {
                 eventsA.count(where: EventRecorder.isClaimed) > 0
                     && eventsA.count(from: mark, where: EventRecorder.isIdle) > 0
             }
-            let underDeadIdentity = try probe.int(
-                "SELECT count(*) FROM runs WHERE runner_id = ? AND id > ?",
-                [.integer(deadID), .integer(lastRunAtDeath)])
+            let underDeadIdentity = try probe.runCount(runner: deadID, after: lastRunAtDeath)
             let maxConcurrent = concurrency.withLock { $0.max }
 
             gate.open()

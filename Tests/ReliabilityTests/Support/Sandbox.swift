@@ -131,14 +131,12 @@ struct RunnerProcess: Sendable {
 
     var pid: pid_t { child.pid }
 
-    /// Its id in the `runners` table (latest registration of its pid that is live), if registered.
+    /// Its runner id (latest registration of its pid that is live), if registered.
     func runnerID() throws -> Int64? {
         guard FileManager.default.fileExists(atPath: db) else { return nil }
-        let probe = try DatabaseProbe(db)
-        return try probe.rows(
-            "SELECT id FROM runners WHERE pid = ? AND state IN ('running', 'draining') ORDER BY id DESC LIMIT 1",
-            [.integer(Int64(pid))]
-        ).first?.first?.int
+        return try storeProbe(db).runners().last {
+            $0.pid == Int64(pid) && ["running", "draining"].contains($0.state)
+        }?.id
     }
 
     /// Waits until it has registered; fails early if it exits.

@@ -64,7 +64,7 @@ extension Sandbox {
         jobs: Set<String>,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> WitnessReport {
-        let report = try WitnessReport.compare(logPath: log, db: db, jobs: jobs)
+        let report = try WitnessReport.compare(logPath: log, probe: probe(), jobs: jobs)
         #expect(report.isClean, "witness: \(report)", sourceLocation: sourceLocation)
         return report
     }
@@ -72,21 +72,18 @@ extension Sandbox {
     /// Resumes the jobs the product paused because their runs kept dying with the runner (guarantee 5), as an
     /// operator would, so that a scenario keeps exercising them. Returns how many it resumed.
     func resumeJobsPausedByAbandonment() async throws -> Int {
-        let paused = try probe().strings(
-            "SELECT name FROM jobs WHERE state = 'paused' AND state_reason LIKE '%abandoned%'")
+        let paused = try probe().jobs().filter {
+            $0.state == "paused" && $0.stateReason?.range(of: "abandoned", options: .caseInsensitive) != nil
+        }.map(\.name)
         for name in paused { try await jobctlOK(["resume", name]) }
         return paused.count
     }
 
     /// A probe on the sandbox's database.
-    func probe() throws -> DatabaseProbe { try DatabaseProbe(db) }
+    func probe() throws -> some StoreProbe { try storeProbe(db) }
 
     /// Each job's run count, by name.
-    func runCounts() throws -> [String: Int64] {
-        var counts: [String: Int64] = [:]
-        for row in try probe().rows("SELECT name, run_count FROM jobs") { counts[row[0].string ?? ""] = row[1].int }
-        return counts
-    }
+    func runCounts() throws -> [String: Int64] { try probe().runCounts() }
 }
 
 /// What `jobctl drain --json` reported.

@@ -84,22 +84,11 @@ struct WitnessReport: CustomStringConvertible {
     }
 
     /// Compares the witness log at `logPath` with the history of the jobs whose names are in `jobs`
-    /// (the jobs running the witness command) in the database at `db`.
-    static func compare(logPath: String, db: String, jobs: Set<String>) throws -> WitnessReport {
+    /// (the jobs running the witness command), as `probe` reads it.
+    static func compare(logPath: String, probe: some StoreProbe, jobs: Set<String>) throws -> WitnessReport {
         let log = WitnessLog(path: logPath)
-        let probe = try DatabaseProbe(db)
-        struct Run {
-            var job: String
-            var outcome: String
-            var scheduledFor: Int64
-            var triggered: Bool
-        }
-        var runs: [Int64: Run] = [:]
-        for row in try probe.rows("SELECT id, job_name, outcome, scheduled_for, triggered FROM runs") {
-            guard let id = row[0].int, let job = row[1].string, jobs.contains(job) else { continue }
-            runs[id] = Run(
-                job: job, outcome: row[2].string ?? "", scheduledFor: row[3].int ?? 0, triggered: row[4].int == 1)
-        }
+        var runs: [Int64: StoredRun] = [:]
+        for run in try probe.runs() where jobs.contains(run.job) { runs[run.id] = run }
         var report = WitnessReport()
         report.malformed = log.malformedLines
         report.executions = log.executions.count

@@ -8,19 +8,6 @@ import Testing
     import Darwin
 #endif
 
-// MARK: - Locating the sqlite3 shell
-
-/// The sqlite3 shell, used to dump databases and to hold a write lock.
-enum SQLiteShell {
-    static let path: String? = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3", "/opt/homebrew/bin/sqlite3"]
-        .first { FileManager.default.isExecutableFile(atPath: $0) }
-
-    static func require() throws -> String {
-        guard let path else { throw HarnessError("the sqlite3 shell is not installed (apt-get install sqlite3)") }
-        return path
-    }
-}
-
 // MARK: - A sandbox per test
 
 /// Which `--db` a jobctl invocation gets.
@@ -143,25 +130,6 @@ extension Sandbox {
 
     func status() async throws -> [String: Any] {
         try await jsonObject(["status", "--json"])
-    }
-
-    // MARK: sqlite3
-
-    /// Runs SQL with the sqlite3 shell; requires success.
-    @discardableResult
-    func sqlite(_ database: String, _ sql: String) async throws -> String {
-        let result = try await run(executable: try SQLiteShell.require(), [database, sql])
-        guard result.exitedNormally, result.status == 0, result.stderr.isEmpty else {
-            throw HarnessError("sqlite3 failed:\n\(result)")
-        }
-        return result.stdout
-    }
-
-    /// The whole content of a database, as SQL text.
-    func dump(_ database: String? = nil) async throws -> String {
-        let text = try await sqlite(database ?? db, ".dump")
-        guard text.contains("CREATE TABLE") else { throw HarnessError("the dump of \(database ?? db) is empty") }
-        return text
     }
 }
 
