@@ -81,6 +81,7 @@ let package = Package(
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            exclude: ["Conformance/README.md"],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -10,14 +10,20 @@ import Synchronization
 ///
 /// A dedicated thread blocks in `poll(2)` on the inotify descriptor (and on pipes used to arm and to
 /// stop it), so an idle runner costs no CPU and no cooperative thread. Notifications are coalesced: a
-/// burst of writes wakes the consumer once. The consumer confirms a real change with
-/// `PRAGMA data_version`.
+/// burst of writes wakes the consumer once, and once more when it is over (see below). The consumer
+/// confirms a real change with `PRAGMA data_version`.
 ///
 /// The runner's own writes change the same files, one event per page written. So the monitor
 /// reports only while it is *armed*, which the runner does just before it waits, and disarms when
 /// it wakes: while the runner claims and records, events stay queued in the kernel (identical ones
 /// merged) and are read at the next arming. Nothing is lost: a change made while disarmed is
 /// either seen by the runner's next claim or still queued when it arms again.
+///
+/// A notification can come before the commit that caused it can be read: a writer appends its pages
+/// to the `-wal` file, which inotify reports, and only then publishes the commit in the `-shm` index,
+/// through shared memory, which inotify never reports. So once a burst has been quiet for the
+/// recheck delay, the monitor notifies once more: a commit not yet readable at the first
+/// notification is readable by then.
 final class DatabaseChangeMonitor: Sendable {
     /// The notifications; one element per burst of changes.
     let changes: AsyncStream<Void>
@@ -26,9 +32,12 @@ final class DatabaseChangeMonitor: Sendable {
     private let stopPipe: (read: Int32, write: Int32)
     private let armPipe: (read: Int32, write: Int32)
     private let armed = Atomic<Bool>(false)
+    /// How long a burst must have been quiet before its second notification, in milliseconds.
+    private let recheckMilliseconds: Int32
 
     /// Starts watching, or returns nil where inotify is not available (the caller then polls).
-    init?(databasePath: String) {
+    init?(databasePath: String, recheckAfter recheck: Duration) {
+        recheckMilliseconds = Int32(clamping: max(1, recheck.microseconds / 1000))
         #if os(Linux)
             let url = URL(fileURLWithPath: databasePath)
             let directory = url.deletingLastPathComponent().path
@@ -103,14 +112,21 @@ final class DatabaseChangeMonitor: Sendable {
                 pollfd(fd: stopPipe.read, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: armPipe.read, events: Int16(POLLIN), revents: 0),
             ]
+            // A burst was reported: report it again once it has been quiet for the recheck delay.
+            var recheckOwed = false
             while true {
                 // Disarmed, the inotify descriptor is not polled: events wait in the kernel's queue.
                 descriptors[0].events = armed.load(ordering: .acquiring) ? Int16(POLLIN) : 0
                 for index in descriptors.indices { descriptors[index].revents = 0 }
-                let ready = poll(&descriptors, nfds_t(descriptors.count), -1)
+                let ready = poll(&descriptors, nfds_t(descriptors.count), recheckOwed ? recheckMilliseconds : -1)
                 if ready < 0 {
                     if errno == EINTR { continue }
                     return
+                }
+                if ready == 0 {
+                    recheckOwed = false
+                    if armed.load(ordering: .acquiring) { continuation.yield(()) }
+                    continue
                 }
                 if descriptors[1].revents != 0 { return }
                 if descriptors[2].revents != 0 {
@@ -122,7 +138,10 @@ final class DatabaseChangeMonitor: Sendable {
                     if count < 0 && errno == EINTR { continue }
                     return
                 }
-                if Self.mentions(prefixBytes, in: buffer, count: count) { continuation.yield(()) }
+                if Self.mentions(prefixBytes, in: buffer, count: count) {
+                    continuation.yield(())
+                    recheckOwed = true
+                }
             }
         }
 

@@ -33,13 +33,15 @@ extension SQLiteJobStore {
 
     package nonisolated func changeFeed(pollInterval: Duration, clock: any JobClock) -> any StoreChangeFeed {
         SQLiteChangeFeed(
-            store: self, monitor: DatabaseChangeMonitor(databasePath: path), interval: pollInterval, clock: clock)
+            store: self, monitor: DatabaseChangeMonitor(databasePath: path, recheckAfter: pollInterval),
+            interval: pollInterval, clock: clock)
     }
 }
 
 /// Changes by other processes to one SQLite file: file notifications (inotify) where the platform
 /// has them, so an idle runner costs no CPU, else a poll every `interval`; either way confirmed by
-/// `PRAGMA data_version`, which this connection's own commits do not change.
+/// `PRAGMA data_version`, which this connection's own commits do not change. (A notification can
+/// come a moment before its commit can be read; the monitor notifies again `interval` later.)
 struct SQLiteChangeFeed: StoreChangeFeed {
     let store: SQLiteJobStore
     let monitor: DatabaseChangeMonitor?
