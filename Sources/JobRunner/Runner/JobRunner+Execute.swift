@@ -11,7 +11,8 @@ extension JobRunner {
     /// stopped (SIGSTOP, a paused VM).
     func execute(_ claimed: Claim, runnerID: Int64, claimedAt: ContinuousClock.Instant) async {
         // The run starts now, which may be a little after the claim (a burst claims many at once):
-        // the history records this moment, so that lateness is what the work really saw.
+        // the run's deadline, its log line and the runner's metrics count from this moment, so that
+        // they measure what the work really saw. (The history keeps the claim's time, written once.)
         var claim = claimed
         claim.startedAt = max(claimed.startedAt, clock.now())
         var runLogger = logger

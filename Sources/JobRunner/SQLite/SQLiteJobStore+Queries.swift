@@ -162,7 +162,7 @@ extension SQLiteJobStore {
     /// Asks every live runner of this database to drain, with an optional grace period that overrides
     /// each runner's own. Returns the runners asked and when.
     ///
-    /// The runners notice the request within their change-detection interval (50 ms by default).
+    /// The runners notice the request within their change-detection interval (40 ms by default).
     package func requestDrain(grace: Duration?) throws -> DrainRequest {
         let now = clock.now()
         return try connection.write {

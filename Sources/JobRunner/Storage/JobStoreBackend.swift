@@ -76,8 +76,8 @@ package protocol JobStoreBackend: Actor {
     func markDraining(runnerID: Int64) async throws
     /// Deregisters a runner; runs it still holds are recorded `interrupted`.
     func deregisterRunner(runnerID: Int64, now: UnixMicros) async throws
-    /// Declares dead the runners whose lease expired (or, sharing `local.host`, whose process is
-    /// gone), except `selfID`; records every run of a runner no longer live `abandoned` (killing
+    /// Declares dead the runners whose lease expired (or, registered with the same boot id and PID
+    /// namespace as `local.host`, whatever its display name, whose process is gone), except `selfID`; records every run of a runner no longer live `abandoned` (killing
     /// what is left of its command on this host first) and reschedules its job. Returns those runs.
     func rescueOrphans(selfID: Int64?, now: UnixMicros, local: LocalProcesses) async throws -> [Int64]
 
@@ -95,7 +95,8 @@ package protocol JobStoreBackend: Actor {
     func isStillClaimed(runID: Int64, runnerID: Int64) async throws -> Bool
 }
 
-/// Reports changes committed by other processes, so that a runner wakes for work it did not claim
+/// Reports changes committed through other backend instances (other processes, or another instance
+/// in this one: a feed must not filter by process), so that a runner wakes for work it did not claim
 /// (a `jobctl add`, `trigger`, `resume`) and picks up drain orders without waiting for a heartbeat.
 ///
 /// A change feed only shortens waits: the runner looks for due work and drain orders at every
