@@ -62,6 +62,15 @@ enum SchemaGuard {
         sqlite3_extended_result_codes(db, 1)
         // Another process may be creating the database right now: wait for its lock as any call does.
         sqlite3_busy_timeout(db, Int32(clamping: busyTimeout.microseconds / 1000))
+        // One read transaction, so that the tables and the recorded version are read from one
+        // snapshot: another process may commit a migration between two autocommit reads, and the
+        // file would look like version N with the tables of version N - 1.
+        guard sqlite3_exec(db, "BEGIN", nil, nil, nil) == SQLITE_OK else {
+            throw SQLiteError(
+                code: ResultCode(rawValue: sqlite3_errcode(db)), message: String(cString: sqlite3_errmsg(db)),
+                sql: "BEGIN")
+        }
+        defer { sqlite3_exec(db, "ROLLBACK", nil, nil, nil) }
         return try verdict(of: db, path: path, migrations: migrations)
     }
 
