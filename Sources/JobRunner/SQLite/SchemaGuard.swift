@@ -30,10 +30,15 @@ enum SchemaGuard {
     ) throws -> Verdict {
         // With no log or journal beside it, the file alone holds the whole database: read it as
         // immutable, which creates no `-wal`/`-shm` files next to another program's database.
-        // Should a writer appear meanwhile, the verdict is confirmed with a normal read-only open.
+        // An immutable read takes no lock: a file that another process is creating at this very
+        // moment can read as damaged, so SQLite's own failures are confirmed with a normal read-only
+        // open, which waits for that writer (and creates nothing next to a file that is not a
+        // database). A verdict on a sound file stands, unless a writer appeared meanwhile.
         if !sidecarExists(path) {
             do {
                 return try inspect(path: path, immutable: true, busyTimeout: busyTimeout, migrations: migrations)
+            } catch is SQLiteError {
+                // Confirmed below.
             } catch  where !sidecarExists(path) {
                 throw error
             } catch {}
