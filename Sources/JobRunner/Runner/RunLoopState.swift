@@ -70,7 +70,7 @@ struct RunLoopState {
 
     /// Whether the loop may claim now, clearing an expired backoff.
     mutating func mayClaim(at now: UnixMicros) -> Bool {
-        guard drainDeadline == nil else { return false }
+        guard !draining else { return false }
         if let backoff = backoffUntil, now < backoff { return false }
         backoffUntil = nil
         return true
@@ -125,7 +125,7 @@ struct RunLoopState {
         }
         if let backoff = backoffUntil {
             // The next due time is stale while claims are backing off: wait for the backoff.
-            deadline = drainDeadline == nil ? backoff : min(deadline ?? backoff, backoff)
+            deadline = draining ? min(deadline ?? backoff, backoff) : backoff
         }
         return deadline
     }
