@@ -14,6 +14,13 @@ let package = Package(
     products: [
         .library(name: "JobRunner", targets: ["JobRunner"]),
         .executable(name: "jobctl", targets: ["jobctl"]),
+        .library(name: "JobRunnerPostgres", targets: ["JobRunnerPostgres"]),
+    ],
+    traits: [
+        // PostgreSQL support (postgres-nio, and NIO under it). Off by default, so that users who
+        // only want SQLite neither fetch nor build it: `swift build --traits PostgreSQL`.
+        .trait(name: "PostgreSQL", description: "The PostgreSQL store (JobRunnerPostgres), built on postgres-nio"),
+        .default(enabledTraits: []),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -38,6 +46,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: strictness
+        ),
+        // Empty unless the PostgreSQL trait is on: its sources are inside `#if PostgreSQL`, and
+        // postgres-nio is its dependency only then.
+        .target(
+            name: "JobRunnerPostgres",
+            dependencies: [
+                "JobRunner",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
             ],
             swiftSettings: strictness
         ),
