@@ -103,6 +103,12 @@ let package = Package(
             exclude: ["Conformance/README.md"],
             swiftSettings: strictness
         ),
+        // Needs the PostgreSQL trait and a server: JOBRUNNER_TEST_POSTGRES_URL (scripts/start-postgres).
+        .testTarget(
+            name: "JobRunnerPostgresTests",
+            dependencies: ["JobRunnerPostgres"],
+            swiftSettings: strictness
+        ),
         .testTarget(
             name: "ReliabilityTests",
             dependencies: [

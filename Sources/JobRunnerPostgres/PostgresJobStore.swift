@@ -1,6 +1,6 @@
 #if PostgreSQL
 public import Logging
-public import PostgresNIO
+import PostgresNIO
 
 /// The PostgreSQL store (work in progress on branch `pg-store`).
 ///
