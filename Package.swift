@@ -106,7 +106,11 @@ let package = Package(
         // Needs the PostgreSQL trait and a server: JOBRUNNER_TEST_POSTGRES_URL (scripts/start-postgres).
         .testTarget(
             name: "JobRunnerPostgresTests",
-            dependencies: ["JobRunnerPostgres"],
+            dependencies: [
+                "JobRunner",
+                "JobRunnerPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+            ],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 #if PostgreSQL
+public import JobRunner
 public import Logging
-import PostgresNIO
+package import PostgresNIO
 
 /// The PostgreSQL store (work in progress on branch `pg-store`).
 ///
@@ -17,7 +18,11 @@ public actor PostgresJobStore {
     static let migrationLockKey: Int64 = 0x4A6F_6252_756E_4D67
 
     public nonisolated let url: PostgresURL
-    private let client: PostgresClient
+    /// The clock for timestamps of operator calls (a `ManualJobClock` in tests). The database's
+    /// clock (scaleout.md §3.4, `DatabaseClock`) is not done yet.
+    public nonisolated let clock: any JobClock
+    /// The connection pool; `package` so that tests can look at the schema.
+    package nonisolated let client: PostgresClient
     private let logger: Logger
     private var runTask: Task<Void, Never>?
 
@@ -25,23 +30,34 @@ public actor PostgresJobStore {
     static var migrations: [PostgresMigration] { PostgresBundledMigrations.all }
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
 
-    private init(url: PostgresURL, client: PostgresClient, logger: Logger) {
+    private init(url: PostgresURL, clock: any JobClock, client: PostgresClient, logger: Logger) {
         self.url = url
+        self.clock = clock
         self.client = client
         self.logger = logger
     }
 
-    /// Opens the database at `url` (see ``PostgresURL``) and brings its schema up to date.
-    /// `now` stamps the `schema_migrations` rows (Unix microseconds).
-    public static func open(url text: String, now: Int64, logger: Logger = Logger(label: "JobRunner.Postgres"))
-        async throws -> PostgresJobStore
-    {
-        let url = try PostgresURL(text)
+    /// Opens the database at `url` (see ``PostgresURL``) with a pool of its own, and brings its
+    /// schema up to date.
+    public static func open(
+        url text: String,
+        clock: any JobClock = SystemJobClock(),
+        logger: Logger = Logger(label: "JobRunner.Postgres")
+    ) async throws -> PostgresJobStore {
+        try await open(url: try PostgresURL(text), clock: clock, logger: logger)
+    }
+
+    /// Opens the database at `url` with a pool of its own, and brings its schema up to date.
+    public static func open(
+        url: PostgresURL,
+        clock: any JobClock = SystemJobClock(),
+        logger: Logger = Logger(label: "JobRunner.Postgres")
+    ) async throws -> PostgresJobStore {
         let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
-        let store = PostgresJobStore(url: url, client: client, logger: logger)
+        let store = PostgresJobStore(url: url, clock: clock, client: client, logger: logger)
         await store.start()
         do {
-            try await store.migrate(now: now)
+            try await store.migrate(now: clock.now())
         } catch {
             await store.close()
             throw error
@@ -51,7 +67,13 @@ public actor PostgresJobStore {
 
     private func start() {
         let client = self.client
-        runTask = Task { await client.run() }
+        // Immediately, where the standard library has it: `run()` then marks the pool running before
+        // the first lease, which otherwise may come first (harmless, but postgres-nio warns).
+        if #available(macOS 26, *) {
+            runTask = Task.immediate { await client.run() }
+        } else {
+            runTask = Task { await client.run() }
+        }
     }
 
     /// Closes every connection. The store cannot be used afterwards.

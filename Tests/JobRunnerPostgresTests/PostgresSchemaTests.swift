@@ -1,29 +1,8 @@
 #if PostgreSQL
 import JobRunnerPostgres
 import Testing
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// The server under test: `JOBRUNNER_TEST_POSTGRES_URL` (scripts/start-postgres prints one). Without
-/// it these tests fail rather than skip, so that CI cannot pass them by accident.
-private func serverURL() throws -> String {
-    guard let url = Environment.get("JOBRUNNER_TEST_POSTGRES_URL"), !url.isEmpty else {
-        throw TestSetupError(description: "JOBRUNNER_TEST_POSTGRES_URL is not set (run scripts/start-postgres)")
-    }
-    return url
-}
-
-private struct TestSetupError: Error, CustomStringConvertible { var description: String }
-
-private enum Environment {
-    static func get(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        return String(cString: value)
-    }
-}
+import JobRunner
+import PostgresNIO
 
 @Suite struct PostgresURLTests {
     @Test func socketURL() throws {
@@ -48,25 +27,73 @@ private enum Environment {
     }
 }
 
-@Suite(.serialized) struct PostgresMigrationTests {
+@Suite struct PostgresMigrationTests {
     @Test func replicasStartingTogetherMigrateOnce() async throws {
-        let url = try serverURL()
-        // Several stores at once: the advisory lock serialises them, and each sees the latest version.
-        let versions = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<4 {
-                group.addTask {
-                    let store = try await PostgresJobStore.open(url: url, now: 1)
-                    let version = try await store.schemaVersion()
-                    await store.close()
-                    return version
+        let url = try await TestServer.createDatabase()
+        do {
+            let clock = ManualJobClock(now: 1_700_000_000_000_000)
+            // Several stores at once: the advisory lock serialises them, and each sees the latest version.
+            let versions = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        let store = try await PostgresJobStore.open(url: url, clock: clock)
+                        let version = try await store.schemaVersion()
+                        await store.close()
+                        return version
+                    }
                 }
+                return try await group.reduce(into: []) { $0.append($1) }
             }
-            return try await group.reduce(into: []) { $0.append($1) }
+            #expect(versions == [5, 5, 5, 5])
+
+            let store = try await PostgresJobStore.open(url: url, clock: clock)
+            #expect(try await store.schemaVersion() == 5)
+            var applied: [Int64] = []
+            for try await (version, appliedAt) in try await store.client.query(
+                "SELECT version, applied_at FROM schema_migrations ORDER BY version"
+            ).decode((Int64, Int64).self) {
+                applied.append(version)
+                #expect(appliedAt == 1_700_000_000_000_000)
+            }
+            #expect(applied == [1, 2, 3, 4, 5])
+            await store.close()
+        } catch {
+            try await TestServer.drop(url)
+            throw error
         }
-        #expect(versions == [5, 5, 5, 5])
-        let again = try await PostgresJobStore.open(url: url, now: 2)
-        #expect(try await again.schemaVersion() == 5)
-        await again.close()
+        try await TestServer.drop(url)
+    }
+
+    @Test func pruningTheNewestRunsRaisesTheIdFloor() async throws {
+        let url = try await TestServer.createDatabase()
+        do {
+            let store = try await PostgresJobStore.open(url: url, clock: ManualJobClock(now: 0))
+            let client = store.client
+            let queue = "default"
+            try await client.query("INSERT INTO queues (name, updated_at) VALUES (\(queue), \(Int64(0)))")
+            for _ in 0..<5 {
+                try await client.query(
+                    """
+                    INSERT INTO runs (job_name, attempt, scheduled_for, started_at, outcome, queue)
+                    VALUES (\("j"), \(Int32(1)), \(Int64(0)), \(Int64(0)), \("ok"), \(queue))
+                    """)
+            }
+            func floor() async throws -> Int64 {
+                var value: Int64 = -1
+                for try await id in try await client.query("SELECT id FROM run_id_floor").decode(Int64.self) { value = id }
+                return value
+            }
+            #expect(try await floor() == 0)
+            try await client.query("DELETE FROM runs WHERE id >= \(Int64(4))")
+            #expect(try await floor() == 5)
+            try await client.query("DELETE FROM runs WHERE id = \(Int64(1))")
+            #expect(try await floor() == 5)  // never down
+            await store.close()
+        } catch {
+            try await TestServer.drop(url)
+            throw error
+        }
+        try await TestServer.drop(url)
     }
 }
 #endif
