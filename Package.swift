@@ -99,18 +99,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
-            exclude: ["Conformance/README.md"],
-            swiftSettings: strictness
-        ),
-        // Needs the PostgreSQL trait and a server: JOBRUNNER_TEST_POSTGRES_URL (scripts/start-postgres).
-        .testTarget(
-            name: "JobRunnerPostgresTests",
-            dependencies: [
-                "JobRunner",
-                "JobRunnerPostgres",
+                // With the PostgreSQL trait, Postgres/ and the conformance suite run against a server
+                // too: JOBRUNNER_TEST_POSTGRES_URL (scripts/start-postgres prints one).
+                .target(name: "JobRunnerPostgres", condition: .when(traits: ["PostgreSQL"])),
                 .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
             ],
+            exclude: ["Conformance/README.md"],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -77,6 +77,10 @@ public actor PostgresJobStore {
         }
     }
 
+    deinit {
+        runTask?.cancel()
+    }
+
     /// Closes every connection. The store cannot be used afterwards.
     public func close() async {
         runTask?.cancel()

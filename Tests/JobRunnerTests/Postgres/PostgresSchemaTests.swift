@@ -29,7 +29,7 @@ import PostgresNIO
 
 @Suite struct PostgresMigrationTests {
     @Test func replicasStartingTogetherMigrateOnce() async throws {
-        let url = try await TestServer.createDatabase()
+        let url = try await PostgresTestServer.createDatabase()
         do {
             let clock = ManualJobClock(now: 1_700_000_000_000_000)
             // Several stores at once: the advisory lock serialises them, and each sees the latest version.
@@ -58,14 +58,14 @@ import PostgresNIO
             #expect(applied == [1, 2, 3, 4, 5])
             await store.close()
         } catch {
-            try await TestServer.drop(url)
+            try await PostgresTestServer.drop(url)
             throw error
         }
-        try await TestServer.drop(url)
+        try await PostgresTestServer.drop(url)
     }
 
     @Test func pruningTheNewestRunsRaisesTheIdFloor() async throws {
-        let url = try await TestServer.createDatabase()
+        let url = try await PostgresTestServer.createDatabase()
         do {
             let store = try await PostgresJobStore.open(url: url, clock: ManualJobClock(now: 0))
             let client = store.client
@@ -90,10 +90,10 @@ import PostgresNIO
             #expect(try await floor() == 5)  // never down
             await store.close()
         } catch {
-            try await TestServer.drop(url)
+            try await PostgresTestServer.drop(url)
             throw error
         }
-        try await TestServer.drop(url)
+        try await PostgresTestServer.drop(url)
     }
 }
 #endif

@@ -9,7 +9,7 @@ import Darwin
 
 /// The server under test: `JOBRUNNER_TEST_POSTGRES_URL` (scripts/start-postgres prints one). Without
 /// it these tests fail rather than skip, so that CI cannot pass them by accident.
-enum TestServer {
+enum PostgresTestServer {
     struct NotConfigured: Error, CustomStringConvertible {
         var description: String { "JOBRUNNER_TEST_POSTGRES_URL is not set (run scripts/start-postgres)" }
     }
