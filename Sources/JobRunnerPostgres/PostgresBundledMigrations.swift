@@ -9,144 +9,146 @@ enum PostgresBundledMigrations {
             fileName: "postgres/0001_create_schema.sql",
             statements: [
                 #"""
-                    -- JobRunner schema for PostgreSQL, version 1: the translation of ../0001_create_schema.sql.
-                    -- Instants are bigint Unix microseconds (UTC); spans are bigint microseconds, as on SQLite, so that
-                    -- Swift's arithmetic and the --json output are the same on both stores. 0/1 flags are boolean.
-                    -- This schema is public for reading (querying run history with psql); write through jobctl or the library.
-                    CREATE TABLE queues (
-                        name        text PRIMARY KEY,
-                        concurrency integer NOT NULL DEFAULT 1000 CHECK (concurrency >= 1),  -- across all runners
-                        paused      boolean NOT NULL DEFAULT false,
-                        updated_at  bigint NOT NULL
-                    )
-                    """#,
+                -- JobRunner schema for PostgreSQL, version 1: the translation of ../0001_create_schema.sql.
+                -- Instants are bigint Unix microseconds (UTC); spans are bigint microseconds, as on SQLite, so that
+                -- Swift's arithmetic and the --json output are the same on both stores. 0/1 flags are boolean.
+                -- This schema is public for reading (querying run history with psql); write through jobctl or the library.
+
+                CREATE TABLE queues (
+                    name        text PRIMARY KEY,
+                    concurrency integer NOT NULL DEFAULT 1000 CHECK (concurrency >= 1),  -- across all runners
+                    paused      boolean NOT NULL DEFAULT false,
+                    updated_at  bigint NOT NULL
+                )
+                """#,
                 #"""
-                    CREATE TABLE jobs (
-                        id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                        name              text NOT NULL UNIQUE,
-                        queue             text NOT NULL REFERENCES queues(name),
-                        kind              text NOT NULL CHECK (kind IN ('handler', 'command')),
-                        handler           text,
-                        command           jsonb CHECK (command IS NULL OR jsonb_typeof(command) = 'array'),  -- argv, kind = 'command'
-                        working_directory text,
-                        payload           json,            -- json, not jsonb: the payload's text round-trips exactly (key order, duplicates)
-                        schedule_kind     text NOT NULL CHECK (schedule_kind IN ('once', 'every', 'cron')),
-                        schedule          text NOT NULL,   -- readable form, e.g. 'every 100ms', 'cron 0 3 * * * (Europe/Berlin)'
-                        run_at            bigint,          -- once: the instant
-                        interval_us       bigint,          -- every: the interval
-                        fixed_delay       boolean NOT NULL DEFAULT false,
-                        cron              text,
-                        time_zone         text,
-                        anchor_at         bigint,          -- every, fixed rate: slots are anchor_at + k * interval_us
-                        initial_delay_us  bigint,          -- NULL: the first run is one interval (or the first cron slot) after adding
-                        timeout_us        bigint,
-                        max_retries       integer NOT NULL DEFAULT 0 CHECK (max_retries >= 0),
-                        backoff_us        bigint NOT NULL DEFAULT 1000000,
-                        jitter_us         bigint NOT NULL DEFAULT 0,
-                        misfire           text NOT NULL DEFAULT 'coalesce' CHECK (misfire IN ('coalesce', 'skip', 'catch-up')),
-                        state             text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused', 'stopped', 'done')),
-                        state_reason      text,
-                        next_run_at       bigint,          -- when the next run may be claimed (occurrence + jitter, or a retry's backoff)
-                        occurrence_at     bigint,          -- the schedule slot the next run stands for
-                        attempt           integer NOT NULL DEFAULT 1,
-                        trigger_at        bigint,          -- a manual trigger waiting to run
-                        running_run_id    bigint,          -- the run in flight; a job never runs twice at once
-                        run_count         bigint NOT NULL DEFAULT 0,
-                        ok_count          bigint NOT NULL DEFAULT 0,
-                        failed_count      bigint NOT NULL DEFAULT 0,
-                        abandoned_streak  integer NOT NULL DEFAULT 0,
-                        last_outcome      text,
-                        last_started_at   bigint,
-                        last_finished_at  bigint,
-                        created_at        bigint NOT NULL,
-                        updated_at        bigint NOT NULL
-                    ) WITH (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.01)
-                    """#,
+                CREATE TABLE jobs (
+                    id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    name              text NOT NULL UNIQUE,
+                    queue             text NOT NULL REFERENCES queues(name),
+                    kind              text NOT NULL CHECK (kind IN ('handler', 'command')),
+                    handler           text,
+                    command           jsonb CHECK (command IS NULL OR jsonb_typeof(command) = 'array'),  -- argv, kind = 'command'
+                    working_directory text,
+                    payload           json,            -- json, not jsonb: the payload's text round-trips exactly (key order, duplicates)
+                    schedule_kind     text NOT NULL CHECK (schedule_kind IN ('once', 'every', 'cron')),
+                    schedule          text NOT NULL,   -- readable form, e.g. 'every 100ms', 'cron 0 3 * * * (Europe/Berlin)'
+                    run_at            bigint,          -- once: the instant
+                    interval_us       bigint,          -- every: the interval
+                    fixed_delay       boolean NOT NULL DEFAULT false,
+                    cron              text,
+                    time_zone         text,
+                    anchor_at         bigint,          -- every, fixed rate: slots are anchor_at + k * interval_us
+                    initial_delay_us  bigint,          -- NULL: the first run is one interval (or the first cron slot) after adding
+                    timeout_us        bigint,
+                    max_retries       integer NOT NULL DEFAULT 0 CHECK (max_retries >= 0),
+                    backoff_us        bigint NOT NULL DEFAULT 1000000,
+                    jitter_us         bigint NOT NULL DEFAULT 0,
+                    misfire           text NOT NULL DEFAULT 'coalesce' CHECK (misfire IN ('coalesce', 'skip', 'catch-up')),
+                    state             text NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused', 'stopped', 'done')),
+                    state_reason      text,
+                    next_run_at       bigint,          -- when the next run may be claimed (occurrence + jitter, or a retry's backoff)
+                    occurrence_at     bigint,          -- the schedule slot the next run stands for
+                    attempt           integer NOT NULL DEFAULT 1,
+                    trigger_at        bigint,          -- a manual trigger waiting to run
+                    running_run_id    bigint,          -- the run in flight; a job never runs twice at once
+                    run_count         bigint NOT NULL DEFAULT 0,
+                    ok_count          bigint NOT NULL DEFAULT 0,
+                    failed_count      bigint NOT NULL DEFAULT 0,
+                    abandoned_streak  integer NOT NULL DEFAULT 0,
+                    last_outcome      text,
+                    last_started_at   bigint,
+                    last_finished_at  bigint,
+                    created_at        bigint NOT NULL,
+                    updated_at        bigint NOT NULL
+                ) WITH (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.01)
+                """#,
                 #"""
-                    -- rows are updated at every run: keep them HOT
-                    -- The due lookup: O(log n) per queue, whatever the number of jobs.
-                    CREATE INDEX jobs_due ON jobs (queue, next_run_at)
-                        WHERE state = 'active' AND running_run_id IS NULL AND next_run_at IS NOT NULL
-                    """#,
+                -- rows are updated at every run: keep them HOT
+
+                -- The due lookup: O(log n) per queue, whatever the number of jobs.
+                CREATE INDEX jobs_due ON jobs (queue, next_run_at)
+                    WHERE state = 'active' AND running_run_id IS NULL AND next_run_at IS NOT NULL
+                """#,
                 #"""
-                    CREATE INDEX jobs_triggered ON jobs (trigger_at) WHERE trigger_at IS NOT NULL
-                    """#,
+                CREATE INDEX jobs_triggered ON jobs (trigger_at) WHERE trigger_at IS NOT NULL
+                """#,
                 #"""
-                    CREATE INDEX jobs_running ON jobs (queue) WHERE running_run_id IS NOT NULL
-                    """#,
+                CREATE INDEX jobs_running ON jobs (queue) WHERE running_run_id IS NOT NULL
+                """#,
                 #"""
-                    CREATE INDEX jobs_state ON jobs (state)
-                    """#,
+                CREATE INDEX jobs_state ON jobs (state)
+                """#,
                 #"""
-                    CREATE TABLE runners (
-                        id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                        host               text NOT NULL,
-                        pid                integer NOT NULL,
-                        started_at         bigint NOT NULL,
-                        heartbeat_at       bigint NOT NULL,
-                        lease_us           bigint NOT NULL,
-                        state              text NOT NULL CHECK (state IN ('running', 'draining', 'stopped', 'dead')),
-                        queues             text[],         -- queue names, NULL for all
-                        concurrency        integer NOT NULL,
-                        stopped_at         bigint
-                    )
-                    """#,
+                CREATE TABLE runners (
+                    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    host               text NOT NULL,
+                    pid                integer NOT NULL,
+                    started_at         bigint NOT NULL,
+                    heartbeat_at       bigint NOT NULL,
+                    lease_us           bigint NOT NULL,
+                    state              text NOT NULL CHECK (state IN ('running', 'draining', 'stopped', 'dead')),
+                    queues             text[],         -- queue names, NULL for all
+                    concurrency        integer NOT NULL,
+                    stopped_at         bigint
+                )
+                """#,
                 #"""
-                    CREATE INDEX runners_live ON runners (state) WHERE state IN ('running', 'draining')
-                    """#,
+                CREATE INDEX runners_live ON runners (state) WHERE state IN ('running', 'draining')
+                """#,
                 #"""
-                    -- Run ids come from the identity's sequence, which never gives an id twice (no max(id) + 1 race
-                    -- between runners claiming at once); the id is JOB_RUN_ID and the fencing token of the run.
-                    CREATE TABLE runs (
-                        id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                        job_id        bigint REFERENCES jobs(id) ON DELETE SET NULL,
-                        job_name      text NOT NULL,
-                        attempt       integer NOT NULL,
-                        scheduled_for bigint NOT NULL,
-                        started_at    bigint NOT NULL,
-                        finished_at   bigint,
-                        runner_id     bigint,
-                        outcome       text NOT NULL
-                            CHECK (outcome IN ('running', 'ok', 'failed', 'timeout', 'interrupted', 'abandoned')),
-                        exit_code     integer,
-                        error         text,
-                        output        text,
-                        triggered     boolean NOT NULL DEFAULT false
-                    )
-                    """#,
+                -- Run ids come from the identity's sequence, which never gives an id twice (no max(id) + 1 race
+                -- between runners claiming at once); the id is JOB_RUN_ID and the fencing token of the run.
+                CREATE TABLE runs (
+                    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    job_id        bigint REFERENCES jobs(id) ON DELETE SET NULL,
+                    job_name      text NOT NULL,
+                    attempt       integer NOT NULL,
+                    scheduled_for bigint NOT NULL,
+                    started_at    bigint NOT NULL,
+                    finished_at   bigint,
+                    runner_id     bigint,
+                    outcome       text NOT NULL
+                        CHECK (outcome IN ('running', 'ok', 'failed', 'timeout', 'interrupted', 'abandoned')),
+                    exit_code     integer,
+                    error         text,
+                    output        text,
+                    triggered     boolean NOT NULL DEFAULT false
+                )
+                """#,
                 #"""
-                    CREATE INDEX runs_job ON runs (job_id, id)
-                    """#,
+                CREATE INDEX runs_job ON runs (job_id, id)
+                """#,
                 #"""
-                    CREATE INDEX runs_job_name ON runs (job_name, id)
-                    """#,
+                CREATE INDEX runs_job_name ON runs (job_name, id)
+                """#,
                 #"""
-                    CREATE INDEX runs_finished ON runs (finished_at)
-                    """#,
+                CREATE INDEX runs_finished ON runs (finished_at)
+                """#,
                 #"""
-                    CREATE INDEX runs_in_flight ON runs (runner_id) WHERE outcome = 'running'
-                    """#,
+                CREATE INDEX runs_in_flight ON runs (runner_id) WHERE outcome = 'running'
+                """#,
                 #"""
-                    -- Totals by outcome over all time: pruning history does not change them.
-                    CREATE TABLE run_totals (
-                        outcome text PRIMARY KEY,
-                        count   bigint NOT NULL DEFAULT 0
-                    )
-                    """#,
+                -- Totals by outcome over all time: pruning history does not change them.
+                CREATE TABLE run_totals (
+                    outcome text PRIMARY KEY,
+                    count   bigint NOT NULL DEFAULT 0
+                )
+                """#,
                 #"""
-                    -- Requests to runners from other processes (a `jobctl drain`).
-                    CREATE TABLE control (
-                        id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                        kind         text NOT NULL CHECK (kind IN ('drain')),
-                        runner_id    bigint NOT NULL REFERENCES runners(id) ON DELETE CASCADE,
-                        grace_us     bigint,
-                        requested_at bigint NOT NULL,
-                        handled_at   bigint
-                    )
-                    """#,
+                -- Requests to runners from other processes (a `jobctl drain`).
+                CREATE TABLE control (
+                    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    kind         text NOT NULL CHECK (kind IN ('drain')),
+                    runner_id    bigint NOT NULL REFERENCES runners(id) ON DELETE CASCADE,
+                    grace_us     bigint,
+                    requested_at bigint NOT NULL,
+                    handled_at   bigint
+                )
+                """#,
                 #"""
-                    CREATE INDEX control_pending ON control (runner_id) WHERE handled_at IS NULL
-                    """#,
+                CREATE INDEX control_pending ON control (runner_id) WHERE handled_at IS NULL
+                """#,
             ]
         ),
         PostgresMigration(
@@ -155,14 +157,14 @@ enum PostgresBundledMigrations {
             fileName: "postgres/0002_run_process_groups.sql",
             statements: [
                 #"""
-                    -- The process group of a command run, so that when its runner dies the runner that rescues the run
-                    -- (on the same host) can kill what is left of the command before running the job again.
-                    -- pgid_start is the group leader's start time (/proc/PID/stat field 22) to guard against pid reuse.
-                    ALTER TABLE runs ADD COLUMN pgid integer
-                    """#,
+                -- The process group of a command run, so that when its runner dies the runner that rescues the run
+                -- (on the same host) can kill what is left of the command before running the job again.
+                -- pgid_start is the group leader's start time (/proc/PID/stat field 22) to guard against pid reuse.
+                ALTER TABLE runs ADD COLUMN pgid integer
+                """#,
                 #"""
-                    ALTER TABLE runs ADD COLUMN pgid_start bigint
-                    """#,
+                ALTER TABLE runs ADD COLUMN pgid_start bigint
+                """#,
             ]
         ),
         PostgresMigration(
@@ -171,56 +173,56 @@ enum PostgresBundledMigrations {
             fileName: "postgres/0003_run_bytes_queues_and_ids.sql",
             statements: [
                 #"""
-                    -- A command's output tail as the bytes it wrote, NULs and invalid UTF-8 included (text cannot hold
-                    -- them on PostgreSQL either). Newer runs have it here and `output` is NULL.
-                    ALTER TABLE runs ADD COLUMN output_bytes bytea
-                    """#,
+                -- A command's output tail as the bytes it wrote, NULs and invalid UTF-8 included (text cannot hold
+                -- them on PostgreSQL either). Newer runs have it here and `output` is NULL.
+                ALTER TABLE runs ADD COLUMN output_bytes bytea
+                """#,
                 #"""
-                    -- The queue a run was claimed from: its slot counts against the queue's limit until the run ends,
-                    -- whatever happens to its job meanwhile (removed, moved to another queue). Runs in flight from before
-                    -- this version take their job's queue. Slots are counted from the runs in flight, by queue, from
-                    -- their partial index; the jobs' own in-flight index served the old count and goes.
-                    ALTER TABLE runs ADD COLUMN queue text
-                    """#,
+                -- The queue a run was claimed from: its slot counts against the queue's limit until the run ends,
+                -- whatever happens to its job meanwhile (removed, moved to another queue). Runs in flight from before
+                -- this version take their job's queue. Slots are counted from the runs in flight, by queue, from
+                -- their partial index; the jobs' own in-flight index served the old count and goes.
+                ALTER TABLE runs ADD COLUMN queue text
+                """#,
                 #"""
-                    UPDATE runs SET queue = (SELECT queue FROM jobs WHERE jobs.id = runs.job_id) WHERE outcome = 'running'
-                    """#,
+                UPDATE runs SET queue = (SELECT queue FROM jobs WHERE jobs.id = runs.job_id) WHERE outcome = 'running'
+                """#,
                 #"""
-                    DROP INDEX runs_in_flight
-                    """#,
+                DROP INDEX runs_in_flight
+                """#,
                 #"""
-                    CREATE INDEX runs_in_flight ON runs (runner_id, queue) WHERE outcome = 'running'
-                    """#,
+                CREATE INDEX runs_in_flight ON runs (runner_id, queue) WHERE outcome = 'running'
+                """#,
                 #"""
-                    DROP INDEX jobs_running
-                    """#,
+                DROP INDEX jobs_running
+                """#,
                 #"""
-                    -- The highest run id ever given, kept when the newest runs are pruned, as on SQLite: a run id
-                    -- (JOB_RUN_ID) identifies one run for the life of the database. The identity's sequence already
-                    -- never goes back; the floor keeps the same readable record, and the claim may check against it.
-                    -- One row, always.
-                    CREATE TABLE run_id_floor (id bigint NOT NULL)
-                    """#,
+                -- The highest run id ever given, kept when the newest runs are pruned, as on SQLite: a run id
+                -- (JOB_RUN_ID) identifies one run for the life of the database. The identity's sequence already
+                -- never goes back; the floor keeps the same readable record, and the claim may check against it.
+                -- One row, always.
+                CREATE TABLE run_id_floor (id bigint NOT NULL)
+                """#,
                 #"""
-                    INSERT INTO run_id_floor (id) SELECT coalesce(max(id), 0) FROM runs
-                    """#,
+                INSERT INTO run_id_floor (id) SELECT coalesce(max(id), 0) FROM runs
+                """#,
                 #"""
-                    -- SQLite's `AFTER DELETE ... WHEN OLD.id > floor` as one statement-level trigger: a batched prune
-                    -- raises the floor once, to the highest id it deleted, and only upwards.
-                    CREATE FUNCTION runs_keep_id_floor() RETURNS trigger LANGUAGE plpgsql AS $$
-                    BEGIN
-                        UPDATE run_id_floor SET id = deleted.max_id
-                          FROM (SELECT max(id) AS max_id FROM runs_deleted) AS deleted
-                         WHERE deleted.max_id > run_id_floor.id;
-                        RETURN NULL;
-                    END;
-                    $$
-                    """#,
+                -- SQLite's `AFTER DELETE ... WHEN OLD.id > floor` as one statement-level trigger: a batched prune
+                -- raises the floor once, to the highest id it deleted, and only upwards.
+                CREATE FUNCTION runs_keep_id_floor() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    UPDATE run_id_floor SET id = deleted.max_id
+                      FROM (SELECT max(id) AS max_id FROM runs_deleted) AS deleted
+                     WHERE deleted.max_id > run_id_floor.id;
+                    RETURN NULL;
+                END;
+                $$
+                """#,
                 #"""
-                    CREATE TRIGGER runs_keep_id_floor AFTER DELETE ON runs
-                        REFERENCING OLD TABLE AS runs_deleted
-                        FOR EACH STATEMENT EXECUTE FUNCTION runs_keep_id_floor()
-                    """#,
+                CREATE TRIGGER runs_keep_id_floor AFTER DELETE ON runs
+                    REFERENCING OLD TABLE AS runs_deleted
+                    FOR EACH STATEMENT EXECUTE FUNCTION runs_keep_id_floor()
+                """#,
             ]
         ),
         PostgresMigration(
@@ -229,12 +231,12 @@ enum PostgresBundledMigrations {
             fileName: "postgres/0004_job_environment.sql",
             statements: [
                 #"""
-                    -- Environment variables of a command job: a JSON object of strings, NULL for none. They override
-                    -- the runner's inherited environment for the job's command; names starting with JOB_ are refused
-                    -- (JobRunner sets JOB_NAME, JOB_RUN_ID, … itself). jsonb: keys come back sorted, as SQLite stores them.
-                    ALTER TABLE jobs ADD COLUMN environment jsonb
-                        CHECK (environment IS NULL OR jsonb_typeof(environment) = 'object')
-                    """#,
+                -- Environment variables of a command job: a JSON object of strings, NULL for none. They override
+                -- the runner's inherited environment for the job's command; names starting with JOB_ are refused
+                -- (JobRunner sets JOB_NAME, JOB_RUN_ID, … itself). jsonb: keys come back sorted, as SQLite stores them.
+                ALTER TABLE jobs ADD COLUMN environment jsonb
+                    CHECK (environment IS NULL OR jsonb_typeof(environment) = 'object')
+                """#
             ]
         ),
         PostgresMigration(
@@ -243,12 +245,12 @@ enum PostgresBundledMigrations {
             fileName: "postgres/0005_runner_host_identity.sql",
             statements: [
                 #"""
-                    -- Which kernel boot and PID namespace a runner lives in (see HostIdentity): a runner whose pid is
-                    -- gone is rescued at once only by a runner with the same key. The host name alone cannot say so:
-                    -- two containers may share it, and a host that rebooted reuses pids. NULL for runners registered
-                    -- before this migration: they are rescued when their lease expires.
-                    ALTER TABLE runners ADD COLUMN host_key text
-                    """#,
+                -- Which kernel boot and PID namespace a runner lives in (see HostIdentity): a runner whose pid is
+                -- gone is rescued at once only by a runner with the same key. The host name alone cannot say so:
+                -- two containers may share it, and a host that rebooted reuses pids. NULL for runners registered
+                -- before this migration: they are rescued when their lease expires.
+                ALTER TABLE runners ADD COLUMN host_key text
+                """#
             ]
         ),
     ]

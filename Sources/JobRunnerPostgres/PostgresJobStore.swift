@@ -1,164 +1,164 @@
 #if PostgreSQL
-public import JobRunner
-public import Logging
-package import PostgresNIO
+    public import JobRunner
+    public import Logging
+    package import PostgresNIO
 
-/// The PostgreSQL store (work in progress on branch `pg-store`).
-///
-/// Done: opening a `PostgresClient` from a URL, applying the bundled migrations (each in its own
-/// transaction, under a transaction-level advisory lock, so that replicas starting together apply
-/// each migration once), ``schemaVersion()``.
-///
-/// NOT DONE: everything else of `JobStoreBackend` (jobs, queues, claim, finish, runners, rescue,
-/// history, change feed): it conforms, but those requirements throw
-/// `PostgresStoreError.notImplemented` (PostgresJobStore+Backend.swift); see issue 11 and
-/// shared/research/scaleout.md §3.2–3.5 for the SQL to write.
-public actor PostgresJobStore {
-    /// The advisory lock key every migrating process takes (`pg_advisory_xact_lock(bigint)`): the
-    /// bytes "JobRunMg" as a big-endian integer.
-    static let migrationLockKey: Int64 = 0x4A6F_6252_756E_4D67
+    /// The PostgreSQL store (work in progress on branch `pg-store`).
+    ///
+    /// Done: opening a `PostgresClient` from a URL, applying the bundled migrations (each in its own
+    /// transaction, under a transaction-level advisory lock, so that replicas starting together apply
+    /// each migration once), ``schemaVersion()``.
+    ///
+    /// NOT DONE: everything else of `JobStoreBackend` (jobs, queues, claim, finish, runners, rescue,
+    /// history, change feed): it conforms, but those requirements throw
+    /// `PostgresStoreError.notImplemented` (PostgresJobStore+Backend.swift); see issue 11 and
+    /// shared/research/scaleout.md §3.2–3.5 for the SQL to write.
+    public actor PostgresJobStore {
+        /// The advisory lock key every migrating process takes (`pg_advisory_xact_lock(bigint)`): the
+        /// bytes "JobRunMg" as a big-endian integer.
+        static let migrationLockKey: Int64 = 0x4A6F_6252_756E_4D67
 
-    public nonisolated let url: PostgresURL
-    /// The clock for timestamps of operator calls (a `ManualJobClock` in tests). The database's
-    /// clock (scaleout.md §3.4, `DatabaseClock`) is not done yet.
-    public nonisolated let clock: any JobClock
-    /// The connection pool; `package` so that tests can look at the schema.
-    package nonisolated let client: PostgresClient
-    private let logger: Logger
-    private var runTask: Task<Void, Never>?
+        public nonisolated let url: PostgresURL
+        /// The clock for timestamps of operator calls (a `ManualJobClock` in tests). The database's
+        /// clock (scaleout.md §3.4, `DatabaseClock`) is not done yet.
+        public nonisolated let clock: any JobClock
+        /// The connection pool; `package` so that tests can look at the schema.
+        package nonisolated let client: PostgresClient
+        private let logger: Logger
+        private var runTask: Task<Void, Never>?
 
-    /// The migrations this build knows.
-    static var migrations: [PostgresMigration] { PostgresBundledMigrations.all }
-    static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
+        /// The migrations this build knows.
+        static var migrations: [PostgresMigration] { PostgresBundledMigrations.all }
+        static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }
 
-    private init(url: PostgresURL, clock: any JobClock, client: PostgresClient, logger: Logger) {
-        self.url = url
-        self.clock = clock
-        self.client = client
-        self.logger = logger
-    }
-
-    /// Opens the database at `url` (see ``PostgresURL``) with a pool of its own, and brings its
-    /// schema up to date.
-    public static func open(
-        url text: String,
-        clock: any JobClock = SystemJobClock(),
-        logger: Logger = Logger(label: "JobRunner.Postgres")
-    ) async throws -> PostgresJobStore {
-        try await open(url: try PostgresURL(text), clock: clock, logger: logger)
-    }
-
-    /// Opens the database at `url` with a pool of its own, and brings its schema up to date.
-    public static func open(
-        url: PostgresURL,
-        clock: any JobClock = SystemJobClock(),
-        logger: Logger = Logger(label: "JobRunner.Postgres")
-    ) async throws -> PostgresJobStore {
-        let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
-        let store = PostgresJobStore(url: url, clock: clock, client: client, logger: logger)
-        await store.start()
-        do {
-            try await store.migrate(now: clock.now())
-        } catch {
-            await store.close()
-            throw error
+        private init(url: PostgresURL, clock: any JobClock, client: PostgresClient, logger: Logger) {
+            self.url = url
+            self.clock = clock
+            self.client = client
+            self.logger = logger
         }
-        return store
-    }
 
-    private func start() {
-        let client = self.client
-        // Immediately, where the standard library has it: `run()` then marks the pool running before
-        // the first lease, which otherwise may come first (harmless, but postgres-nio warns).
-        if #available(macOS 26, *) {
-            runTask = Task.immediate { await client.run() }
-        } else {
-            runTask = Task { await client.run() }
+        /// Opens the database at `url` (see ``PostgresURL``) with a pool of its own, and brings its
+        /// schema up to date.
+        public static func open(
+            url text: String,
+            clock: any JobClock = SystemJobClock(),
+            logger: Logger = Logger(label: "JobRunner.Postgres")
+        ) async throws -> PostgresJobStore {
+            try await open(url: try PostgresURL(text), clock: clock, logger: logger)
         }
-    }
 
-    deinit {
-        runTask?.cancel()
-    }
-
-    /// Closes every connection. The store cannot be used afterwards.
-    public func close() async {
-        runTask?.cancel()
-        await runTask?.value
-        runTask = nil
-    }
-
-    /// The highest applied schema version, or 0 for a database JobRunner never migrated.
-    public func schemaVersion() async throws -> Int {
-        try await client.withConnection { connection in
-            try await Self.currentVersion(connection, logger: self.logger)
+        /// Opens the database at `url` with a pool of its own, and brings its schema up to date.
+        public static func open(
+            url: PostgresURL,
+            clock: any JobClock = SystemJobClock(),
+            logger: Logger = Logger(label: "JobRunner.Postgres")
+        ) async throws -> PostgresJobStore {
+            let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+            let store = PostgresJobStore(url: url, clock: clock, client: client, logger: logger)
+            await store.start()
+            do {
+                try await store.migrate(now: clock.now())
+            } catch {
+                await store.close()
+                throw error
+            }
+            return store
         }
-    }
 
-    private static func currentVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
-        // to_regclass follows search_path, as every other statement does.
-        let rows = try await connection.query(
-            "SELECT to_regclass(\("schema_migrations"))::text", logger: logger)
-        var exists = false
-        for try await name in rows.decode(String?.self) { exists = name != nil }
-        guard exists else { return 0 }
-        var version = 0
-        for try await v in try await connection.query(
-            "SELECT coalesce(max(version), 0)::bigint FROM schema_migrations", logger: logger
-        ).decode(Int64.self) {
-            version = Int(v)
+        private func start() {
+            let client = self.client
+            // Immediately, where the standard library has it: `run()` then marks the pool running before
+            // the first lease, which otherwise may come first (harmless, but postgres-nio warns).
+            if #available(macOS 26, *) {
+                runTask = Task.immediate { await client.run() }
+            } else {
+                runTask = Task { await client.run() }
+            }
         }
-        return version
-    }
 
-    /// Applies the pending migrations, each with its `schema_migrations` row in one transaction,
-    /// under the migration advisory lock; the version is re-read under the lock, since another
-    /// process may have applied it meanwhile.
-    func migrate(now: Int64) async throws {
-        let known = Self.latestVersion
-        let found = try await schemaVersion()
-        if found > known { throw PostgresStoreError.newerSchema(found: found, known: known) }
-        if found == known { return }
-        for migration in Self.migrations.sorted(by: { $0.version < $1.version }) {
-            try await client.withTransaction(logger: logger) { connection in
-                try await connection.query(
-                    "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: self.logger)
-                try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS schema_migrations (
-                        version    bigint PRIMARY KEY,
-                        name       text NOT NULL,
-                        applied_at bigint NOT NULL
-                    )
-                    """,
-                    logger: self.logger)
-                let current = try await Self.currentVersion(connection, logger: self.logger)
-                if current > known { throw PostgresStoreError.newerSchema(found: current, known: known) }
-                guard current < migration.version else { return }
-                for statement in migration.statements {
-                    do {
-                        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
-                    } catch {
-                        throw PostgresStoreError.migrationFailed(
-                            version: migration.version, name: migration.name, underlying: String(reflecting: error))
+        deinit {
+            runTask?.cancel()
+        }
+
+        /// Closes every connection. The store cannot be used afterwards.
+        public func close() async {
+            runTask?.cancel()
+            await runTask?.value
+            runTask = nil
+        }
+
+        /// The highest applied schema version, or 0 for a database JobRunner never migrated.
+        public func schemaVersion() async throws -> Int {
+            try await client.withConnection { connection in
+                try await Self.currentVersion(connection, logger: self.logger)
+            }
+        }
+
+        private static func currentVersion(_ connection: PostgresConnection, logger: Logger) async throws -> Int {
+            // to_regclass follows search_path, as every other statement does.
+            let rows = try await connection.query(
+                "SELECT to_regclass(\("schema_migrations"))::text", logger: logger)
+            var exists = false
+            for try await name in rows.decode(String?.self) { exists = name != nil }
+            guard exists else { return 0 }
+            var version = 0
+            for try await v in try await connection.query(
+                "SELECT coalesce(max(version), 0)::bigint FROM schema_migrations", logger: logger
+            ).decode(Int64.self) {
+                version = Int(v)
+            }
+            return version
+        }
+
+        /// Applies the pending migrations, each with its `schema_migrations` row in one transaction,
+        /// under the migration advisory lock; the version is re-read under the lock, since another
+        /// process may have applied it meanwhile.
+        func migrate(now: Int64) async throws {
+            let known = Self.latestVersion
+            let found = try await schemaVersion()
+            if found > known { throw PostgresStoreError.newerSchema(found: found, known: known) }
+            if found == known { return }
+            for migration in Self.migrations.sorted(by: { $0.version < $1.version }) {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await connection.query(
+                        "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: self.logger)
+                    try await connection.query(
+                        """
+                        CREATE TABLE IF NOT EXISTS schema_migrations (
+                            version    bigint PRIMARY KEY,
+                            name       text NOT NULL,
+                            applied_at bigint NOT NULL
+                        )
+                        """,
+                        logger: self.logger)
+                    let current = try await Self.currentVersion(connection, logger: self.logger)
+                    if current > known { throw PostgresStoreError.newerSchema(found: current, known: known) }
+                    guard current < migration.version else { return }
+                    for statement in migration.statements {
+                        do {
+                            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                        } catch {
+                            throw PostgresStoreError.migrationFailed(
+                                version: migration.version, name: migration.name, underlying: String(reflecting: error))
+                        }
                     }
+                    try await connection.query(
+                        """
+                        INSERT INTO schema_migrations (version, name, applied_at)
+                        VALUES (\(Int64(migration.version)), \(migration.name), \(now))
+                        """,
+                        logger: self.logger)
                 }
-                try await connection.query(
-                    """
-                    INSERT INTO schema_migrations (version, name, applied_at)
-                    VALUES (\(Int64(migration.version)), \(migration.name), \(now))
-                    """,
-                    logger: self.logger)
             }
         }
     }
-}
 
-/// Errors of the PostgreSQL store that have no `JobStoreError` mapping yet.
-public enum PostgresStoreError: Error, Sendable, Equatable {
-    case newerSchema(found: Int, known: Int)
-    case migrationFailed(version: Int, name: String, underlying: String)
-    /// NOT DONE on branch pg-store: the named `JobStoreBackend` requirement is not written yet.
-    case notImplemented(String)
-}
+    /// Errors of the PostgreSQL store that have no `JobStoreError` mapping yet.
+    public enum PostgresStoreError: Error, Sendable, Equatable {
+        case newerSchema(found: Int, known: Int)
+        case migrationFailed(version: Int, name: String, underlying: String)
+        /// NOT DONE on branch pg-store: the named `JobStoreBackend` requirement is not written yet.
+        case notImplemented(String)
+    }
 #endif

@@ -1,99 +1,101 @@
 #if PostgreSQL
-import JobRunnerPostgres
-import Testing
-import JobRunner
-import PostgresNIO
+    import JobRunnerPostgres
+    import Testing
+    import JobRunner
+    import PostgresNIO
 
-@Suite struct PostgresURLTests {
-    @Test func socketURL() throws {
-        let url = try PostgresURL("postgresql://postgres@/jobrunner?host=/tmp/pg/socket&port=54329")
-        #expect(url.host == "/tmp/pg/socket")
-        #expect(url.port == 54329)
-        #expect(url.database == "jobrunner")
-        #expect(url.user == "postgres")
+    @Suite struct PostgresURLTests {
+        @Test func socketURL() throws {
+            let url = try PostgresURL("postgresql://postgres@/jobrunner?host=/tmp/pg/socket&port=54329")
+            #expect(url.host == "/tmp/pg/socket")
+            #expect(url.port == 54329)
+            #expect(url.database == "jobrunner")
+            #expect(url.user == "postgres")
+        }
+
+        @Test func passwordIsDecodedAndNeverShown() throws {
+            let url = try PostgresURL("postgres://app:s%40cret@db.example:6543/jobs?sslmode=require")
+            #expect(url.password == "s@cret")
+            #expect(url.host == "db.example")
+            #expect(url.port == 6543)
+            #expect(!url.redacted.contains("cret"))
+        }
+
+        @Test func refusesOtherSchemes() {
+            #expect(throws: PostgresURL.ParseError.self) { try PostgresURL("mysql://x@y/z") }
+            #expect(throws: PostgresURL.ParseError.self) { try PostgresURL("postgres://x@y") }
+        }
     }
 
-    @Test func passwordIsDecodedAndNeverShown() throws {
-        let url = try PostgresURL("postgres://app:s%40cret@db.example:6543/jobs?sslmode=require")
-        #expect(url.password == "s@cret")
-        #expect(url.host == "db.example")
-        #expect(url.port == 6543)
-        #expect(!url.redacted.contains("cret"))
-    }
-
-    @Test func refusesOtherSchemes() {
-        #expect(throws: PostgresURL.ParseError.self) { try PostgresURL("mysql://x@y/z") }
-        #expect(throws: PostgresURL.ParseError.self) { try PostgresURL("postgres://x@y") }
-    }
-}
-
-@Suite struct PostgresMigrationTests {
-    @Test func replicasStartingTogetherMigrateOnce() async throws {
-        let url = try await PostgresTestServer.createDatabase()
-        do {
-            let clock = ManualJobClock(now: 1_700_000_000_000_000)
-            // Several stores at once: the advisory lock serialises them, and each sees the latest version.
-            let versions = try await withThrowingTaskGroup(of: Int.self) { group in
-                for _ in 0..<4 {
-                    group.addTask {
-                        let store = try await PostgresJobStore.open(url: url, clock: clock)
-                        let version = try await store.schemaVersion()
-                        await store.close()
-                        return version
+    @Suite struct PostgresMigrationTests {
+        @Test func replicasStartingTogetherMigrateOnce() async throws {
+            let url = try await PostgresTestServer.createDatabase()
+            do {
+                let clock = ManualJobClock(now: 1_700_000_000_000_000)
+                // Several stores at once: the advisory lock serialises them, and each sees the latest version.
+                let versions = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            let store = try await PostgresJobStore.open(url: url, clock: clock)
+                            let version = try await store.schemaVersion()
+                            await store.close()
+                            return version
+                        }
                     }
+                    return try await group.reduce(into: []) { $0.append($1) }
                 }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
-            #expect(versions == [5, 5, 5, 5])
+                #expect(versions == [5, 5, 5, 5])
 
-            let store = try await PostgresJobStore.open(url: url, clock: clock)
-            #expect(try await store.schemaVersion() == 5)
-            var applied: [Int64] = []
-            for try await (version, appliedAt) in try await store.client.query(
-                "SELECT version, applied_at FROM schema_migrations ORDER BY version"
-            ).decode((Int64, Int64).self) {
-                applied.append(version)
-                #expect(appliedAt == 1_700_000_000_000_000)
+                let store = try await PostgresJobStore.open(url: url, clock: clock)
+                #expect(try await store.schemaVersion() == 5)
+                var applied: [Int64] = []
+                for try await (version, appliedAt) in try await store.client.query(
+                    "SELECT version, applied_at FROM schema_migrations ORDER BY version"
+                ).decode((Int64, Int64).self) {
+                    applied.append(version)
+                    #expect(appliedAt == 1_700_000_000_000_000)
+                }
+                #expect(applied == [1, 2, 3, 4, 5])
+                await store.close()
+            } catch {
+                try await PostgresTestServer.drop(url)
+                throw error
             }
-            #expect(applied == [1, 2, 3, 4, 5])
-            await store.close()
-        } catch {
             try await PostgresTestServer.drop(url)
-            throw error
         }
-        try await PostgresTestServer.drop(url)
-    }
 
-    @Test func pruningTheNewestRunsRaisesTheIdFloor() async throws {
-        let url = try await PostgresTestServer.createDatabase()
-        do {
-            let store = try await PostgresJobStore.open(url: url, clock: ManualJobClock(now: 0))
-            let client = store.client
-            let queue = "default"
-            try await client.query("INSERT INTO queues (name, updated_at) VALUES (\(queue), \(Int64(0)))")
-            for _ in 0..<5 {
-                try await client.query(
-                    """
-                    INSERT INTO runs (job_name, attempt, scheduled_for, started_at, outcome, queue)
-                    VALUES (\("j"), \(Int32(1)), \(Int64(0)), \(Int64(0)), \("ok"), \(queue))
-                    """)
+        @Test func pruningTheNewestRunsRaisesTheIdFloor() async throws {
+            let url = try await PostgresTestServer.createDatabase()
+            do {
+                let store = try await PostgresJobStore.open(url: url, clock: ManualJobClock(now: 0))
+                let client = store.client
+                let queue = "default"
+                try await client.query("INSERT INTO queues (name, updated_at) VALUES (\(queue), \(Int64(0)))")
+                for _ in 0..<5 {
+                    try await client.query(
+                        """
+                        INSERT INTO runs (job_name, attempt, scheduled_for, started_at, outcome, queue)
+                        VALUES (\("j"), \(Int32(1)), \(Int64(0)), \(Int64(0)), \("ok"), \(queue))
+                        """)
+                }
+                func floor() async throws -> Int64 {
+                    var value: Int64 = -1
+                    for try await id in try await client.query("SELECT id FROM run_id_floor").decode(Int64.self) {
+                        value = id
+                    }
+                    return value
+                }
+                #expect(try await floor() == 0)
+                try await client.query("DELETE FROM runs WHERE id >= \(Int64(4))")
+                #expect(try await floor() == 5)
+                try await client.query("DELETE FROM runs WHERE id = \(Int64(1))")
+                #expect(try await floor() == 5)  // never down
+                await store.close()
+            } catch {
+                try await PostgresTestServer.drop(url)
+                throw error
             }
-            func floor() async throws -> Int64 {
-                var value: Int64 = -1
-                for try await id in try await client.query("SELECT id FROM run_id_floor").decode(Int64.self) { value = id }
-                return value
-            }
-            #expect(try await floor() == 0)
-            try await client.query("DELETE FROM runs WHERE id >= \(Int64(4))")
-            #expect(try await floor() == 5)
-            try await client.query("DELETE FROM runs WHERE id = \(Int64(1))")
-            #expect(try await floor() == 5)  // never down
-            await store.close()
-        } catch {
             try await PostgresTestServer.drop(url)
-            throw error
         }
-        try await PostgresTestServer.drop(url)
     }
-}
 #endif
