@@ -24,7 +24,7 @@
         public nonisolated let clock: any JobClock
         /// The connection pool; `package` so that tests can look at the schema.
         package nonisolated let client: PostgresClient
-        private let logger: Logger
+        let logger: Logger
         private var runTask: Task<Void, Never>?
 
         /// The migrations this build knows.

@@ -27,17 +27,17 @@ extension SQLiteJobStore {
                 let ids = JobRow.encodeArgv(cursor.pending.sorted().map(String.init))
                 let rows = try connection.all(
                     """
-                    SELECT \(SQLiteJobStore.runColumns) FROM runs
+                    SELECT \(JobRow.runColumns) FROM runs
                     WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))
                     """,
                     [.text(ids)],
-                    map: SQLiteJobStore.decodeRun
+                    map: JobRow.decodeRun
                 )
                 // A pending run that is gone was pruned before it could be reported.
                 next.pending = Set(rows.filter { $0.finishedAt == nil }.map(\.id))
                 finished += rows.filter { $0.finishedAt != nil }
             }
-            var sql = "SELECT \(SQLiteJobStore.runColumns) FROM runs WHERE id > ?"
+            var sql = "SELECT \(JobRow.runColumns) FROM runs WHERE id > ?"
             var args: [SQLiteValue] = [.integer(cursor.lastID)]
             if let job = cursor.job {
                 sql += " AND job_name = ?"
@@ -45,7 +45,7 @@ extension SQLiteJobStore {
             }
             sql += " ORDER BY id LIMIT ?"
             args.append(.integer(Int64(max(1, limit))))
-            let fresh = try connection.all(sql, args, map: SQLiteJobStore.decodeRun)
+            let fresh = try connection.all(sql, args, map: JobRow.decodeRun)
             for run in fresh {
                 if run.finishedAt == nil { next.pending.insert(run.id) } else { finished.append(run) }
             }

@@ -1,29 +1,6 @@
 import Foundation
 
 extension SQLiteJobStore {
-    static let runColumns = """
-        id, job_id, job_name, attempt, scheduled_for, started_at, finished_at, runner_id, outcome, exit_code, error, \
-        output, triggered, output_bytes
-        """
-
-    static func decodeRun(_ row: Statement) -> RunRecord {
-        RunRecord(
-            id: row.int64(0),
-            jobID: row.optionalInt64(1),
-            jobName: row.string(2),
-            attempt: row.int(3),
-            scheduledFor: row.int64(4),
-            startedAt: row.int64(5),
-            finishedAt: row.optionalInt64(6),
-            runnerID: row.optionalInt64(7),
-            outcome: RunOutcome(rawValue: row.string(8)) ?? .failed,
-            exitCode: row.optionalInt64(9).map { Int($0) },
-            error: row.optionalString(10),
-            outputBytes: row.isNull(13) ? row.optionalString(11).map { Array($0.utf8) } : row.blob(13),
-            triggered: row.int64(12) != 0
-        )
-    }
-
     /// Run history, newest first.
     ///
     /// ```swift
@@ -54,9 +31,9 @@ extension SQLiteJobStore {
         args.append(.integer(Int64(max(0, query.limit))))
         return try connection.read {
             let runs = try connection.all(
-                "SELECT \(SQLiteJobStore.runColumns) FROM runs \(filter) ORDER BY id DESC LIMIT ?",
+                "SELECT \(JobRow.runColumns) FROM runs \(filter) ORDER BY id DESC LIMIT ?",
                 args,
-                map: SQLiteJobStore.decodeRun
+                map: JobRow.decodeRun
             )
             if runs.isEmpty, let job = query.job, try findJob(named: job) == nil {
                 throw JobRunnerError.jobNotFound(job)
@@ -68,7 +45,7 @@ extension SQLiteJobStore {
     /// One run by id.
     package func run(id: Int64) throws -> RunRecord? {
         try connection.first(
-            "SELECT \(SQLiteJobStore.runColumns) FROM runs WHERE id = ?", [.integer(id)], map: SQLiteJobStore.decodeRun)
+            "SELECT \(JobRow.runColumns) FROM runs WHERE id = ?", [.integer(id)], map: JobRow.decodeRun)
     }
 
     /// Counts over the whole database: jobs by state, runs by outcome, live runners, in-flight and due work.
@@ -135,27 +112,16 @@ extension SQLiteJobStore {
     /// All runners ever registered, newest first.
     package func runners(limit: Int) throws -> [RunnerRecord] {
         try connection.all(
-            "SELECT \(SQLiteJobStore.runnerColumns) FROM runners ORDER BY id DESC LIMIT ?",
+            "SELECT \(JobRow.runnerColumns) FROM runners ORDER BY id DESC LIMIT ?",
             [.integer(Int64(limit))],
-            map: SQLiteJobStore.decodeRunner
-        )
-    }
-
-    static let runnerColumns = "id, host, pid, state, started_at, heartbeat_at, lease_us, concurrency, stopped_at"
-
-    static func decodeRunner(_ row: Statement) -> RunnerRecord {
-        RunnerRecord(
-            id: row.int64(0), host: row.string(1), pid: Int32(truncatingIfNeeded: row.int64(2)),
-            state: RunnerState(rawValue: row.string(3)) ?? .dead,
-            startedAt: row.int64(4), heartbeatAt: row.int64(5), lease: .microseconds(row.int64(6)),
-            concurrency: row.int(7), stoppedAt: row.optionalInt64(8)
+            map: JobRow.decodeRunner
         )
     }
 
     func liveRunnersLocked() throws -> [RunnerRecord] {
         try connection.all(
-            "SELECT \(SQLiteJobStore.runnerColumns) FROM runners WHERE state IN ('running', 'draining') ORDER BY id",
-            map: SQLiteJobStore.decodeRunner
+            "SELECT \(JobRow.runnerColumns) FROM runners WHERE state IN ('running', 'draining') ORDER BY id",
+            map: JobRow.decodeRunner
         )
     }
 
@@ -186,11 +152,11 @@ extension SQLiteJobStore {
         return try connection.read {
             let live = try connection.all(
                 """
-                SELECT \(SQLiteJobStore.runnerColumns) FROM runners
+                SELECT \(JobRow.runnerColumns) FROM runners
                 WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) AND state IN ('running', 'draining')
                 """,
                 [.text(ids)],
-                map: SQLiteJobStore.decodeRunner
+                map: JobRow.decodeRunner
             )
             var outcomes: [RunOutcome: Int] = [:]
             var inFlight = 0

@@ -149,7 +149,7 @@ package actor SQLiteJobStore: JobStoreBackend {
 
     private func upsert(_ definition: JobDefinition, now: UnixMicros) throws -> JobStore.DeclareResult {
         try ensureQueue(definition.queue, now: now)
-        let values = JobRow.definitionValues(definition, now: now)
+        let values = JobRow.definitionValues(definition, now: now).sqliteValues
         let existing = try findJob(named: definition.name)
         if let existing, existing.definition == definition { return .unchanged }
         let scheduleChanged =
