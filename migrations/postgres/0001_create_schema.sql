@@ -97,10 +97,14 @@ CREATE INDEX runs_job_name ON runs (job_name, id);
 CREATE INDEX runs_finished ON runs (finished_at);
 CREATE INDEX runs_in_flight ON runs (runner_id) WHERE outcome = 'running';
 
--- Totals by outcome over all time: pruning history does not change them.
+-- Totals by outcome over all time: pruning history does not change them. Sharded by runner
+-- (runner_id % 16) so that the finishes of many runners do not all queue on one row per outcome;
+-- readers sum the shards.
 CREATE TABLE run_totals (
-    outcome text PRIMARY KEY,
-    count   bigint NOT NULL DEFAULT 0
+    outcome text NOT NULL,
+    shard   smallint NOT NULL,
+    count   bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (outcome, shard)
 );
 
 -- Requests to runners from other processes (a `jobctl drain`).
