@@ -1,77 +1,115 @@
 #if PostgreSQL
     package import JobRunner
+    import Logging
+    import PostgresNIO
+    import Synchronization
 
-    // NOT DONE (branch pg-store only, not for main): every requirement of `JobStoreBackend` below that
-    // throws `PostgresStoreError.notImplemented` is still to be written, with the SQL of
-    // shared/research/scaleout.md §3.2–3.5, until the conformance suite passes on PostgreSQL.
-    // Done: schemaVersion() (PostgresJobStore.swift), clock, databaseName.
     extension PostgresJobStore: JobStoreBackend {
         package nonisolated var databaseName: String { url.redacted }
 
-        /// NOT DONE: PostgreSQL errors (PSQLError) are to map to `JobStoreError` (unavailable, busy, …).
-        package nonisolated func publicError(_ error: any Error) -> any Error { error }
+        package nonisolated func publicError(_ error: any Error) -> any Error {
+            Self.publicError(error, url: url)
+        }
 
-        /// None yet (a partition-maintenance handler may come with history partitioning).
+        /// A ``JobStoreError`` for a postgres-nio error: the server's SQLSTATE and message, or what
+        /// went wrong with the connection. Never the password: the URL is shown redacted.
+        static func publicError(_ error: any Error, url: PostgresURL) -> any Error {
+            if let error = error as? PostgresTransactionError {
+                return publicError(error.closureError ?? error.commitError ?? error.beginError ?? error, url: url)
+            }
+            guard let error = error as? PSQLError else { return error }
+            if let state = sqlState(error) {
+                let message = error.serverInfo?[.message] ?? "error"
+                let kind: JobStoreError.Kind
+                switch state {
+                case "40001", "40P01", "55P03", "57014": kind = .busy
+                case "25006": kind = .readOnly
+                case "53100": kind = .full
+                case "XX001", "XX002": kind = .corrupt
+                case "3D000", "28000", "28P01", "57P01", "57P02", "57P03", "53300":
+                    kind = .unavailable
+                default: kind = state.hasPrefix("08") ? .unavailable : .other
+                }
+                return JobStoreError(
+                    kind: kind, backend: "PostgreSQL", code: 0, message: "\(message) (SQLSTATE \(state))",
+                    description: "PostgreSQL at \(url.redacted): \(message) (SQLSTATE \(state))")
+            }
+            let what: String
+            switch error.code {
+            case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
+                what = error.underlying.map { "cannot reach the server (\($0))" } ?? "the connection was closed"
+            case .sslUnsupported, .failedToAddSSLHandler: what = "TLS was required but is not available"
+            case .unsupportedAuthMechanism, .authMechanismRequiresPassword, .saslError:
+                what = "authentication failed (set the password in PGPASSWORD or ~/.pgpass)"
+            case .queryCancelled: what = "the query was cancelled"
+            default: what = "\(error.code)"
+            }
+            return JobStoreError(
+                kind: .unavailable, backend: "PostgreSQL", code: 0, message: what,
+                description: "PostgreSQL at \(url.redacted): \(what)")
+        }
+
+        /// None: PostgreSQL's autovacuum does what SQLite's checkpoints and `optimize` do.
         package nonisolated func maintenanceHandlers() -> [String: JobRegistry.Handler] { [:] }
 
-        /// NOT DONE: LISTEN/NOTIFY on a session connection (scaleout.md §2, §3.5). Reporting nothing is
-        /// correct but slow: a runner still finds work and drain orders at each heartbeat.
+        /// LISTEN on a session connection of its own (not one of the pool's), re-established when it
+        /// drops; see ``PostgresChangeFeed``.
         package nonisolated func changeFeed(pollInterval: Duration, clock: any JobClock) -> any StoreChangeFeed {
-            SilentChangeFeed()
-        }
-
-        package func registerRunner(_ registration: RunnerRegistration, now: UnixMicros) async throws -> Int64 {
-            throw PostgresStoreError.notImplemented("registerRunner")
-        }
-
-        package func heartbeat(runnerID: Int64, now: UnixMicros) async throws -> Heartbeat {
-            throw PostgresStoreError.notImplemented("heartbeat")
-        }
-
-        package func takeDrainOrder(runnerID: Int64, now: UnixMicros) async throws -> DrainOrder? {
-            throw PostgresStoreError.notImplemented("takeDrainOrder")
-        }
-
-        package func markDraining(runnerID: Int64) async throws {
-            throw PostgresStoreError.notImplemented("markDraining")
-        }
-
-        package func deregisterRunner(runnerID: Int64, now: UnixMicros) async throws {
-            throw PostgresStoreError.notImplemented("deregisterRunner")
-        }
-
-        package func rescueOrphans(selfID: Int64?, now: UnixMicros, local: LocalProcesses) async throws -> [Int64] {
-            throw PostgresStoreError.notImplemented("rescueOrphans")
-        }
-
-        package func claim(runnerID: Int64, clock: any JobClock, scope: ClaimScope) async throws -> ClaimBatch {
-            throw PostgresStoreError.notImplemented("claim")
-        }
-
-        package func finish(_ runs: [FinishedRun]) async throws -> [Bool] {
-            throw PostgresStoreError.notImplemented("finish")
-        }
-
-        package func recordProcessGroup(runID: Int64, runnerID: Int64, pgid: Int32, leaderStart: Int64?) async throws
-            -> Bool
-        {
-            throw PostgresStoreError.notImplemented("recordProcessGroup")
-        }
-
-        package func isStillClaimed(runID: Int64, runnerID: Int64) async throws -> Bool {
-            throw PostgresStoreError.notImplemented("isStillClaimed")
+            PostgresChangeFeed(
+                url: url, channel: Self.wakeChannel, retry: max(pollInterval, .seconds(1)), logger: logger)
         }
     }
 
-    /// A change feed that reports nothing, until LISTEN/NOTIFY is written.
-    struct SilentChangeFeed: StoreChangeFeed {
-        func run(onChange: @escaping @Sendable () async -> Void) async {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(3600))
-            }
+    /// Wakes a runner on the notifications that operator actions send (``PostgresJobStore/wakeChannel``).
+    ///
+    /// The feed holds one connection outside the pool (a pooler in transaction mode would never
+    /// deliver them). After it (re)connects it reports one change, since notifications sent while it
+    /// was away are lost; a runner also looks at every heartbeat, so a lost one only delays.
+    final class PostgresChangeFeed: StoreChangeFeed {
+        let url: PostgresURL
+        let channel: String
+        let retry: Duration
+        let logger: Logger
+        private let armed = Atomic<Bool>(false)
+
+        init(url: PostgresURL, channel: String, retry: Duration, logger: Logger) {
+            self.url = url
+            self.channel = channel
+            self.retry = retry
+            self.logger = logger
         }
 
-        func arm() {}
-        func disarm() {}
+        func arm() { armed.store(true, ordering: .releasing) }
+        func disarm() { armed.store(false, ordering: .releasing) }
+
+        func run(onChange: @escaping @Sendable () async -> Void) async {
+            var first = true
+            while !Task.isCancelled {
+                do {
+                    let configuration = try url.connectionConfiguration()
+                    let connection = try await PostgresConnection.connect(
+                        configuration: configuration, id: 0, logger: logger)
+                    do {
+                        try await connection.listen(on: channel) { notifications in
+                            if !first { await onChange() }  // what was sent while the feed was away
+                            first = false
+                            for try await _ in notifications where armed.load(ordering: .acquiring) {
+                                await onChange()
+                            }
+                        }
+                    } catch {
+                        try? await connection.close()
+                        throw error
+                    }
+                    try? await connection.close()
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.debug(
+                        "change feed: connection lost, reconnecting",
+                        metadata: ["error": "\(String(reflecting: error))"])
+                }
+                try? await Task.sleep(for: retry)
+            }
+        }
     }
 #endif

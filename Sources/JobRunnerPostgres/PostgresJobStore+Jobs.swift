@@ -153,7 +153,9 @@
         }
 
         private func reread(_ name: String, on connection: PostgresConnection) async throws -> JobRecord {
-            guard let job = try await findJob(named: name, on: connection) else { throw JobRunnerError.jobNotFound(name) }
+            guard let job = try await findJob(named: name, on: connection) else {
+                throw JobRunnerError.jobNotFound(name)
+            }
             return job
         }
 
@@ -299,7 +301,8 @@
                 let jobs = try await scalar("SELECT count(*) FROM jobs WHERE queue = \(name)", on: connection) ?? 0
                 if jobs > 0 {
                     throw JobRunnerError.invalidState(
-                        "queue \(JobRunnerError.quoted(name)) is used by \(jobs) job(s); remove them or move them first")
+                        "queue \(JobRunnerError.quoted(name)) is used by \(jobs) job(s); remove them or move them first"
+                    )
                 }
                 let running =
                     try await scalar(

@@ -44,7 +44,8 @@
                         }
                     }
                 } catch let error as PSQLError where attempt < 5 && Self.isRetryableAbort(error) {
-                    logger.debug("transaction aborted, retrying", metadata: ["sqlstate": "\(Self.sqlState(error) ?? "")"])
+                    logger.debug(
+                        "transaction aborted, retrying", metadata: ["sqlstate": "\(Self.sqlState(error) ?? "")"])
                     continue
                 }
             }

@@ -1,4 +1,5 @@
 #if PostgreSQL
+    import NIOSSL
     public import PostgresNIO
 
     /// A PostgreSQL connection URL, libpq's form: `postgres[ql]://USER[:PASSWORD]@[HOST][:PORT]/DB[?…]`.
@@ -95,6 +96,26 @@
                 return "postgresql://\(user)@/\(database)?host=\(host)&port=\(port)"
             }
             return "postgresql://\(user)@\(host):\(port)/\(database)"
+        }
+
+        /// The configuration of one connection outside any pool (the change feed's LISTEN session).
+        public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+            if host.hasPrefix("/") {
+                return PostgresConnection.Configuration(
+                    unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+            }
+            return PostgresConnection.Configuration(
+                host: host, port: port, username: user, password: password, database: database, tls: try tls())
+        }
+
+        private func tls() throws -> PostgresConnection.Configuration.TLS {
+            switch sslMode {
+            case "disable": return .disable
+            case "prefer", "allow": return .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case "require", "verify-ca", "verify-full":
+                return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            default: throw ParseError(description: "not a PostgreSQL URL: unknown sslmode '\(sslMode)'")
+            }
         }
 
         /// The client configuration for this URL.

@@ -37,7 +37,7 @@ public struct JobRecord: Sendable, Hashable {
     /// Runs abandoned in a row (the runner died during each); the job is paused when it reaches the limit.
     public package(set) var abandonedStreak: Int
     /// The fixed-rate origin: slots are `anchorAt + k × interval`.
-    var anchorAt: UnixMicros?
+    package var anchorAt: UnixMicros?
     /// A one-shot job's instant.
-    var runAt: UnixMicros?
+    package var runAt: UnixMicros?
 }

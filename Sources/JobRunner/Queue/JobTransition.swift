@@ -1,12 +1,12 @@
 /// The pure rules that move a job from one occurrence to the next: first occurrence, misfire
 /// resolution at claim time, and the state after a run. The store applies them inside its
 /// transactions; tests call them with literal timestamps.
-enum JobTransition {
+package enum JobTransition {
     /// Runs abandoned in a row after which a job is paused instead of taking more runners down.
-    static let abandonLimit = 3
+    package static let abandonLimit = 3
 
     /// The first occurrence of a newly added (or rescheduled) job, and the fixed-rate anchor.
-    static func firstOccurrence(
+    package static func firstOccurrence(
         of definition: JobDefinition,
         now: UnixMicros
     ) -> (occurrence: UnixMicros?, anchor: UnixMicros?) {
@@ -28,14 +28,14 @@ enum JobTransition {
     }
 
     /// When the run for `occurrence` may be claimed: the occurrence plus a random jitter.
-    static func dueTime(for occurrence: UnixMicros, jitter: Duration) -> UnixMicros {
+    package static func dueTime(for occurrence: UnixMicros, jitter: Duration) -> UnixMicros {
         let spread = jitter.microseconds
         guard spread > 0 else { return occurrence }
         return occurrence + Int64.random(in: 0...spread)
     }
 
     /// What a claim does with a due job.
-    enum Resolution: Equatable {
+    package enum Resolution: Equatable {
         /// Run it, standing for `occurrence`.
         case run(occurrence: UnixMicros)
         /// Do not run: its occurrences were missed and the policy skips them. `next` is the next future slot.
@@ -45,7 +45,7 @@ enum JobTransition {
     /// Applies the misfire policy to a job that is due at `now`.
     ///
     /// Only the first attempt of a periodic occurrence is subject to it; retries and one-shot jobs run.
-    static func resolve(_ job: JobRecord, now: UnixMicros, grace: Int64) -> Resolution {
+    package static func resolve(_ job: JobRecord, now: UnixMicros, grace: Int64) -> Resolution {
         guard let occurrence = job.occurrenceAt else { return .run(occurrence: job.nextRunAt ?? now) }
         let definition = job.definition
         guard job.attempt == 1, definition.schedule.isPeriodic else { return .run(occurrence: occurrence) }
@@ -82,16 +82,16 @@ enum JobTransition {
     }
 
     /// The job's scheduling fields after a run.
-    struct After: Equatable {
-        var state: JobState
-        var stateReason: String?
-        var occurrenceAt: UnixMicros?
-        var nextRunAt: UnixMicros?
-        var attempt: Int
-        var abandonedStreak: Int
+    package struct After: Equatable {
+        package var state: JobState
+        package var stateReason: String?
+        package var occurrenceAt: UnixMicros?
+        package var nextRunAt: UnixMicros?
+        package var attempt: Int
+        package var abandonedStreak: Int
         /// A manual trigger whose run was interrupted or abandoned: it is asked for again, as a
         /// scheduled occurrence would run again.
-        var retrigger = false
+        package var retrigger = false
     }
 
     /// Computes the job's next occurrence (or retry, or done) after a run of `occurrence` ended.
@@ -101,7 +101,7 @@ enum JobTransition {
     ///   - occurrence: the occurrence the run stood for.
     ///   - attempt: the run's attempt number.
     ///   - triggered: true for a manual trigger, which never moves the schedule.
-    static func afterRun(
+    package static func afterRun(
         _ job: JobRecord,
         occurrence: UnixMicros,
         attempt: Int,

@@ -8,4 +8,11 @@ public struct QueueRecord: Sendable, Hashable {
     public package(set) var paused: Bool
     /// Runs of this queue in flight now.
     public package(set) var inFlight: Int
+
+    package init(name: String, concurrency: Int, paused: Bool, inFlight: Int) {
+        self.name = name
+        self.concurrency = concurrency
+        self.paused = paused
+        self.inFlight = inFlight
+    }
 }

@@ -48,15 +48,15 @@ public struct JobRunnerError: Error, Sendable, CustomStringConvertible, Equatabl
         lhs.kind == rhs.kind && lhs.message == rhs.message
     }
 
-    static func invalidDefinition(_ message: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
+    package static func invalidDefinition(_ message: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
         JobRunnerError(.invalidDefinition, message, file: file, line: line)
     }
 
-    static func jobNotFound(_ name: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
+    package static func jobNotFound(_ name: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
         JobRunnerError(.jobNotFound, "no job named \(quoted(name))", file: file, line: line)
     }
 
-    static func jobExists(_ name: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
+    package static func jobExists(_ name: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
         JobRunnerError(
             .jobExists,
             "a job named \(quoted(name)) already exists (use --replace to redefine it)",
@@ -65,15 +65,15 @@ public struct JobRunnerError: Error, Sendable, CustomStringConvertible, Equatabl
         )
     }
 
-    static func queueNotFound(_ name: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
+    package static func queueNotFound(_ name: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
         JobRunnerError(.queueNotFound, "no queue named \(quoted(name))", file: file, line: line)
     }
 
-    static func invalidState(_ message: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
+    package static func invalidState(_ message: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
         JobRunnerError(.invalidState, message, file: file, line: line)
     }
 
-    static func database(_ message: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
+    package static func database(_ message: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
         JobRunnerError(.database, message, file: file, line: line)
     }
 
@@ -82,7 +82,7 @@ public struct JobRunnerError: Error, Sendable, CustomStringConvertible, Equatabl
     }
 
     /// A name in double quotes, with control characters escaped so the message stays one line.
-    static func quoted(_ name: String) -> String {
+    package static func quoted(_ name: String) -> String {
         var out = "\""
         for scalar in name.unicodeScalars {
             switch scalar {

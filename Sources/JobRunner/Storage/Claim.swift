@@ -17,6 +17,26 @@ package struct Claim: Sendable {
     package var triggered: Bool
     /// A command job's own environment variables.
     package var environment: [String: String] = [:]
+
+    package init(
+        runID: Int64, jobID: Int64, jobName: String, queue: String, attempt: Int, occurrence: UnixMicros,
+        scheduledFor: UnixMicros, startedAt: UnixMicros, action: JobAction, payload: String?, timeout: Duration?,
+        triggered: Bool, environment: [String: String] = [:]
+    ) {
+        self.runID = runID
+        self.jobID = jobID
+        self.jobName = jobName
+        self.queue = queue
+        self.attempt = attempt
+        self.occurrence = occurrence
+        self.scheduledFor = scheduledFor
+        self.startedAt = startedAt
+        self.action = action
+        self.payload = payload
+        self.timeout = timeout
+        self.triggered = triggered
+        self.environment = environment
+    }
 }
 
 /// The result of one claim transaction.
@@ -29,6 +49,13 @@ package struct ClaimBatch: Sendable {
     /// False when the runner was declared dead by another (it was paused past its lease): nothing was
     /// claimed, and the runner must register again before claiming.
     package var runnerAlive = true
+
+    package init(claims: [Claim], nextDue: UnixMicros?, skipped: Int, runnerAlive: Bool = true) {
+        self.claims = claims
+        self.nextDue = nextDue
+        self.skipped = skipped
+        self.runnerAlive = runnerAlive
+    }
 }
 
 /// What a runner may claim.
@@ -121,12 +148,19 @@ package struct Heartbeat: Sendable {
     package var alive: Bool
     /// A drain requested by another process, if one was waiting.
     package var drain: DrainOrder?
+
+    package init(alive: Bool, drain: DrainOrder?) {
+        self.alive = alive
+        self.drain = drain
+    }
 }
 
 /// A drain asked of one runner by another process (`jobctl drain`).
 package struct DrainOrder: Sendable, Equatable {
     /// The grace period it gives, overriding the runner's own; nil for the runner's own.
     package var grace: Duration?
+
+    package init(grace: Duration?) { self.grace = grace }
 }
 
 /// What a runner may do about processes left behind on its own host by a dead runner.

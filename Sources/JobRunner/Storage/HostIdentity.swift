@@ -36,7 +36,7 @@ package struct HostIdentity: Sendable, Hashable {
 
     /// What the store compares: two runners with the same key see the same pids. Where the system
     /// gives neither a boot id nor a PID namespace, the name stands in, as it did before.
-    var key: String {
+    package var key: String {
         bootID.isEmpty && pidNamespace.isEmpty ? "name:\(name)" : "\(bootID)/\(pidNamespace)"
     }
 

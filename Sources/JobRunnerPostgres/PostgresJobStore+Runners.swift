@@ -1,0 +1,196 @@
+#if PostgreSQL
+    package import JobRunner
+    import PostgresNIO
+
+    extension PostgresJobStore {
+        package func registerRunner(_ runner: RunnerRegistration, now: UnixMicros) async throws -> Int64 {
+            try await write { connection in
+                guard
+                    let id = try await scalar(
+                        """
+                        INSERT INTO runners (host, host_key, pid, started_at, heartbeat_at, lease_us, state, queues,
+                            concurrency)
+                        VALUES (\(runner.host.name), \(runner.host.key), \(runner.pid), \(now), \(now),
+                            \(runner.lease.microseconds), 'running', \(runner.queues), \(runner.concurrency))
+                        RETURNING id
+                        """, on: connection)
+                else { throw JobRunnerError.database("the runner's row was not created") }
+                return id
+            }
+        }
+
+        /// Renews the lease of a live runner (one autocommit statement) and takes a pending drain order.
+        package func heartbeat(runnerID: Int64, now: UnixMicros) async throws -> Heartbeat {
+            try await write { connection in
+                let alive =
+                    try await count(
+                        """
+                        UPDATE runners SET heartbeat_at = \(now)
+                        WHERE id = \(runnerID) AND state IN ('running', 'draining') RETURNING 1
+                        """, on: connection) == 1
+                return Heartbeat(alive: alive, drain: try await takeDrainRequest(runnerID, now: now, on: connection))
+            }
+        }
+
+        package func takeDrainOrder(runnerID: Int64, now: UnixMicros) async throws -> DrainOrder? {
+            try await read { connection in
+                try await takeDrainRequest(runnerID, now: now, on: connection)
+            }
+        }
+
+        /// Marks the runner's pending drain orders handled and returns the shortest grace among them,
+        /// in one statement (so it is atomic without a transaction of its own).
+        private func takeDrainRequest(_ runnerID: Int64, now: UnixMicros, on connection: PostgresConnection)
+            async throws -> DrainOrder?
+        {
+            let graces = try await all(
+                """
+                UPDATE control SET handled_at = \(now)
+                WHERE runner_id = \(runnerID) AND handled_at IS NULL AND kind = 'drain'
+                RETURNING grace_us
+                """, on: connection, map: { try $0.optionalInt64(0) })
+            guard !graces.isEmpty else { return nil }
+            return DrainOrder(grace: graces.compactMap { $0 }.min().map { Duration.microseconds($0) })
+        }
+
+        package func markDraining(runnerID: Int64) async throws {
+            try await read { connection in
+                try await execute(
+                    "UPDATE runners SET state = 'draining' WHERE id = \(runnerID) AND state = 'running'",
+                    on: connection)
+            }
+        }
+
+        package func deregisterRunner(runnerID: Int64, now: UnixMicros) async throws {
+            try await write { connection in
+                // The runner's row first (lock order: runners, runs, jobs).
+                try await execute("SELECT 1 FROM runners WHERE id = \(runnerID) FOR NO KEY UPDATE", on: connection)
+                let leftovers = try await all(
+                    """
+                    SELECT id FROM runs WHERE runner_id = \(runnerID) AND outcome = 'running' ORDER BY id FOR UPDATE
+                    """, on: connection, map: { try $0.int64(0) })
+                for runID in leftovers {
+                    _ = try await finishOrphan(
+                        runID: runID, outcome: .interrupted, error: "the runner stopped during the run", now: now,
+                        on: connection)
+                }
+                try await execute(
+                    """
+                    UPDATE runners SET state = 'stopped', stopped_at = \(now)
+                    WHERE id = \(runnerID) AND state IN ('running', 'draining')
+                    """, on: connection)
+            }
+        }
+
+        // MARK: Rescue
+
+        /// Declares dead the runners whose lease expired (or, with the same host key as `local`, whose
+        /// process is gone) and records every run of a runner no longer live `abandoned`.
+        ///
+        /// Any runner may rescue; there is no leader. Runner rows are taken `FOR NO KEY UPDATE SKIP
+        /// LOCKED`: a runner in the middle of a claim holds its own row `FOR SHARE` and is skipped this
+        /// round. Orphaned runs are taken `FOR UPDATE SKIP LOCKED`, so two rescuers never record one run
+        /// twice, and a late finish by the dead runner waits for the rescue and is then fenced.
+        package func rescueOrphans(selfID: Int64?, now: UnixMicros, local: LocalProcesses) async throws -> [Int64] {
+            let hostKey = local.host.key
+            func isDead(_ runner: (id: Int64, hostKey: String?, pid: Int32, heartbeat: Int64, lease: Int64)) -> Bool {
+                runner.heartbeat + runner.lease < now || (runner.hostKey == hostKey && !local.isAlive(runner.pid))
+            }
+            // A look first, without locks: almost always nobody died.
+            let needed = try await read { connection in
+                if try await liveRunnerRows(except: selfID, lock: false, on: connection).contains(where: isDead) {
+                    return true
+                }
+                return try await count(
+                    """
+                    SELECT 1 FROM runs r LEFT JOIN runners n ON n.id = r.runner_id
+                    WHERE r.outcome = 'running' AND (n.id IS NULL OR n.state NOT IN ('running', 'draining')) LIMIT 1
+                    """, on: connection) > 0
+            }
+            guard needed else { return [] }
+            return try await write { connection in
+                let dead = try await liveRunnerRows(except: selfID, lock: true, on: connection).filter(isDead).map(\.id)
+                if !dead.isEmpty {
+                    try await execute(
+                        "UPDATE runners SET state = 'dead', stopped_at = \(now) WHERE id = ANY(\(dead))", on: connection
+                    )
+                }
+                let orphans = try await all(
+                    """
+                    SELECT r.id, r.pgid, r.pgid_start, n.host_key FROM runs r LEFT JOIN runners n ON n.id = r.runner_id
+                    WHERE r.outcome = 'running' AND (n.id IS NULL OR n.state NOT IN ('running', 'draining'))
+                    ORDER BY r.id FOR UPDATE OF r SKIP LOCKED
+                    """, on: connection
+                ) {
+                    (
+                        id: try $0.int64(0), pgid: try $0.optionalInt64(1), start: try $0.optionalInt64(2),
+                        hostKey: try $0.optionalString(3)
+                    )
+                }
+                var abandoned: [Int64] = []
+                for orphan in orphans {
+                    // What is left of a command of the dead runner on this host is killed before the job
+                    // may run again, so that it never runs twice at once.
+                    if orphan.hostKey == hostKey {
+                        local.killLeftovers(orphan.id, orphan.pgid.map { Int32(truncatingIfNeeded: $0) }, orphan.start)
+                    }
+                    if try await finishOrphan(
+                        runID: orphan.id, outcome: .abandoned, error: "the runner died during the run", now: now,
+                        on: connection)
+                    {
+                        abandoned.append(orphan.id)
+                    }
+                }
+                if !abandoned.isEmpty { try await notifyRunners(on: connection) }
+                return abandoned
+            }
+        }
+
+        /// The live runners but `selfID`; with `lock`, their rows are locked, skipping a runner in the
+        /// middle of a claim (it holds its row `FOR SHARE`).
+        private func liveRunnerRows(except selfID: Int64?, lock: Bool, on connection: PostgresConnection)
+            async throws -> [(id: Int64, hostKey: String?, pid: Int32, heartbeat: Int64, lease: Int64)]
+        {
+            let query: PostgresQuery =
+                lock
+                ? """
+                SELECT id, host_key, pid, heartbeat_at, lease_us FROM runners
+                WHERE state IN ('running', 'draining') AND id <> \(selfID ?? 0)
+                ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
+                """
+                : """
+                SELECT id, host_key, pid, heartbeat_at, lease_us FROM runners
+                WHERE state IN ('running', 'draining') AND id <> \(selfID ?? 0)
+                """
+            return try await all(query, on: connection) {
+                (
+                    id: try $0.int64(0), hostKey: try $0.optionalString(1),
+                    pid: Int32(truncatingIfNeeded: try $0.int64(2)), heartbeat: try $0.int64(3), lease: try $0.int64(4)
+                )
+            }
+        }
+
+        /// Records a run interrupted or abandoned from its own row (its runner is not there to do it).
+        func finishOrphan(
+            runID: Int64, outcome: RunOutcome, error: String, now: UnixMicros, on connection: PostgresConnection
+        )
+            async throws -> Bool
+        {
+            guard
+                let run = try await first(
+                    """
+                    SELECT job_id, job_name, attempt, scheduled_for, started_at, runner_id, triggered
+                    FROM runs WHERE id = \(runID)
+                    """, on: connection,
+                    map: {
+                        FinishedRun(
+                            runID: runID, runnerID: try $0.int64(5), jobID: try $0.optionalInt64(0),
+                            jobName: try $0.string(1), attempt: try $0.int(2), scheduledFor: try $0.int64(3),
+                            startedAt: try $0.int64(4), triggered: try $0.bool(6), outcome: outcome, finishedAt: now,
+                            error: error)
+                    })
+            else { return false }
+            return try await record(run, on: connection)
+        }
+    }
+#endif
