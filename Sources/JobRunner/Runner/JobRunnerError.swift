@@ -48,7 +48,9 @@ public struct JobRunnerError: Error, Sendable, CustomStringConvertible, Equatabl
         lhs.kind == rhs.kind && lhs.message == rhs.message
     }
 
-    package static func invalidDefinition(_ message: String, file: String = #fileID, line: Int = #line) -> JobRunnerError {
+    package static func invalidDefinition(_ message: String, file: String = #fileID, line: Int = #line)
+        -> JobRunnerError
+    {
         JobRunnerError(.invalidDefinition, message, file: file, line: line)
     }
 

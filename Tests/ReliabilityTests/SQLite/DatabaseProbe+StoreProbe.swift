@@ -65,10 +65,10 @@ extension DatabaseProbe: StoreProbe {
     }
 
     func runners() throws -> [StoredRunner] {
-        try rows("SELECT id, pid, state, stopped_at FROM runners ORDER BY id").map { row in
+        try rows("SELECT id, pid, state, stopped_at, heartbeat_at FROM runners ORDER BY id").map { row in
             StoredRunner(
                 id: try Self.integer(row, 0), pid: try Self.integer(row, 1), state: try Self.text(row, 2),
-                stoppedAt: row[3].int)
+                stoppedAt: row[3].int, heartbeatAt: try Self.integer(row, 4))
         }
     }
 

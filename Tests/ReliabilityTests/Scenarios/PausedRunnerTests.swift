@@ -86,7 +86,13 @@ extension Reliability {
                 return outcome == "abandoned" && rerun > 0
             }
             let rescuedAfter = ContinuousClock.now - stoppedAt
-            #expect(rescuedAfter >= Self.lease, "rescued after \(rescuedAfter), before the lease expired")
+            // The lease runs from the frozen runner's last heartbeat, which may come up to one heartbeat
+            // interval before it was stopped: the run must be recorded abandoned only after it ran out.
+            let lastHeartbeat = try #require(try sandbox.probe().runner(id: frozenID)).heartbeatAt
+            let abandonedAt = try #require(try sandbox.probe().run(id: victimRun)?.finishedAt)
+            #expect(
+                abandonedAt >= lastHeartbeat + Self.lease.microseconds,
+                "abandoned \(abandonedAt - lastHeartbeat) µs after the last heartbeat, before the lease expired")
             if ChaosMode.isLong {
                 // Long mode keeps it frozen for three lease periods, as the scenario is written.
                 try await Task.sleep(until: stoppedAt + Self.lease * 3)  // the pause length is the scenario's input

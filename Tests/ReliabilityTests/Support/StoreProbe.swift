@@ -109,6 +109,8 @@ struct StoredRunner: Sendable, Hashable {
     /// `running`, `draining`, `stopped` or `dead`.
     var state: String
     var stoppedAt: Int64?
+    /// Its last heartbeat (wall clock, Unix microseconds): its lease runs until then + the lease.
+    var heartbeatAt: Int64
 }
 
 extension StoreProbe {
