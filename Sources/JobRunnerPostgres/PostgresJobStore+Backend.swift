@@ -17,6 +17,12 @@
             if let error = error as? PostgresTransactionError {
                 return publicError(error.closureError ?? error.commitError ?? error.beginError ?? error, url: url)
             }
+            // postgres-nio's pool error type is not public API: known by its name.
+            if String(describing: type(of: error)) == "ConnectionPoolError" {
+                return JobStoreError(
+                    kind: .unavailable, backend: "PostgreSQL", code: 0, message: "cannot connect to the server",
+                    description: "PostgreSQL at \(url.redacted): cannot connect to the server (\(error))")
+            }
             guard let error = error as? PSQLError else { return error }
             if let state = sqlState(error) {
                 let message = error.serverInfo?[.message] ?? "error"
@@ -56,7 +62,7 @@
         /// drops; see ``PostgresChangeFeed``.
         package nonisolated func changeFeed(pollInterval: Duration, clock: any JobClock) -> any StoreChangeFeed {
             PostgresChangeFeed(
-                url: url, channel: Self.wakeChannel, retry: max(pollInterval, .seconds(1)), logger: logger)
+                url: url, channel: wakeChannel, retry: max(pollInterval, .seconds(1)), logger: logger)
         }
     }
 

@@ -7,12 +7,12 @@
         /// rescues), so that waiting runners look for work at once. Never claims or finishes: a
         /// runner knows the next due time of what it finished itself, and a NOTIFY in every finish
         /// serialises commits on the server's notify queue.
-        static let wakeChannel = "jobrunner_wake"
+        nonisolated var wakeChannel: String { url.schema.map { "jobrunner_wake_\($0)" } ?? "jobrunner_wake" }
 
         /// Queues a wake-up, delivered to listeners when the transaction commits (once per
         /// transaction, however many times it is called).
         func notifyRunners(on connection: PostgresConnection) async throws {
-            try await execute("SELECT pg_notify(\(Self.wakeChannel), '')", on: connection)
+            try await execute("SELECT pg_notify(\(wakeChannel), '')", on: connection)
         }
 
         // MARK: Jobs

@@ -54,7 +54,20 @@
             clock: any JobClock = SystemJobClock(),
             logger: Logger = Logger(label: "JobRunner.Postgres")
         ) async throws -> PostgresJobStore {
-            let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+            // One direct connection first: an unreachable server or a refused login fails here at once,
+            // instead of in the pool, which retries connecting in the background for a minute.
+            do {
+                let probe = try await PostgresConnection.connect(
+                    configuration: try url.connectionConfiguration(), id: 0, logger: logger)
+                try await probe.close()
+            } catch {
+                throw publicError(error, url: url)
+            }
+            // The pool logs each failed reconnection at info level; a store reports failures through
+            // its calls' errors instead.
+            var poolLogger = logger
+            poolLogger.logLevel = max(logger.logLevel, .warning)
+            let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: poolLogger)
             let store = PostgresJobStore(url: url, clock: clock, client: client, logger: logger)
             await store.start()
             do {
@@ -123,6 +136,11 @@
                 try await client.withTransaction(logger: logger) { connection in
                     try await connection.query(
                         "SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: self.logger)
+                    if let schema = self.url.schema {
+                        // A checked plain identifier (PostgresURL): an identifier cannot be a parameter.
+                        try await connection.query(
+                            PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: self.logger)
+                    }
                     try await connection.query(
                         """
                         CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -160,5 +178,28 @@
         case migrationFailed(version: Int, name: String, underlying: String)
         /// NOT DONE on branch pg-store: the named `JobStoreBackend` requirement is not written yet.
         case notImplemented(String)
+    }
+#endif
+
+#if PostgreSQL
+    extension JobStore {
+        /// Opens the PostgreSQL database at `url` (`postgres://USER@HOST[:PORT]/DB[?sslmode=…]`, or a Unix
+        /// socket with `?host=/dir`), with a connection pool of its own, creating or migrating its schema.
+        /// The password comes from the URL, else `PGPASSWORD`; it never appears in errors or logs.
+        ///
+        /// - Throws: ``JobStoreError`` when the server cannot be reached or refuses; `PostgresURL.ParseError`
+        ///   for a malformed URL.
+        public static func open(
+            url: String,
+            clock: any JobClock = SystemJobClock(),
+            logger: Logger = Logger(label: "JobRunner.Postgres")
+        ) async throws -> JobStore {
+            let parsed = try PostgresURL(url)
+            do {
+                return JobStore(backend: try await PostgresJobStore.open(url: parsed, clock: clock, logger: logger))
+            } catch {
+                throw PostgresJobStore.publicError(error, url: parsed)
+            }
+        }
     }
 #endif

@@ -1,5 +1,4 @@
 #if PostgreSQL
-    import NIOSSL
     public import PostgresNIO
 
     /// A PostgreSQL connection URL, libpq's form: `postgres[ql]://USER[:PASSWORD]@[HOST][:PORT]/DB[?…]`.
@@ -15,6 +14,12 @@
         public var port: Int
         public var database: String
         public var sslMode: String
+        /// The schema JobRunner's tables live in (`?schema=`), created when missing; nil for the
+        /// database's default search path (`public`). Several deployments may share a database this way.
+        public var schema: String?
+        /// The most connections the store's pool opens (`?pool_size=`, 4 by default); the change feed
+        /// holds one more of its own.
+        public var poolSize: Int
 
         public struct ParseError: Error, Sendable, CustomStringConvertible {
             public var description: String
@@ -63,6 +68,8 @@
                 if !rest.isEmpty { host = try Self.decode(rest) }
             }
             var sslMode = "prefer"
+            var schema: String?
+            var poolSize = 4
             for pair in query.split(separator: "&") where !pair.isEmpty {
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let key = try Self.decode(parts[0])
@@ -76,9 +83,21 @@
                 case "password": password = value
                 case "dbname": path = Substring(value)
                 case "sslmode": sslMode = value
-                default: break  // application_name, connect_timeout, …: not used yet
+                case "schema":
+                    guard Self.isPlainIdentifier(value) else {
+                        throw fail("schema must be a plain lower-case identifier ([a-z_][a-z0-9_]*, at most 48 bytes)")
+                    }
+                    schema = value
+                case "pool_size":
+                    guard let n = Int(value), (1...100).contains(n) else { throw fail("pool_size must be 1 to 100") }
+                    poolSize = n
+                default:
+                    throw fail(
+                        "unknown parameter '\(key)' (known: host, port, user, password, dbname, sslmode, schema, pool_size)"
+                    )
                 }
             }
+            if password == nil, let value = getenv("PGPASSWORD") { password = String(cString: value) }
             let database = try Self.decode(path)
             guard !database.isEmpty else { throw fail("no database name") }
             guard (1...65535).contains(port) else { throw fail("bad port") }
@@ -88,24 +107,48 @@
             self.port = port
             self.database = database
             self.sslMode = sslMode
+            self.schema = schema
+            self.poolSize = poolSize
         }
 
         /// The URL without its password.
         public var redacted: String {
+            let schemaParameter = schema.map { "schema=\($0)" }
             if host.hasPrefix("/") {
                 return "postgresql://\(user)@/\(database)?host=\(host)&port=\(port)"
+                    + (schemaParameter.map { "&" + $0 } ?? "")
             }
-            return "postgresql://\(user)@\(host):\(port)/\(database)"
+            return "postgresql://\(user)@\(host):\(port)/\(database)" + (schemaParameter.map { "?" + $0 } ?? "")
+        }
+
+        /// `[a-z_][a-z0-9_]*`, short enough to be a channel name's suffix: safe to splice as an identifier.
+        static func isPlainIdentifier(_ text: String) -> Bool {
+            guard let first = text.utf8.first, text.utf8.count <= 48,
+                first == UInt8(ascii: "_") || (97...122).contains(first)
+            else { return false }
+            return text.utf8.allSatisfy { $0 == UInt8(ascii: "_") || (97...122).contains($0) || (48...57).contains($0) }
+        }
+
+        /// Session settings of every connection: the schema's search path, and an idle-in-transaction
+        /// timeout, so that a process frozen in the middle of a transaction (SIGSTOP, a partition)
+        /// releases its row locks after 5 s instead of blocking the other runners until it wakes.
+        var sessionParameters: [(String, String)] {
+            var parameters = [("idle_in_transaction_session_timeout", "5000"), ("application_name", "jobrunner")]
+            if let schema { parameters.append(("search_path", "\"\(schema)\"")) }
+            return parameters
         }
 
         /// The configuration of one connection outside any pool (the change feed's LISTEN session).
         public func connectionConfiguration() throws -> PostgresConnection.Configuration {
-            if host.hasPrefix("/") {
-                return PostgresConnection.Configuration(
+            var configuration =
+                host.hasPrefix("/")
+                ? PostgresConnection.Configuration(
                     unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: user, password: password, database: database)
-            }
-            return PostgresConnection.Configuration(
-                host: host, port: port, username: user, password: password, database: database, tls: try tls())
+                : PostgresConnection.Configuration(
+                    host: host, port: port, username: user, password: password, database: database, tls: try tls())
+            configuration.options.additionalStartupParameters = sessionParameters
+            configuration.options.connectTimeout = .seconds(5)
+            return configuration
         }
 
         private func tls() throws -> PostgresConnection.Configuration.TLS {
@@ -120,19 +163,26 @@
 
         /// The client configuration for this URL.
         public func clientConfiguration() throws -> PostgresClient.Configuration {
+            var configuration: PostgresClient.Configuration
             if host.hasPrefix("/") {
-                return PostgresClient.Configuration(
+                configuration = PostgresClient.Configuration(
                     unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+            } else {
+                let tls: PostgresClient.Configuration.TLS
+                switch sslMode {
+                case "disable": tls = .disable
+                case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
+                case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+                default: throw ParseError(description: "not a PostgreSQL URL: unknown sslmode '\(sslMode)'")
+                }
+                configuration = PostgresClient.Configuration(
+                    host: host, port: port, username: user, password: password, database: database, tls: tls)
             }
-            let tls: PostgresClient.Configuration.TLS
-            switch sslMode {
-            case "disable": tls = .disable
-            case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
-            case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
-            default: throw ParseError(description: "not a PostgreSQL URL: unknown sslmode '\(sslMode)'")
-            }
-            return PostgresClient.Configuration(
-                host: host, port: port, username: user, password: password, database: database, tls: tls)
+            configuration.options.additionalStartupParameters = sessionParameters
+            configuration.options.maximumConnections = poolSize
+            configuration.options.minimumConnections = 1
+            configuration.options.connectTimeout = .seconds(5)
+            return configuration
         }
 
         private static func decode(_ text: Substring) throws -> String {

@@ -2,6 +2,10 @@ import ArgumentParser
 import Foundation
 import JobRunner
 
+#if PostgreSQL
+    import JobRunnerPostgres
+#endif
+
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The database file.", valueName: "path"))
@@ -67,6 +71,12 @@ struct GlobalOptions: ParsableArguments {
         return directory + "/jobs.sqlite"
     }
 
+    /// Whether `--db` (or `JOBCTL_DB`) names a PostgreSQL database rather than a file.
+    static func isURL(_ location: String?) -> Bool {
+        guard let location else { return false }
+        return location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
+    }
+
     func validate() throws {
         if db?.isEmpty == true { throw ValidationError("--db needs a path, not an empty string") }
         _ = try Parse.duration(busyTimeout, flag: "--busy-timeout")
@@ -74,10 +84,29 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens the store. Only commands that define or run jobs (`add`, `run`, `demo`) create a
     /// database; the others fail on a missing or empty file and create nothing.
+    ///
+    /// A `postgres://` or `postgresql://` URL selects the PostgreSQL store (with the PostgreSQL
+    /// trait); its schema is created or migrated on open, whatever the command.
     func openStore(synchronous: SynchronousMode = .normal, create: Bool = false) async throws -> JobStore {
         let timeout = try Parse.duration(busyTimeout, flag: "--busy-timeout")
+        let location = try resolvedPath(
+            create: create && !Self.isURL(db ?? ProcessInfo.processInfo.environment["JOBCTL_DB"]))
+        if Self.isURL(location) {
+            #if PostgreSQL
+                do {
+                    return try await JobStore.open(url: location)
+                } catch let error as PostgresURL.ParseError {
+                    throw RuntimeError(message: error.description)
+                }
+            #else
+                throw RuntimeError(
+                    message:
+                        "this jobctl was built without PostgreSQL support; build it with `swift build --traits PostgreSQL`"
+                )
+            #endif
+        }
         return try await JobStore.open(
-            path: try resolvedPath(create: create),
+            path: location,
             configuration: JobStore.Configuration(
                 busyTimeout: timeout, synchronous: synchronous, createIfMissing: create)
         )
