@@ -19,13 +19,14 @@
         static let migrationLockKey: Int64 = 0x4A6F_6252_756E_4D67
 
         public nonisolated let url: PostgresURL
-        /// The clock for timestamps of operator calls (a `ManualJobClock` in tests). The database's
-        /// clock (scaleout.md §3.4, `DatabaseClock`) is not done yet.
+        /// The clock for timestamps of operator calls and, by default, the runner's: the server's
+        /// (``DatabaseClock``) unless another was given (a `ManualJobClock` in tests).
         public nonisolated let clock: any JobClock
         /// The connection pool; `package` so that tests can look at the schema.
         package nonisolated let client: PostgresClient
         let logger: Logger
         private var runTask: Task<Void, Never>?
+        private var clockTask: Task<Void, Never>?
 
         /// The migrations this build knows.
         static var migrations: [PostgresMigration] { PostgresBundledMigrations.all }
@@ -42,7 +43,7 @@
         /// schema up to date.
         public static func open(
             url text: String,
-            clock: any JobClock = SystemJobClock(),
+            clock: (any JobClock)? = nil,
             logger: Logger = Logger(label: "JobRunner.Postgres")
         ) async throws -> PostgresJobStore {
             try await open(url: try PostgresURL(text), clock: clock, logger: logger)
@@ -51,7 +52,7 @@
         /// Opens the database at `url` with a pool of its own, and brings its schema up to date.
         public static func open(
             url: PostgresURL,
-            clock: any JobClock = SystemJobClock(),
+            clock: (any JobClock)? = nil,
             logger: Logger = Logger(label: "JobRunner.Postgres")
         ) async throws -> PostgresJobStore {
             // One direct connection first: an unreachable server or a refused login fails here at once,
@@ -68,10 +69,16 @@
             var poolLogger = logger
             poolLogger.logLevel = max(logger.logLevel, .warning)
             let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: poolLogger)
-            let store = PostgresJobStore(url: url, clock: clock, client: client, logger: logger)
+            let databaseClock = clock == nil ? DatabaseClock() : nil
+            let store = PostgresJobStore(
+                url: url, clock: clock ?? databaseClock ?? SystemJobClock(), client: client, logger: logger)
             await store.start()
             do {
-                try await store.migrate(now: clock.now())
+                if let databaseClock {
+                    try await databaseClock.measure(client, samples: 5, logger: logger)
+                    await store.keepMeasuring(databaseClock)
+                }
+                try await store.migrate(now: store.clock.now())
             } catch {
                 await store.close()
                 throw error
@@ -90,12 +97,31 @@
             }
         }
 
+        /// Re-measures the offset of the database's clock every 30 s while the store is open.
+        private func keepMeasuring(_ databaseClock: DatabaseClock) {
+            let client = self.client
+            let logger = self.logger
+            clockTask = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(30))
+                    do {
+                        try await databaseClock.measure(client, samples: 3, logger: logger)
+                    } catch {
+                        logger.debug("could not read the server's clock; keeping the last offset")
+                    }
+                }
+            }
+        }
+
         deinit {
             runTask?.cancel()
+            clockTask?.cancel()
         }
 
         /// Closes every connection. The store cannot be used afterwards.
         public func close() async {
+            clockTask?.cancel()
+            clockTask = nil
             runTask?.cancel()
             await runTask?.value
             runTask = nil
@@ -191,7 +217,7 @@
         ///   for a malformed URL.
         public static func open(
             url: String,
-            clock: any JobClock = SystemJobClock(),
+            clock: (any JobClock)? = nil,
             logger: Logger = Logger(label: "JobRunner.Postgres")
         ) async throws -> JobStore {
             let parsed = try PostgresURL(url)
