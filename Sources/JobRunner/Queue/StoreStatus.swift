@@ -13,6 +13,18 @@ public struct StoreStatus: Sendable, Hashable {
     /// Each job's run count ("called N times so far"), by name.
     public package(set) var perJob: [(name: String, runCount: Int64)]
 
+    package init(
+        jobsByState: [JobState: Int], runsByOutcome: [RunOutcome: Int64], liveRunners: [RunnerRecord], inFlight: Int,
+        due: Int, perJob: [(name: String, runCount: Int64)]
+    ) {
+        self.jobsByState = jobsByState
+        self.runsByOutcome = runsByOutcome
+        self.liveRunners = liveRunners
+        self.inFlight = inFlight
+        self.due = due
+        self.perJob = perJob
+    }
+
     /// Compares every count.
     public static func == (lhs: StoreStatus, rhs: StoreStatus) -> Bool {
         lhs.jobsByState == rhs.jobsByState && lhs.runsByOutcome == rhs.runsByOutcome

@@ -4,6 +4,11 @@ package struct DrainRequest: Sendable {
     package var runners: [RunnerRecord]
     /// When they were asked.
     package var requestedAt: UnixMicros
+
+    package init(runners: [RunnerRecord], requestedAt: UnixMicros) {
+        self.runners = runners
+        self.requestedAt = requestedAt
+    }
 }
 
 /// How a drain is going (``JobStore/drainProgress(runnerIDs:since:)``).
@@ -14,4 +19,10 @@ package struct DrainProgress: Sendable {
     package var inFlight: Int
     /// What their runs that ended since the request came to.
     package var outcomes: [RunOutcome: Int]
+
+    package init(live: [RunnerRecord], inFlight: Int, outcomes: [RunOutcome: Int]) {
+        self.live = live
+        self.inFlight = inFlight
+        self.outcomes = outcomes
+    }
 }

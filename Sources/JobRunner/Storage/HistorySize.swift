@@ -7,6 +7,12 @@ package struct StorageSize: Sendable, Hashable {
     /// Pages that hold nothing: space the database could give back to the file system.
     package var freePages: Int
 
+    package init(pageSize: Int, pages: Int, freePages: Int) {
+        self.pageSize = pageSize
+        self.pages = pages
+        self.freePages = freePages
+    }
+
     /// The size of the database file in bytes (the `-wal` file not included).
     package var bytes: Int64 { Int64(pageSize) * Int64(pages) }
     /// The bytes of free pages.

@@ -26,7 +26,11 @@ extension History {
                 outcome: outcome,
                 limit: limit
             )
-        ).filter { $0.finishedAt != nil && $0.id <= start.lastID && !start.pending.contains($0.id) }
+        ).filter {
+            // Not a run the cursor waits for (in flight, or on PostgreSQL not yet visible when it was taken).
+            $0.finishedAt != nil && $0.id <= start.lastID && !start.pending.contains($0.id)
+                && start.unsettled[$0.id] == nil
+        }
         let printer = FollowPrinter(json: json)
         printer.header()
         printer.print(backlog.reversed())
