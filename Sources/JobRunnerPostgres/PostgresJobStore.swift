@@ -3,16 +3,22 @@
     public import Logging
     package import PostgresNIO
 
-    /// The PostgreSQL store (work in progress on branch `pg-store`).
+    /// The PostgreSQL store: the same jobs, history and guarantees as the SQLite file, in a database
+    /// that runners on several hosts share. Open it through `JobStore.open(url:)`.
     ///
-    /// Done: opening a `PostgresClient` from a URL, applying the bundled migrations (each in its own
-    /// transaction, under a transaction-level advisory lock, so that replicas starting together apply
-    /// each migration once), ``schemaVersion()``.
+    /// Every call is one READ COMMITTED transaction on a pooled connection. Claims fence on the
+    /// runner's row (`FOR SHARE`), count each queue's free places under a transaction-level advisory
+    /// lock and take due jobs `FOR NO KEY UPDATE SKIP LOCKED` with the time bound as a value; finishes
+    /// are fenced by run id and runner and are idempotent when a commit's acknowledgement was lost;
+    /// rescue takes runner and run rows `SKIP LOCKED`, so any runner may rescue and none waits for a
+    /// frozen one. Migrations are applied in one transaction each under an advisory lock, so replicas
+    /// starting together apply each once. Operator actions (`add`, `trigger`, `resume`, queue changes,
+    /// drains) NOTIFY; runners LISTEN on a session connection of their own (``PostgresChangeFeed``).
+    /// The default clock is the server's (``DatabaseClock``).
     ///
-    /// NOT DONE: everything else of `JobStoreBackend` (jobs, queues, claim, finish, runners, rescue,
-    /// history, change feed): it conforms, but those requirements throw
-    /// `PostgresStoreError.notImplemented` (PostgresJobStore+Backend.swift); see issue 11 and
-    /// shared/research/scaleout.md §3.2–3.5 for the SQL to write.
+    /// Not yet (issue 11): a runner does not yet fence itself when it cannot renew its lease, and a
+    /// runner back from a database outage does not yet wait a reconnect grace before rescuing; on
+    /// several hosts a partitioned runner's run may therefore overlap its rescue by up to its lease.
     public actor PostgresJobStore {
         /// The advisory lock key every migrating process takes (`pg_advisory_xact_lock(bigint)`): the
         /// bytes "JobRunMg" as a big-endian integer.
@@ -198,12 +204,12 @@
         }
     }
 
-    /// Errors of the PostgreSQL store that have no `JobStoreError` mapping yet.
+    /// Errors of opening a PostgreSQL database that are about its schema, not the server.
     public enum PostgresStoreError: Error, Sendable, Equatable {
+        /// The database was migrated by a newer JobRunner.
         case newerSchema(found: Int, known: Int)
+        /// A migration failed and was rolled back.
         case migrationFailed(version: Int, name: String, underlying: String)
-        /// NOT DONE on branch pg-store: the named `JobStoreBackend` requirement is not written yet.
-        case notImplemented(String)
     }
 #endif
 
@@ -225,6 +231,20 @@
                 return JobStore(backend: try await PostgresJobStore.open(url: parsed, clock: clock, logger: logger))
             } catch {
                 throw PostgresJobStore.publicError(error, url: parsed)
+            }
+        }
+    }
+#endif
+
+#if PostgreSQL
+    extension PostgresStoreError: CustomStringConvertible {
+        public var description: String {
+            switch self {
+            case .newerSchema(let found, let known):
+                return
+                    "the database has schema version \(found), newer than this JobRunner's \(known); upgrade JobRunner"
+            case .migrationFailed(let version, let name, let underlying):
+                return "migration \(version) (\(name)) failed and was rolled back: \(underlying)"
             }
         }
     }
