@@ -28,7 +28,7 @@
         /// Rows another transaction holds locked (another runner pruning the same batch) are skipped
         /// rather than waited for; a batch that comes out short ends the loop, and the next prune
         /// takes what was left.
-        func deleteFinishedRuns(before cutoff: UnixMicros, batchSize: Int) async throws -> Int {
+        package func deleteFinishedRuns(before cutoff: UnixMicros, batchSize: Int) async throws -> Int {
             let batch = max(1, batchSize)
             var total = 0
             while true {
@@ -47,31 +47,6 @@
             }
         }
 
-        /// Applies a history retention at `now`: deletes finished runs older than its age and, per
-        /// job, all but the newest runs beyond its cap, then vacuums `runs`. Counters are kept; a run
-        /// in flight is never deleted.
-        ///
-        /// Like ``prune(finishedBefore:batchSize:)`` it works in short transactions; cancelling the
-        /// calling task stops it between two.
-        ///
-        /// - Returns: the runs deleted, and the bytes the JobRunner tables shrank by (see
-        ///   ``reclaimSpace()``: often 0 on PostgreSQL, which keeps freed space for reuse).
-        package func applyRetention(
-            _ retention: HistoryRetention,
-            now: UnixMicros,
-            batchSize: Int
-        ) async throws -> PruneResult {
-            var deleted = 0
-            if let age = retention.maxAge {
-                deleted += try await deleteFinishedRuns(before: now - age.microseconds, batchSize: batchSize)
-            }
-            if let keep = retention.maxRunsPerJob, !Task.isCancelled {
-                deleted += try await deleteRuns(beyond: max(1, keep), batchSize: batchSize)
-            }
-            let freed = deleted > 0 && !Task.isCancelled ? try await reclaimSpace() : 0
-            return PruneResult(deletedRuns: deleted, freedBytes: freed)
-        }
-
         /// Deletes, for every job, its finished runs older than its `keep` newest. (The history of a
         /// removed job is left to the age limit.)
         ///
@@ -80,7 +55,7 @@
         /// the jobs are read 256 at a time by id, and each such job's cut-off is the id `keep` entries
         /// down the `runs_job` index. While the whole history spans no more than `keep` run ids,
         /// nothing is looked at.
-        func deleteRuns(beyond keep: Int, batchSize: Int) async throws -> Int {
+        package func deleteRuns(beyond keep: Int, batchSize: Int) async throws -> Int {
             let span = try await read { connection in
                 try await first("SELECT min(id), max(id) FROM runs", on: connection) {
                     (try $0.optionalInt64(0), try $0.optionalInt64(1))

@@ -17,7 +17,7 @@ extension SQLiteJobStore {
     }
 
     /// Deletes runs that finished before `cutoff`, in transactions of `batchSize`.
-    func deleteFinishedRuns(before cutoff: UnixMicros, batchSize: Int) async throws -> Int {
+    package func deleteFinishedRuns(before cutoff: UnixMicros, batchSize: Int) async throws -> Int {
         let batch = Int64(max(1, batchSize))
         var total = 0
         while true {
@@ -38,28 +38,6 @@ extension SQLiteJobStore {
         }
     }
 
-    /// Applies a history retention at `now`: deletes finished runs older than its age and, per job,
-    /// all but the newest runs beyond its cap, then returns the space to the file system. Counters
-    /// are kept; a run in flight is never deleted.
-    ///
-    /// Like ``prune(finishedBefore:batchSize:)`` it works in short transactions and lets other
-    /// callers of the store run between them; cancelling the calling task stops it between two.
-    package func applyRetention(
-        _ retention: HistoryRetention,
-        now: UnixMicros,
-        batchSize: Int
-    ) async throws -> PruneResult {
-        var deleted = 0
-        if let age = retention.maxAge {
-            deleted += try await deleteFinishedRuns(before: now - age.microseconds, batchSize: batchSize)
-        }
-        if let keep = retention.maxRunsPerJob, !Task.isCancelled {
-            deleted += try await deleteRuns(beyond: max(1, keep), batchSize: batchSize)
-        }
-        let freed = deleted > 0 && !Task.isCancelled ? try await reclaimSpace() : 0
-        return PruneResult(deletedRuns: deleted, freedBytes: freed)
-    }
-
     /// Deletes, for every job, its finished runs older than its `keep` newest. (The history of a
     /// removed job is left to the age limit.)
     ///
@@ -68,7 +46,7 @@ extension SQLiteJobStore {
     /// read in chunks by id, and each such job's cut-off is the id `keep` entries down the `runs_job`
     /// index. It works in slices of about 0.1 ms, between which other callers of the store run. While
     /// the whole history spans no more than `keep` run ids, nothing is looked at.
-    func deleteRuns(beyond keep: Int, batchSize: Int) async throws -> Int {
+    package func deleteRuns(beyond keep: Int, batchSize: Int) async throws -> Int {
         let span = try connection.first("SELECT min(id), max(id) FROM runs") { row in
             (row.optionalInt64(0), row.optionalInt64(1))
         }

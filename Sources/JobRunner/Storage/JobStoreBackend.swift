@@ -62,7 +62,11 @@ package protocol JobStoreBackend: Actor {
     // MARK: History size (in short transactions; cancelling the caller stops between two)
 
     func prune(finishedBefore cutoff: UnixMicros, batchSize: Int) async throws -> Int
-    func applyRetention(_ retention: HistoryRetention, now: UnixMicros, batchSize: Int) async throws -> PruneResult
+    /// Deletes runs that finished before `cutoff`, in transactions of at most `batchSize`; returns
+    /// how many (``applyRetention(_:now:batchSize:)`` builds on it).
+    func deleteFinishedRuns(before cutoff: UnixMicros, batchSize: Int) async throws -> Int
+    /// Deletes, for every job, its finished runs older than its `keep` newest; returns how many.
+    func deleteRuns(beyond keep: Int, batchSize: Int) async throws -> Int
     func storageSize() async throws -> StorageSize
     func reclaimSpace() async throws -> Int64
 
@@ -93,6 +97,30 @@ package protocol JobStoreBackend: Actor {
     func recordProcessGroup(runID: Int64, runnerID: Int64, pgid: Int32, leaderStart: Int64?) async throws -> Bool
     /// Whether a run is still this (live) runner's to execute.
     func isStillClaimed(runID: Int64, runnerID: Int64) async throws -> Bool
+}
+
+extension JobStoreBackend {
+    /// Applies a history retention at `now`: deletes finished runs older than its age and, per job,
+    /// all but the newest runs beyond its cap, then reclaims the space (``reclaimSpace()``). Counters
+    /// are kept; a run in flight is never deleted.
+    ///
+    /// Like ``prune(finishedBefore:batchSize:)`` it works in short transactions and lets other
+    /// callers of the store run between them; cancelling the calling task stops it between two.
+    package func applyRetention(
+        _ retention: HistoryRetention,
+        now: UnixMicros,
+        batchSize: Int
+    ) async throws -> PruneResult {
+        var deleted = 0
+        if let age = retention.maxAge {
+            deleted += try await deleteFinishedRuns(before: now - age.microseconds, batchSize: batchSize)
+        }
+        if let keep = retention.maxRunsPerJob, !Task.isCancelled {
+            deleted += try await deleteRuns(beyond: max(1, keep), batchSize: batchSize)
+        }
+        let freed = deleted > 0 && !Task.isCancelled ? try await reclaimSpace() : 0
+        return PruneResult(deletedRuns: deleted, freedBytes: freed)
+    }
 }
 
 /// Reports changes committed through other backend instances (other processes, or another instance
