@@ -7,17 +7,7 @@
         /// snapshot, as SQLite's read transactions do (counts that agree with each other, a cursor
         /// read at one instant).
         func snapshotRead<T>(_ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
-            try await client.withConnection { connection in
-                try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-                do {
-                    let value = try await body(connection)
-                    try await connection.query("COMMIT", logger: logger)
-                    return value
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
-                }
-            }
+            try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", body)
         }
 
         /// A row limit for SQL: SQLite reads a negative LIMIT as "no limit", PostgreSQL refuses it.

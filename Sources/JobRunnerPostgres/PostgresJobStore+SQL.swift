@@ -32,21 +32,29 @@
             while true {
                 attempt += 1
                 do {
-                    return try await client.withConnection { connection in
-                        try await connection.query("BEGIN", logger: logger)
-                        do {
-                            let value = try await body(connection)
-                            try await connection.query("COMMIT", logger: logger)
-                            return value
-                        } catch {
-                            _ = try? await connection.query("ROLLBACK", logger: logger)
-                            throw error
-                        }
-                    }
+                    return try await transaction("BEGIN", body)
                 } catch let error as PSQLError where attempt < 5 && Self.isRetryableAbort(error) {
                     logger.debug(
                         "transaction aborted, retrying", metadata: ["sqlstate": "\(Self.sqlState(error) ?? "")"])
                     continue
+                }
+            }
+        }
+
+        /// Runs `body` in one transaction opened with `begin` on a pooled connection: committed when
+        /// `body` returns, rolled back when it throws (and its error rethrown as is).
+        func transaction<T>(
+            _ begin: PostgresQuery, _ body: (PostgresConnection) async throws -> sending T
+        ) async throws -> sending T {
+            try await client.withConnection { connection in
+                try await connection.query(begin, logger: logger)
+                do {
+                    let value = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
                 }
             }
         }
