@@ -138,42 +138,56 @@
             return parameters
         }
 
-        /// The configuration of one connection outside any pool (the change feed's LISTEN session).
-        public func connectionConfiguration() throws -> PostgresConnection.Configuration {
-            var configuration =
-                host.hasPrefix("/")
-                ? PostgresConnection.Configuration(
-                    unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: user, password: password, database: database)
-                : PostgresConnection.Configuration(
-                    host: host, port: port, username: user, password: password, database: database, tls: try tls())
-            configuration.options.additionalStartupParameters = sessionParameters
-            configuration.options.connectTimeout = .seconds(5)
-            return configuration
-        }
+        /// The path of the server's socket, when `host` is a socket directory.
+        private var socketPath: String? { host.hasPrefix("/") ? "\(host)/.s.PGSQL.\(port)" : nil }
 
-        private func tls() throws -> PostgresConnection.Configuration.TLS {
+        /// What `sslmode` asks of TLS: nil for none, else whether it is required (or only preferred).
+        private func tlsRequired() throws -> Bool? {
             switch sslMode {
-            case "disable": return .disable
-            case "prefer", "allow": return .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            case "require", "verify-ca", "verify-full":
-                return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case "disable": return nil
+            case "prefer", "allow": return false
+            case "require", "verify-ca", "verify-full": return true
             default: throw ParseError(description: "not a PostgreSQL URL: unknown sslmode '\(sslMode)'")
             }
+        }
+
+        /// How long opening a connection may take before it fails, in seconds.
+        static let connectTimeoutSeconds: Int64 = 5
+
+        /// The configuration of one connection outside any pool (the change feed's LISTEN session).
+        public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+            var configuration: PostgresConnection.Configuration
+            if let socketPath {
+                configuration = PostgresConnection.Configuration(
+                    unixSocketPath: socketPath, username: user, password: password, database: database)
+            } else {
+                let tls: PostgresConnection.Configuration.TLS
+                switch try tlsRequired() {
+                case nil: tls = .disable
+                case let required?:
+                    let context = try NIOSSLContext(configuration: .makeClientConfiguration())
+                    tls = required ? .require(context) : .prefer(context)
+                }
+                configuration = PostgresConnection.Configuration(
+                    host: host, port: port, username: user, password: password, database: database, tls: tls)
+            }
+            configuration.options.additionalStartupParameters = sessionParameters
+            configuration.options.connectTimeout = .seconds(Self.connectTimeoutSeconds)
+            return configuration
         }
 
         /// The client configuration for this URL.
         public func clientConfiguration() throws -> PostgresClient.Configuration {
             var configuration: PostgresClient.Configuration
-            if host.hasPrefix("/") {
+            if let socketPath {
                 configuration = PostgresClient.Configuration(
-                    unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+                    unixSocketPath: socketPath, username: user, password: password, database: database)
             } else {
                 let tls: PostgresClient.Configuration.TLS
-                switch sslMode {
-                case "disable": tls = .disable
-                case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
-                case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
-                default: throw ParseError(description: "not a PostgreSQL URL: unknown sslmode '\(sslMode)'")
+                switch try tlsRequired() {
+                case nil: tls = .disable
+                case let required?:
+                    tls = required ? .require(.makeClientConfiguration()) : .prefer(.makeClientConfiguration())
                 }
                 configuration = PostgresClient.Configuration(
                     host: host, port: port, username: user, password: password, database: database, tls: tls)
@@ -181,7 +195,7 @@
             configuration.options.additionalStartupParameters = sessionParameters
             configuration.options.maximumConnections = poolSize
             configuration.options.minimumConnections = 1
-            configuration.options.connectTimeout = .seconds(5)
+            configuration.options.connectTimeout = .seconds(Self.connectTimeoutSeconds)
             return configuration
         }
 
