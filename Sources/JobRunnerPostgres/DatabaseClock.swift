@@ -13,7 +13,7 @@
     /// clock is never ahead of the server's, and behind it by at most the shortest round trip seen.
     /// The store measures at open (the best of five) and every 30 s after (the best of three).
     public final class DatabaseClock: JobClock {
-        private let local = SystemJobClock(maximumSleepSlice: .seconds(1))
+        private let local = SystemJobClock()
         private let offset = Atomic<Int64>(0)
 
         init() {}
@@ -25,11 +25,7 @@
 
         /// Sleeps until this clock reads `deadline`, re-reading the offset at least once a second.
         public func sleep(until deadline: UnixMicros) async throws {
-            while true {
-                let remaining = deadline - now()
-                if remaining <= 0 { return }
-                try await Task.sleep(for: .microseconds(min(remaining, 1_000_000)), tolerance: .microseconds(1))
-            }
+            try await sleep(until: deadline, slicedBy: .seconds(1))
         }
 
         /// Measures the offset `samples` times on `client` and keeps the one read in the shortest

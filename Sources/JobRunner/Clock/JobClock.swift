@@ -19,6 +19,21 @@ public protocol JobClock: Sendable {
     func sleep(until deadline: UnixMicros) async throws
 }
 
+extension JobClock {
+    /// Sleeps until ``now()`` reads `deadline`, in sleeps of at most `slice`, reading ``now()`` again
+    /// after each: a clock that can step (the wall clock, a measured offset) is followed within `slice`.
+    ///
+    /// - Throws: `CancellationError` when the task is cancelled first.
+    package func sleep(until deadline: UnixMicros, slicedBy slice: Duration) async throws {
+        let sliceMicros = slice.microseconds
+        while true {
+            let remaining = deadline - now()
+            if remaining <= 0 { return }
+            try await Task.sleep(for: .microseconds(min(remaining, sliceMicros)), tolerance: .microseconds(1))
+        }
+    }
+}
+
 extension Duration {
     /// The duration in whole microseconds (truncated toward zero).
     package var microseconds: Int64 {

@@ -24,11 +24,6 @@ public struct SystemJobClock: JobClock {
     ///
     /// - Throws: `CancellationError` when the task is cancelled first.
     public func sleep(until deadline: UnixMicros) async throws {
-        let slice = maximumSleepSlice.microseconds
-        while true {
-            let remaining = deadline - now()
-            if remaining <= 0 { return }
-            try await Task.sleep(for: .microseconds(min(remaining, slice)), tolerance: .microseconds(1))
-        }
+        try await sleep(until: deadline, slicedBy: maximumSleepSlice)
     }
 }
