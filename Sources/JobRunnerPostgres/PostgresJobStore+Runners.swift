@@ -19,7 +19,7 @@
             }
         }
 
-        /// Renews the lease of a live runner (one autocommit statement) and takes a pending drain order.
+        /// Renews the lease of a live runner and takes its pending drain orders, in one transaction.
         package func heartbeat(runnerID: Int64, now: UnixMicros) async throws -> Heartbeat {
             try await write { connection in
                 let alive =

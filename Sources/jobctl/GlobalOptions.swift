@@ -72,9 +72,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Whether `--db` (or `JOBCTL_DB`) names a PostgreSQL database rather than a file.
-    static func isURL(_ location: String?) -> Bool {
-        guard let location else { return false }
-        return location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
+    static func isURL(_ location: String) -> Bool {
+        location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
     }
 
     func validate() throws {
@@ -89,8 +88,8 @@ struct GlobalOptions: ParsableArguments {
     /// trait); its schema is created or migrated on open, whatever the command.
     func openStore(synchronous: SynchronousMode = .normal, create: Bool = false) async throws -> JobStore {
         let timeout = try Parse.duration(busyTimeout, flag: "--busy-timeout")
-        let location = try resolvedPath(
-            create: create && !Self.isURL(db ?? ProcessInfo.processInfo.environment["JOBCTL_DB"]))
+        // Only the default path is ever made (its directory); --db and JOBCTL_DB come back as given.
+        let location = try resolvedPath(create: create)
         if Self.isURL(location) {
             #if PostgreSQL
                 do {
