@@ -15,9 +15,8 @@
         func withStore(
             _ body: (PostgresJobStore, PostgresClient, ManualJobClock) async throws -> Void
         ) async throws {
-            let url = try await PostgresTestServer.createDatabase()
-            let clock = ManualJobClock(now: Self.t0)
-            do {
+            try await PostgresTestServer.withDatabase { url in
+                let clock = ManualJobClock(now: Self.t0)
                 let store = try await PostgresJobStore.open(url: url, clock: clock)
                 do {
                     try await body(store, store.client, clock)
@@ -26,11 +25,7 @@
                     throw error
                 }
                 await store.close()
-            } catch {
-                try await PostgresTestServer.drop(url)
-                throw error
             }
-            try await PostgresTestServer.drop(url)
         }
 
         func addJob(_ store: PostgresJobStore, _ name: String, queue: String = "default") async throws -> JobRecord {

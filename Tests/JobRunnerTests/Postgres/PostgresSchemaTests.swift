@@ -29,8 +29,7 @@
 
     @Suite struct PostgresMigrationTests {
         @Test func replicasStartingTogetherMigrateOnce() async throws {
-            let url = try await PostgresTestServer.createDatabase()
-            do {
+            try await PostgresTestServer.withDatabase { url in
                 let clock = ManualJobClock(now: 1_700_000_000_000_000)
                 // Several stores at once: the advisory lock serialises them, and each sees the latest version.
                 let versions = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -57,16 +56,11 @@
                 }
                 #expect(applied == [1, 2, 3, 4, 5])
                 await store.close()
-            } catch {
-                try await PostgresTestServer.drop(url)
-                throw error
             }
-            try await PostgresTestServer.drop(url)
         }
 
         @Test func pruningTheNewestRunsRaisesTheIdFloor() async throws {
-            let url = try await PostgresTestServer.createDatabase()
-            do {
+            try await PostgresTestServer.withDatabase { url in
                 let store = try await PostgresJobStore.open(url: url, clock: ManualJobClock(now: 0))
                 let client = store.client
                 let queue = "default"
@@ -91,11 +85,7 @@
                 try await client.query("DELETE FROM runs WHERE id = \(Int64(1))")
                 #expect(try await floor() == 5)  // never down
                 await store.close()
-            } catch {
-                try await PostgresTestServer.drop(url)
-                throw error
             }
-            try await PostgresTestServer.drop(url)
         }
     }
 #endif

@@ -11,20 +11,9 @@
     @Suite struct PostgresStoreTests {
         static let logger = Logger(label: "PostgresStoreTests")
 
-        func withDatabase(_ body: (PostgresURL) async throws -> Void) async throws {
-            let url = try await PostgresTestServer.createDatabase()
-            do {
-                try await body(url)
-            } catch {
-                try await PostgresTestServer.drop(url)
-                throw error
-            }
-            try await PostgresTestServer.drop(url)
-        }
-
         @Test("a finish retried after its commit was not acknowledged is recorded once and answers true")
         func finishRetriedAfterALostAcknowledgement() async throws {
-            try await withDatabase { url in
+            try await PostgresTestServer.withDatabase { url in
                 let clock = ManualJobClock(now: 1_767_225_600_000_000)
                 let store = try await PostgresJobStore.open(url: url, clock: clock)
                 _ = try await store.add(
@@ -63,7 +52,7 @@
 
         @Test("the default clock is the server's, and never ahead of it")
         func databaseClockIsNeverAheadOfTheServer() async throws {
-            try await withDatabase { url in
+            try await PostgresTestServer.withDatabase { url in
                 let store = try await PostgresJobStore.open(url: url)
                 let clock = try #require(store.clock as? DatabaseClock)
                 // Same machine: the offset is at most a round trip, far under a second.

@@ -34,6 +34,19 @@
             return url
         }
 
+        /// Runs `body` with a fresh, empty database (``createDatabase()``), dropped afterwards whatever
+        /// `body` did.
+        static func withDatabase(_ body: (PostgresURL) async throws -> Void) async throws {
+            let url = try await createDatabase()
+            do {
+                try await body(url)
+            } catch {
+                try await drop(url)
+                throw error
+            }
+            try await drop(url)
+        }
+
         /// Drops a database made by ``createDatabase()``, closing what is still connected to it.
         static func drop(_ url: PostgresURL) async throws {
             precondition(url.database.hasPrefix("jrtest_"))
