@@ -41,8 +41,10 @@ struct JobCtl: AsyncParsableCommand {
                 Foundation.exit(usageFailure)
             }
         }
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        ProcessTitle.hideCredentials()
         do {
-            var command = try parseAsRoot(GlobalOptions.movingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            var command = try parseAsRoot(GlobalOptions.movingGlobalOptions(arguments))
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {
