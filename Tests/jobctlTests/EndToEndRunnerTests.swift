@@ -440,6 +440,26 @@ struct EndToEndRunnerTests {
         try await expectCountersMatchHistory(s)
     }
 
+    @Test("run --on-failure starts the command after a failed run, with the run in its environment, once per interval")
+    func onFailureCommand() async throws {
+        let s = try Sandbox()
+        defer { s.cleanup() }
+        let alertLog = s.root + "/alerts.log"
+        let (runner, _) = try await startRunner(
+            s,
+            ["--on-failure", "sh -c 'echo \"$JOB_NAME $JOB_OUTCOME $JOB_EXIT_CODE $JOB_SUPPRESSED\" >> \(alertLog)'"])
+        defer { runner.killAndReap() }
+        try await s.succeed(["add", "broken", "--every", "1s", "--", "sh", "-c", "exit 7"])
+        try await waitForRuns(s, "broken", outcome: "failed", count: 3)
+        try await waitUntil("the alert command ran") {
+            ((try? String(contentsOfFile: alertLog, encoding: .utf8)) ?? "").contains("\n")
+        }
+        _ = try await s.stopCleanly(runner)
+        // Three failures or more within the default interval of a minute: one alert.
+        let lines = try String(contentsOfFile: alertLog, encoding: .utf8).split(separator: "\n")
+        #expect(lines == ["broken failed 7 0"])
+    }
+
     @Test("SIGHUP (the terminal closing) drains like SIGTERM: a log line, the command interrupted and gone, exit 0")
     func sighupDrains() async throws {
         let s = try Sandbox()

@@ -205,6 +205,34 @@ struct ParsingTests: CommandLineParsing {
         expectUsageError(["run", "--heartbeat", "soon"], mentioning: "--heartbeat")
     }
 
+    @Test("run --on-failure is one string split into words without a shell; a bad one is a usage error")
+    func runOnFailure() throws {
+        #expect(try parse(["run"], as: Run.self).failureAlerting() == nil)
+        let alerting = try #require(
+            try parse(
+                ["run", "--on-failure", "page --team 'on call' \"a \\\"b\\\"\" c\\ d", "--alert-interval", "10m"],
+                as: Run.self
+            )
+            .failureAlerting())
+        #expect(alerting.command == ["page", "--team", "on call", "a \"b\"", "c d"])
+        #expect(alerting.interval == .seconds(600))
+        expectUsageError(["run", "--on-failure", "page 'unterminated"], mentioning: "--on-failure")
+        expectUsageError(["run", "--on-failure", "   "], mentioning: "--on-failure")
+        expectUsageError(["run", "--on-failure", "page", "--alert-interval", "often"], mentioning: "--alert-interval")
+    }
+
+    @Test("a command string splits as a shell would split it, with nothing expanded")
+    func commandWords() throws {
+        #expect(try CommandWords.split("a  b\tc") == ["a", "b", "c"])
+        #expect(try CommandWords.split("'$HOME' \"$HOME\" \\$HOME") == ["$HOME", "$HOME", "$HOME"])
+        #expect(try CommandWords.split("x'y'\"z\"") == ["xyz"])
+        #expect(try CommandWords.split("'' \"\"") == ["", ""])
+        #expect(try CommandWords.split("\"a\\nb\"") == ["a\\nb"])
+        #expect(try CommandWords.split("; | && *") == [";", "|", "&&", "*"])
+        #expect(throws: CommandWords.SplitError.self) { try CommandWords.split("\"open") }
+        #expect(throws: CommandWords.SplitError.self) { try CommandWords.split("trailing\\") }
+    }
+
     @Test("drain and prune take durations")
     func drainAndPrune() throws {
         let drain = try parse(["drain", "--timeout", "1m", "--json"], as: Drain.self)

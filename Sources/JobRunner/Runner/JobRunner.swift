@@ -38,6 +38,8 @@ public final class JobRunner: Service {
     let metrics: RunnerMetrics
     /// Its lease as it sees it: renewals, failures to reach the database, self-fencing.
     let lease: LeaseGuard
+    /// Failure alerts waiting to be delivered, when the configuration asks for them.
+    let alerts: AlertQueue?
 
     /// Creates a runner. It does nothing until ``run()``.
     ///
@@ -66,6 +68,7 @@ public final class JobRunner: Service {
         self.logger = logger
         self.metrics = RunnerMetrics()
         self.lease = LeaseGuard(lease: configuration.lease, heartbeatInterval: configuration.heartbeatInterval)
+        self.alerts = configuration.onFailure.map { AlertQueue(interval: $0.interval) }
     }
 
     /// Starts a graceful drain: stop claiming, let in-flight runs finish within `grace`
@@ -126,7 +129,12 @@ public final class JobRunner: Service {
             if let feed {
                 group.addTask { await feed.run { await self.otherProcessChanged(identity) } }
             }
+            if let alerting = self.configuration.onFailure, let alerts = self.alerts {
+                group.addTask { await self.alertLoop(alerting, queue: alerts) }
+            }
             await self.mainLoop(identity, store: self.backend, feed: feed)
+            // Alerts still being delivered are cancelled with the other loops (a command gets SIGTERM).
+            self.alerts?.finish()
             group.cancelAll()
         }
         let stopped = identity.id

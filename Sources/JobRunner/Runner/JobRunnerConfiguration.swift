@@ -31,6 +31,9 @@ public struct JobRunnerConfiguration: Sendable {
     /// How much run history the runner keeps: by default (``HistoryRetention/standard``) 30 days and
     /// at most 10,000 runs per job, applied every 5 minutes. Nil keeps every run.
     public var historyRetention: HistoryRetention?
+    /// What the runner does when a run ends `failed`, `timeout` or `abandoned`: a hook, a command, or
+    /// both, rate-limited per job (see ``FailureAlerting``). Nil for nothing.
+    public var onFailure: FailureAlerting?
 
     /// Creates a configuration.
     public init(
@@ -44,7 +47,8 @@ public struct JobRunnerConfiguration: Sendable {
         misfireGrace: Duration = .seconds(1),
         outputLimit: Int = 4096,
         host: String? = nil,
-        historyRetention: HistoryRetention? = .standard
+        historyRetention: HistoryRetention? = .standard,
+        onFailure: FailureAlerting? = nil
     ) {
         self.concurrency = concurrency
         self.queues = queues
@@ -57,5 +61,6 @@ public struct JobRunnerConfiguration: Sendable {
         self.outputLimit = outputLimit
         self.host = host ?? ProcessInfo.processInfo.hostName
         self.historyRetention = historyRetention
+        self.onFailure = onFailure
     }
 }

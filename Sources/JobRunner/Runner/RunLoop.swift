@@ -155,6 +155,7 @@ extension JobRunner {
             for (run, ok) in zip(runs, recorded) {
                 if ok {
                     metrics.record(run)
+                    alertRecorded(run)
                     control.publish(.finished(runID: run.runID, job: run.jobName, outcome: run.outcome))
                 } else {
                     logger.warning(

@@ -144,6 +144,7 @@ extension JobRunner {
                 logger.warning("recorded runs of dead runners as abandoned", metadata: ["runs": "\(rescued.count)"])
                 control.publish(.rescued(runIDs: rescued))
                 control.wake()
+                await alertRescued(rescued)
             }
         } catch {
             logger.warning("rescue of dead runners failed", metadata: ["error": "\(error)"])

@@ -33,8 +33,17 @@ struct Run: AsyncParsableCommand {
             until a heartbeat succeeds. After failing to reach the database it declares nobody dead for one \
             lease, so that an outage does not make every runner declare every other dead.
 
+            Failure alerts: --on-failure COMMAND is started (without a shell; the string is split into \
+            words as a shell would, quotes included) after a run ends failed, timeout or abandoned, with \
+            JOB_NAME, JOB_RUN_ID, JOB_OUTCOME, JOB_EXIT_CODE, JOB_ERROR, JOB_OUTPUT_FILE (the output's \
+            tail), JOB_SCHEDULED_FOR, JOB_ATTEMPT, JOB_PAUSED (1 when the job was paused as poison), \
+            JOB_SUPPRESSED and JOB_DATABASE in its environment. At most one per job per --alert-interval \
+            (the next says how many were left out); a command that fails is logged, never retried, and \
+            one that runs past 1 minute is killed. Alerts never delay claims.
+
             Examples:
               jobctl run --queue default --concurrency 8 --grace 30s --keep-history 7d
+              jobctl run --on-failure '/usr/local/bin/page-oncall --team ops' --alert-interval 10m
               jobctl run --log-format json 2>> /var/log/jobrunner.jsonl
             """
     )
@@ -70,6 +79,17 @@ struct Run: AsyncParsableCommand {
     var heartbeat: String = "2s"
 
     @Option(
+        help: ArgumentHelp(
+            "A command (one string, split into words without a shell) started when a run fails, times out or is abandoned.",
+            valueName: "command"))
+    var onFailure: String?
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("At most one failure alert per job this often (default 1m).", valueName: "duration"))
+    var alertInterval: String = "1m"
+
+    @Option(
         help: ArgumentHelp("SQLite synchronous mode: normal, or full for power-loss durability.", valueName: "mode"))
     var synchronous: String = "normal"
 
@@ -101,6 +121,7 @@ struct Run: AsyncParsableCommand {
         _ = try Parse.duration(grace, flag: "--grace")
         _ = try Parse.duration(killAfter, flag: "--kill-after")
         _ = try leaseAndHeartbeat()
+        _ = try failureAlerting()
         if SynchronousMode(rawValue: synchronous.uppercased()) == nil {
             throw ValidationError("--synchronous must be normal or full")
         }
@@ -128,6 +149,25 @@ struct Run: AsyncParsableCommand {
             )
         }
         return (lease, heartbeat)
+    }
+
+    /// The failure alerts `--on-failure` and `--alert-interval` ask for; nil without `--on-failure`.
+    func failureAlerting() throws -> FailureAlerting? {
+        let interval = try Parse.duration(alertInterval, flag: "--alert-interval")
+        guard let onFailure else { return nil }
+        let argv: [String]
+        do {
+            argv = try CommandWords.split(onFailure)
+        } catch {
+            throw ValidationError("--on-failure: \(error) in \(JobRunnerErrorText.quoted(onFailure))")
+        }
+        guard let program = argv.first, !program.isEmpty else {
+            throw ValidationError("--on-failure needs a command")
+        }
+        if argv.contains(where: { $0.utf8.contains(0) }) {
+            throw ValidationError("--on-failure: a command cannot contain a NUL byte")
+        }
+        return FailureAlerting(command: argv, interval: interval)
     }
 
     /// The retention the flags ask for; nil when both are off (or `--keep-history off` alone).
@@ -176,7 +216,8 @@ struct Run: AsyncParsableCommand {
                 terminationGrace: try Parse.duration(killAfter, flag: "--kill-after"),
                 heartbeatInterval: try leaseAndHeartbeat().heartbeat,
                 lease: try leaseAndHeartbeat().lease,
-                historyRetention: try historyRetention()
+                historyRetention: try historyRetention(),
+                onFailure: try failureAlerting()
             ),
             logger: logger
         )
