@@ -144,47 +144,67 @@
             }
         }
 
-        /// Looks, in one statement outside any transaction and without locks, whether anything may be
-        /// claimable now: the runner's state, and for each queue it may claim from the earliest due
-        /// and the earliest triggered job. When nothing is, that is the claim's answer (nothing
-        /// claimed, the next due time); otherwise nil, and the claim proper runs.
+        /// Looks, outside any transaction and without locks, whether anything may be claimable now:
+        /// the runner's state and the queues it may claim from (one statement), then each queue's
+        /// earliest due job and the earliest trigger (one statement). When nothing is claimable now
+        /// that is the claim's answer (nothing claimed, the next due time); otherwise nil, and the
+        /// claim proper runs.
         ///
-        /// A claim that finds nothing is then one round trip instead of a transaction of ten: what
+        /// A claim that finds nothing is then two round trips instead of a transaction of ten: what
         /// every runner does on each heartbeat (the safety net for lost notifications) and what the
         /// runners that lose the race for a due job do. It claims nothing, so it needs neither the
         /// fence nor the queue locks; a job that becomes due or is triggered after it is reported by
         /// its notification or its due time, as for a claim that had just committed.
+        ///
+        /// Each queue's name is bound as a value, not joined from `queues`: with the name as a
+        /// correlated column the planner estimates from the whole table, and with statistics taken
+        /// when few jobs were active it scans `jobs_state` (every version of every 'active' row not
+        /// yet vacuumed) and sorts: measured 210–750 ms per call after a burst of one-shot jobs,
+        /// against 0.06 ms for the same lookup with the name bound (an index scan of `jobs_due`).
         private func peek(runnerID: Int64, clock: any JobClock, scope: ClaimScope) async throws -> ClaimBatch? {
             let handlers = scope.handlers
             let rows = try await read { connection in
                 try await all(
                     """
-                    SELECT r.state, q.name,
-                        (SELECT next_run_at FROM jobs
-                         WHERE queue = q.name AND state = 'active' AND running_run_id IS NULL
-                            AND next_run_at IS NOT NULL AND (kind = 'command' OR handler = ANY(\(handlers)))
-                         ORDER BY next_run_at LIMIT 1),
-                        (SELECT trigger_at FROM jobs
-                         WHERE trigger_at IS NOT NULL AND running_run_id IS NULL AND queue = q.name
-                            AND (kind = 'command' OR handler = ANY(\(handlers)))
-                         ORDER BY trigger_at LIMIT 1)
-                    FROM runners r
+                    SELECT r.state, q.name FROM runners r
                     LEFT JOIN queues q ON NOT q.paused
                         AND (\(scope.queues)::text[] IS NULL OR q.name = ANY(\(scope.queues)))
                     WHERE r.id = \(runnerID)
-                    """, on: connection,
-                    map: {
-                        (
-                            state: try $0.string(0), queue: try $0.optionalString(1),
-                            due: try $0.optionalInt64(2), trigger: try $0.optionalInt64(3)
-                        )
-                    })
+                    ORDER BY q.name COLLATE "C"
+                    """, on: connection, map: { (state: try $0.string(0), queue: try $0.optionalString(1)) })
             }
             // Not running (or gone): the claim proper says so, under the fence.
             guard let state = rows.first?.state, state == "running" || state == "draining" else { return nil }
-            let now = clock.now()
-            let times = rows.filter { $0.queue != nil }.flatMap { [$0.due, $0.trigger] }.compactMap { $0 }
-            if times.contains(where: { $0 <= now }) { return nil }
+            let queues = rows.compactMap(\.queue)
+            guard !queues.isEmpty else { return ClaimBatch(claims: [], nextDue: nil, skipped: 0) }
+            var sql = PostgresQuery.StringInterpolation(
+                literalCapacity: 256 * (queues.count + 1), interpolationCount: 0)
+            sql.appendLiteral("SELECT ")
+            for queue in queues {
+                sql.appendLiteral("(SELECT next_run_at FROM jobs WHERE queue = ")
+                sql.appendInterpolation(queue)
+                sql.appendLiteral(
+                    """
+                     AND state = 'active' AND running_run_id IS NULL AND next_run_at IS NOT NULL \
+                    AND (kind = 'command' OR handler = ANY(
+                    """)
+                sql.appendInterpolation(handlers)
+                sql.appendLiteral(")) ORDER BY next_run_at LIMIT 1), ")
+            }
+            sql.appendLiteral(
+                "(SELECT trigger_at FROM jobs WHERE trigger_at IS NOT NULL AND running_run_id IS NULL AND queue = ANY(")
+            sql.appendInterpolation(queues)
+            sql.appendLiteral(") AND (kind = 'command' OR handler = ANY(")
+            sql.appendInterpolation(handlers)
+            sql.appendLiteral(")) ORDER BY trigger_at LIMIT 1)")
+            let query = PostgresQuery(stringInterpolation: sql)
+            let columns = queues.count + 1
+            let times = try await read { connection in
+                try await first(query, on: connection) { row in
+                    try (0..<columns).compactMap { try row.optionalInt64($0) }
+                } ?? []
+            }
+            if times.contains(where: { $0 <= clock.now() }) { return nil }
             return ClaimBatch(claims: [], nextDue: times.min(), skipped: 0)
         }
 
