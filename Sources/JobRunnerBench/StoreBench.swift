@@ -430,6 +430,9 @@ enum StoreIdleBench {
         run.note(
             "PostgreSQL transactions/s: xact_commit of the runner's database over the window (pg_stat_database); backend CPU: its server processes"
         )
+        run.note(
+            "most frequent statement: the highest calls/s of one statement on the runner's database (pg_stat_statements): how often anything polls"
+        )
         for kind in StoreBench.order(context, &run) {
             let figures = try await measure(context, kind, jobs: jobs)
             let name = kind.rawValue
@@ -440,7 +443,12 @@ enum StoreIdleBench {
             if let transactions = figures.transactionsPerSecond {
                 run.add(
                     "\(name)_transactions_per_s", "\(kind.label), server transactions per second", transactions,
-                    unit: "1/s", target: .atMost(1))
+                    unit: "1/s")
+            }
+            if let statement = figures.busiestStatementPerSecond {
+                run.add(
+                    "\(name)_busiest_statement_per_s", "\(kind.label), most frequent statement, calls per second",
+                    statement, unit: "1/s", target: .atMost(1))
             }
             if let backend = figures.backendCPUPercent {
                 run.add(
@@ -458,6 +466,8 @@ enum StoreIdleBench {
         var rssMiB: Double
         var transactionsPerSecond: Double?
         var backendCPUPercent: Double?
+        /// The calls per second of the statement the runner ran most often (pg_stat_statements).
+        var busiestStatementPerSecond: Double?
     }
 
     static func measure(_ context: BenchContext, _ kind: BenchStoreKind, jobs: Int) async throws -> Figures {
@@ -487,6 +497,7 @@ enum StoreIdleBench {
             try await Task.sleep(for: .milliseconds(settings.quick ? 200 : 1000))
             let backends = try await serverProcesses(context, database)
             let commits0 = try await commits(context, database)
+            let statements0 = try await statementCalls(context, database)
             let t0 = BenchClock.now()
             let cpu0 = BenchProc.cpuNanos(runner.pid) ?? 0
             let server0 = backends.map { BenchProc.cpuNanos($0) ?? 0 }.reduce(0, +)
@@ -495,6 +506,7 @@ enum StoreIdleBench {
             let server1 = backends.map { BenchProc.cpuNanos($0) ?? 0 }.reduce(0, +)
             let t1 = BenchClock.now()
             let commits1 = try await commits(context, database)
+            let statements1 = try await statementCalls(context, database)
             let memory = BenchProc.memoryKiB(runner.pid) ?? (0, 0)
             runner.signal(SIGTERM)
             let exit = await runner.exit()
@@ -509,7 +521,13 @@ enum StoreIdleBench {
                 transactionsPerSecond: commits0.flatMap { c0 in
                     commits1.map { Double($0.count - c0.count) / (Double($0.at - c0.at) / 1_000_000) }
                 },
-                backendCPUPercent: kind == .postgres ? Double(server1 - server0) / wallNanos * 100 : nil)
+                backendCPUPercent: kind == .postgres ? Double(server1 - server0) / wallNanos * 100 : nil,
+                busiestStatementPerSecond: statements0.flatMap { s0 in
+                    statements1.map { s1 in
+                        let most = s1.calls.map { $0.value - (s0.calls[$0.key] ?? 0) }.max() ?? 0
+                        return Double(most) / (Double(s1.at - s0.at) / 1_000_000)
+                    }
+                })
         } catch {
             await child?.terminate()
             await StoreBench.close(context, store)
@@ -524,6 +542,31 @@ enum StoreIdleBench {
         return try await BenchPostgres.query(
             context, server, "SELECT pid FROM pg_stat_activity WHERE datname = '\(name)'"
         ).split(separator: "\n").compactMap { pid_t($0) }
+    }
+
+    /// Calls of each statement run on `database` so far, by query id, and when they were read, from
+    /// pg_stat_statements (nil for a file, or when the server does not load it: bench/pg-cluster does).
+    static func statementCalls(_ context: BenchContext, _ database: BenchDatabase) async throws -> (
+        at: UnixMicros, calls: [String: Int64]
+    )? {
+        guard let server = context.postgres, let name = database.databaseName else { return nil }
+        guard
+            (try? await BenchPostgres.query(context, server, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+                != nil
+        else { return nil }
+        let at = BenchClock.now()
+        let text = try await BenchPostgres.query(
+            context, server,
+            """
+            SELECT s.queryid::text || ' ' || sum(s.calls)::text FROM pg_stat_statements s
+            JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '\(name)' GROUP BY s.queryid
+            """)
+        var calls: [String: Int64] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count == 2, let count = Int64(fields[1]) { calls[String(fields[0])] = count }
+        }
+        return (at, calls)
     }
 
     /// Committed transactions of `database` so far, and when they were read (PostgreSQL; nil for a
