@@ -42,22 +42,12 @@
                     eligible[name] = limit
                 }
                 guard !eligible.isEmpty else { return batch }
-                for name in eligible.keys.sorted() {
-                    try await execute(
-                        "SELECT pg_advisory_xact_lock(\(Self.queueLockKey), hashtext(\(name)))", on: connection)
-                }
-                let queueNames = Array(eligible.keys)
-                for (name, running) in try await all(
-                    """
-                    SELECT queue, count(*) FROM runs
-                    WHERE outcome = 'running' AND queue = ANY(\(queueNames)) GROUP BY queue
-                    """, on: connection, map: { (try $0.string(0), try $0.int(1)) })
-                {
-                    eligible[name] = max(0, (eligible[name] ?? 0) - running)
-                }
+                let queueNames = eligible.keys.sorted()
                 var slots = scope.slots
 
-                // Manual triggers first: an operator is waiting for them.
+                // 1. The candidates, locked: manual triggers first (an operator is waiting for them),
+                // then each queue's due jobs. SKIP LOCKED never waits: runners that lose the race for
+                // a due job find it locked, take nothing and go on without touching the queue locks.
                 let triggered = try await all(
                     """
                     SELECT \(unescaped: JobRow.jobColumns) FROM jobs
@@ -66,38 +56,64 @@
                     ORDER BY trigger_at LIMIT \(slots) FOR NO KEY UPDATE SKIP LOCKED
                     """, on: connection
                 ) { try JobRow.decodeJob($0) }
-                var pending: [PendingClaim] = []
-                for job in triggered {
-                    guard let free = eligible[job.definition.queue], free > 0, slots > 0 else { continue }
-                    let due = job.triggerAt ?? now
-                    pending.append(
-                        PendingClaim(job: job, occurrence: job.occurrenceAt ?? due, scheduledFor: due, triggered: true))
-                    eligible[job.definition.queue] = free - 1
-                    slots -= 1
-                }
-                // Written before the due jobs are read: a triggered job is then in flight, and not due.
-                batch.claims += try await insertClaims(pending, runnerID: runnerID, now: now, on: connection)
-
-                for (queue, free) in eligible.sorted(by: { $0.key < $1.key }) where slots > 0 && free > 0 {
-                    let limit = min(slots, free)
-                    let due = try await all(
+                // A triggered job may be due too: it is taken once, as triggered.
+                let triggeredIDs = triggered.map(\.id)
+                var due: [String: [JobRecord]] = [:]
+                for queue in queueNames {
+                    let jobs = try await all(
                         """
                         SELECT \(unescaped: JobRow.jobColumns) FROM jobs
                         WHERE queue = \(queue) AND state = 'active' AND running_run_id IS NULL
                             AND next_run_at IS NOT NULL AND next_run_at <= \(now)
                             AND (kind = 'command' OR handler = ANY(\(handlers)))
-                        ORDER BY next_run_at LIMIT \(limit) FOR NO KEY UPDATE SKIP LOCKED
+                            AND NOT (id = ANY(\(triggeredIDs)))
+                        ORDER BY next_run_at LIMIT \(slots) FOR NO KEY UPDATE SKIP LOCKED
                         """, on: connection
                     ) { try JobRow.decodeJob($0) }
-                    var taken: [PendingClaim] = []
-                    for job in due {
+                    if !jobs.isEmpty { due[queue] = jobs }
+                }
+
+                // 2. The free places of the queues that have candidates, each counted under its
+                // transaction-level advisory lock, taken in name order.
+                let touched = Set(triggered.map(\.definition.queue)).union(due.keys).sorted()
+                if !touched.isEmpty {
+                    for name in touched {
+                        try await execute(
+                            "SELECT pg_advisory_xact_lock(\(Self.queueLockKey), hashtext(\(name)))", on: connection)
+                    }
+                    for (name, running) in try await all(
+                        """
+                        SELECT queue, count(*) FROM runs
+                        WHERE outcome = 'running' AND queue = ANY(\(touched)) GROUP BY queue
+                        """, on: connection, map: { (try $0.string(0), try $0.int(1)) })
+                    {
+                        eligible[name] = max(0, (eligible[name] ?? 0) - running)
+                    }
+                }
+
+                // 3. What fits, written in one statement; candidates left over stay unclaimed (their
+                // row locks end with the transaction).
+                var pending: [PendingClaim] = []
+                for job in triggered {
+                    guard let free = eligible[job.definition.queue], free > 0, slots > 0 else { continue }
+                    let at = job.triggerAt ?? now
+                    pending.append(
+                        PendingClaim(job: job, occurrence: job.occurrenceAt ?? at, scheduledFor: at, triggered: true))
+                    eligible[job.definition.queue] = free - 1
+                    slots -= 1
+                }
+                for queue in queueNames {
+                    for job in due[queue] ?? [] {
+                        guard let free = eligible[queue], free > 0, slots > 0 else { break }
                         switch JobTransition.resolve(job, now: now, grace: scope.misfireGrace) {
                         case .run(let occurrence):
                             let scheduledFor =
                                 occurrence == job.occurrenceAt ? (job.nextRunAt ?? occurrence) : occurrence
-                            taken.append(
+                            pending.append(
                                 PendingClaim(
                                     job: job, occurrence: occurrence, scheduledFor: scheduledFor, triggered: false))
+                            eligible[queue] = free - 1
+                            slots -= 1
                         case .skip(let next):
                             batch.skipped += 1
                             let nextDue = next.map { JobTransition.dueTime(for: $0, jitter: job.definition.jitter) }
@@ -109,37 +125,13 @@
                                 """, on: connection)
                         }
                     }
-                    batch.claims += try await insertClaims(taken, runnerID: runnerID, now: now, on: connection)
-                    eligible[queue] = free - taken.count
-                    slots -= taken.count
                 }
+                batch.claims = try await insertClaims(pending, runnerID: runnerID, now: now, on: connection)
 
-                // The next time there is something to claim, among queues with room (no locks).
-                let open = eligible.filter { $0.value > 0 }.map(\.key)
-                if !open.isEmpty {
-                    for queue in open {
-                        if let next = try await scalar(
-                            """
-                            SELECT next_run_at FROM jobs
-                            WHERE queue = \(queue) AND state = 'active' AND running_run_id IS NULL
-                                AND next_run_at IS NOT NULL AND (kind = 'command' OR handler = ANY(\(handlers)))
-                            ORDER BY next_run_at LIMIT 1
-                            """, on: connection)
-                        {
-                            batch.nextDue = min(batch.nextDue ?? next, next)
-                        }
-                    }
-                    if let trigger = try await scalar(
-                        """
-                        SELECT trigger_at FROM jobs
-                        WHERE trigger_at IS NOT NULL AND running_run_id IS NULL AND queue = ANY(\(open))
-                            AND (kind = 'command' OR handler = ANY(\(handlers)))
-                        ORDER BY trigger_at LIMIT 1
-                        """, on: connection)
-                    {
-                        batch.nextDue = min(batch.nextDue ?? trigger, trigger)
-                    }
-                }
+                // 4. The next time there is something to claim, among queues with room (no locks): a
+                // queue whose places were not counted had nothing due, and counts as having room.
+                let open = queueNames.filter { (eligible[$0] ?? 0) > 0 }
+                batch.nextDue = try await nextDue(queues: open, handlers: handlers, on: connection)
                 return batch
             }
         }
@@ -177,6 +169,27 @@
             guard let state = rows.first?.state, state == "running" || state == "draining" else { return nil }
             let queues = rows.compactMap(\.queue)
             guard !queues.isEmpty else { return ClaimBatch(claims: [], nextDue: nil, skipped: 0) }
+            let times = try await read { connection in
+                try await dueTimes(queues: queues, handlers: handlers, on: connection)
+            }
+            if times.contains(where: { $0 <= clock.now() }) { return nil }
+            return ClaimBatch(claims: [], nextDue: times.min(), skipped: 0)
+        }
+
+        /// The earliest of ``dueTimes(queues:handlers:on:)``, or nil.
+        private func nextDue(queues: [String], handlers: [String], on connection: PostgresConnection) async throws
+            -> UnixMicros?
+        {
+            guard !queues.isEmpty else { return nil }
+            return try await dueTimes(queues: queues, handlers: handlers, on: connection).min()
+        }
+
+        /// In one statement: each queue's earliest due job (its name bound, so that the lookup is an
+        /// index scan of `jobs_due` whatever the statistics say; see ``peek(runnerID:clock:scope:)``)
+        /// and the earliest trigger among them.
+        private func dueTimes(queues: [String], handlers: [String], on connection: PostgresConnection) async throws
+            -> [UnixMicros]
+        {
             var sql = PostgresQuery.StringInterpolation(
                 literalCapacity: 256 * (queues.count + 1), interpolationCount: 0)
             sql.appendLiteral("SELECT ")
@@ -197,15 +210,10 @@
             sql.appendLiteral(") AND (kind = 'command' OR handler = ANY(")
             sql.appendInterpolation(handlers)
             sql.appendLiteral(")) ORDER BY trigger_at LIMIT 1)")
-            let query = PostgresQuery(stringInterpolation: sql)
             let columns = queues.count + 1
-            let times = try await read { connection in
-                try await first(query, on: connection) { row in
-                    try (0..<columns).compactMap { try row.optionalInt64($0) }
-                } ?? []
-            }
-            if times.contains(where: { $0 <= clock.now() }) { return nil }
-            return ClaimBatch(claims: [], nextDue: times.min(), skipped: 0)
+            return try await first(PostgresQuery(stringInterpolation: sql), on: connection) { row in
+                try (0..<columns).compactMap { try row.optionalInt64($0) }
+            } ?? []
         }
 
         /// A due or triggered job the claim takes, before it is written.

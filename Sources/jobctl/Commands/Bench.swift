@@ -78,6 +78,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Side by side: one-shot jobs due at once in the throughput scenario (default 20000).")
     var storeJobs: Int?
 
+    @Option(help: "Side by side: runner processes in the lateness scenario (default 3).")
+    var latenessRunners: Int?
+
     @Flag(help: .hidden)
     var runnerChild = false
 
@@ -121,6 +124,9 @@ struct Bench: AsyncParsableCommand {
                 "--pg-reference: \(postgresReference) is not an executable file (build it: bench/build-pg-reference)")
         }
         if let storeJobs, storeJobs < 1 { throw ValidationError("--store-jobs must be positive") }
+        if let latenessRunners, !(1...16).contains(latenessRunners) {
+            throw ValidationError("--lateness-runners must be between 1 and 16")
+        }
         if let db, !GlobalOptions.isURL(db) {
             throw ValidationError(
                 "--db: the benchmark makes its own SQLite files; --db takes a PostgreSQL URL (postgres://…)")
@@ -136,6 +142,7 @@ struct Bench: AsyncParsableCommand {
         if let scaleJobs { settings.scaleJobs = scaleJobs }
         if let scaleHistory { settings.scaleHistory = scaleHistory }
         if let storeJobs { settings.storeJobs = storeJobs }
+        if let latenessRunners { settings.storeLatenessRunners = latenessRunners }
         if let workers { settings.storeWorkers = workers }
         return settings
     }
