@@ -156,24 +156,26 @@ static int claim(PGconn *c, const char *runner, claim_t *out) {
         limit = atoi(PQgetvalue(r, 0, 1));
         PQclear(r);
     }
-    {
-        const char *p[] = {"1246908757", queue};
-        q0(c, "SELECT pg_advisory_xact_lock($1, hashtext($2))", 2, p);
-    }
     char queues[80];
     snprintf(queues, sizeof queues, "{%s}", queue);
     free_places = limit;
-    {
-        const char *p[] = {queues};
-        PGresult *r = q(c,
-            "SELECT queue, count(*) FROM runs\n"
-            "WHERE outcome = 'running' AND queue = ANY($1) GROUP BY queue",
-            1, p);
-        for (int i = 0; i < PQntuples(r); i++) free_places -= atoi(PQgetvalue(r, i, 1));
-        PQclear(r);
+    if (per_run) {
+        {
+            const char *p[] = {"1246908757", queue};
+            q0(c, "SELECT pg_advisory_xact_lock($1, hashtext($2))", 2, p);
+        }
+        {
+            const char *p[] = {queues};
+            PGresult *r = q(c,
+                "SELECT queue, count(*) FROM runs\n"
+                "WHERE outcome = 'running' AND queue = ANY($1) GROUP BY queue",
+                1, p);
+            for (int i = 0; i < PQntuples(r); i++) free_places -= atoi(PQgetvalue(r, i, 1));
+            PQclear(r);
+        }
+        if (free_places < 0) free_places = 0;
     }
-    if (free_places < 0) free_places = 0;
-    int want = batch < free_places ? batch : free_places;
+    int want = per_run ? (batch < free_places ? batch : free_places) : batch;
     snprintf(slots, sizeof slots, "%d", batch);
     {
         const char *p[] = {now, queues, handlers, slots};
@@ -190,15 +192,41 @@ static int claim(PGconn *c, const char *runner, claim_t *out) {
     if (want > 0) {
         char lim[16];
         snprintf(lim, sizeof lim, "%d", want);
-        const char *p[] = {queue, now, handlers, lim};
-        PGresult *r = q(c,
+        const char *p[] = {queue, now, handlers, "{}", lim};
+        const char *p_old[] = {queue, now, handlers, lim};
+        PGresult *r = per_run ? q(c,
             "SELECT " JOB_COLUMNS " FROM jobs\n"
             "WHERE queue = $1 AND state = 'active' AND running_run_id IS NULL\n"
             "    AND next_run_at IS NOT NULL AND next_run_at <= $2\n"
             "    AND (kind = 'command' OR handler = ANY($3))\n"
             "ORDER BY next_run_at LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED",
-            4, p);
+            4, p_old)
+            : q(c,
+            "SELECT " JOB_COLUMNS " FROM jobs\n"
+            "WHERE queue = $1 AND state = 'active' AND running_run_id IS NULL\n"
+            "    AND next_run_at IS NOT NULL AND next_run_at <= $2\n"
+            "    AND (kind = 'command' OR handler = ANY($3))\n"
+            "    AND NOT (id = ANY($4))\n"
+            "ORDER BY next_run_at LIMIT $5 FOR NO KEY UPDATE SKIP LOCKED",
+            5, p);
         int rows = PQntuples(r);
+        if (!per_run && rows > 0) {
+            /* The queue has candidates: its free places, under its advisory lock. */
+            {
+                const char *p2[] = {"1246908757", queue};
+                q0(c, "SELECT pg_advisory_xact_lock($1, hashtext($2))", 2, p2);
+            }
+            {
+                const char *p2[] = {queues};
+                PGresult *r2 = q(c,
+                    "SELECT queue, count(*) FROM runs\n"
+                    "WHERE outcome = 'running' AND queue = ANY($1) GROUP BY queue",
+                    1, p2);
+                for (int i = 0; i < PQntuples(r2); i++) free_places -= atoi(PQgetvalue(r2, i, 1));
+                PQclear(r2);
+            }
+            if (free_places < 0) free_places = 0;
+        }
         job_t *jobs = calloc(rows ? rows : 1, sizeof *jobs);
         for (int i = 0; i < rows; i++) {
             snprintf(jobs[i].id, sizeof jobs[i].id, "%s", PQgetvalue(r, i, 0));
@@ -209,6 +237,7 @@ static int claim(PGconn *c, const char *runner, claim_t *out) {
             snprintf(jobs[i].occurrence, sizeof jobs[i].occurrence, "%s", PQgetvalue(r, i, 24));
         }
         PQclear(r);
+        if (rows > free_places) rows = free_places; /* what does not fit stays unclaimed */
         if (!per_run && rows > 0) {
             /* PostgresJobStore.insertClaims: the batch in one statement. */
             buf_t ids = {0}, names = {0}, queues_ = {0}, attempts = {0}, scheduled = {0}, occurrences = {0},
@@ -296,7 +325,16 @@ static int claim(PGconn *c, const char *runner, claim_t *out) {
         }
         free(jobs);
     }
-    if (free_places - n > 0) {
+    if (!per_run && free_places - n > 0) {
+        /* PostgresJobStore.dueTimes: one statement, names bound. */
+        const char *p[] = {queue, handlers, queues, handlers};
+        q0(c,
+            "SELECT (SELECT next_run_at FROM jobs WHERE queue = $1 AND state = 'active' AND running_run_id IS NULL "
+            "AND next_run_at IS NOT NULL AND (kind = 'command' OR handler = ANY($2)) ORDER BY next_run_at LIMIT 1), "
+            "(SELECT trigger_at FROM jobs WHERE trigger_at IS NOT NULL AND running_run_id IS NULL AND queue = ANY($3) "
+            "AND (kind = 'command' OR handler = ANY($4)) ORDER BY trigger_at LIMIT 1)",
+            4, p);
+    } else if (per_run && free_places - n > 0) {
         {
             const char *p[] = {queue, handlers};
             q0(c,
