@@ -30,11 +30,25 @@ package enum BenchRunnerChild {
             return source
         }
         defer { sources.forEach { $0.cancel() } }
+        // How far the store's clock (the runner's: the server's on PostgreSQL) reads from this
+        // host's wall clock, on which handler entry is timed.
+        let offsetAtStart = store.clock.now() - BenchClock.now()
         try await runner.run()
+        let offsetAtEnd = store.clock.now() - BenchClock.now()
         if let samplesFile {
-            let text = recorder.entries.map { "\($0.scheduledFor) \($0.startedAt)\n" }.joined()
+            let text =
+                "# offset \(offsetAtStart) \(offsetAtEnd)\n"
+                + recorder.entries.map { "\($0.scheduledFor) \($0.startedAt)\n" }.joined()
             try Data(text.utf8).write(to: URL(fileURLWithPath: samplesFile))
         }
+    }
+
+    /// The store clock's offsets from the wall clock (at start and at end, microseconds) noted in a
+    /// samples file.
+    static func offsets(_ path: String) -> [Int64] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").filter { $0.hasPrefix("# offset ") }
+            .flatMap { $0.split(separator: " ").dropFirst(2).compactMap { Int64($0) } }
     }
 
     /// Reads a samples file written by ``run(store:workers:samplesFile:)``.

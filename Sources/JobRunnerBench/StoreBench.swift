@@ -65,8 +65,17 @@ enum StoreBench {
 
     /// Drains the runner processes (SIGTERM) and returns what their handlers noted.
     static func stopRunners(_ runners: [Runner]) async throws -> [(scheduledFor: UnixMicros, startedAt: UnixMicros)] {
+        try await stopRunnersWithOffsets(runners).entries
+    }
+
+    /// Drains the runner processes (SIGTERM) and returns what their handlers noted, and how far
+    /// their store clocks read from the wall clock (microseconds, at start and at end of each).
+    static func stopRunnersWithOffsets(_ runners: [Runner]) async throws -> (
+        entries: [(scheduledFor: UnixMicros, startedAt: UnixMicros)], offsets: [Int64]
+    ) {
         for runner in runners { runner.child.signal(SIGTERM) }
         var entries: [(scheduledFor: UnixMicros, startedAt: UnixMicros)] = []
+        var offsets: [Int64] = []
         var failure: String?
         for runner in runners {
             let exit = await runner.child.exit()
@@ -75,11 +84,12 @@ enum StoreBench {
                 failure = "a runner process did not exit 0 after SIGTERM (\(exit.status)): \(detail.prefix(500))"
             }
             entries += (try? BenchRunnerChild.samples(runner.samples)) ?? []
+            offsets += BenchRunnerChild.offsets(runner.samples)
             try? FileManager.default.removeItem(atPath: runner.samples)
             try? FileManager.default.removeItem(atPath: runner.errors)
         }
         if let failure { throw BenchChild.SpawnError(description: failure) }
-        return entries
+        return (entries, offsets)
     }
 
     /// Runs recorded with any final outcome (from the totals the finish transaction updates).
@@ -269,7 +279,7 @@ enum StoreLatenessBench {
             "started = handler entry in the runner process, after the claim committed; 'recorded' = started_at - scheduled_for"
         )
         for kind in StoreBench.order(context, &run) {
-            let (handler, recorded, duplicates) = try await measure(context, kind)
+            let (handler, recorded, duplicates, offsets) = try await measure(context, kind)
             let h = handler.sorted()
             let r = recorded.sorted()
             let name = kind.rawValue
@@ -286,6 +296,16 @@ enum StoreLatenessBench {
             run.add(
                 "\(name)_recorded_p99_ms", "\(kind.label), lateness p99 (recorded)",
                 BenchStatistics.percentile(r, 99), unit: "ms")
+            run.add(
+                "\(name)_recorded_p50_ms", "\(kind.label), lateness p50 (recorded)",
+                BenchStatistics.percentile(r, 50), unit: "ms")
+            let o = offsets.map { Double($0) / 1000 }.sorted()
+            run.add(
+                "\(name)_clock_offset_min_ms", "\(kind.label), runner clock - wall clock, least", o.first ?? .nan,
+                unit: "ms")
+            run.add(
+                "\(name)_clock_offset_max_ms", "\(kind.label), runner clock - wall clock, most", o.last ?? .nan,
+                unit: "ms")
             run.add("\(name)_runs", "\(kind.label), runs measured", Double(h.count), unit: "runs")
             run.add(
                 "\(name)_duplicates", "\(kind.label), occurrences claimed twice", Double(duplicates), unit: "runs",
@@ -297,7 +317,7 @@ enum StoreLatenessBench {
     }
 
     static func measure(_ context: BenchContext, _ kind: BenchStoreKind) async throws -> (
-        handler: [Double], recorded: [Double], duplicates: Int
+        handler: [Double], recorded: [Double], duplicates: Int, offsets: [Int64]
     ) {
         let settings = context.settings
         let jobs = settings.latenessJobs
@@ -326,7 +346,7 @@ enum StoreLatenessBench {
                 for runner in runners { await runner.child.terminate() }
                 throw error
             }
-            let entries = try await StoreBench.stopRunners(runners)
+            let (entries, offsets) = try await StoreBench.stopRunnersWithOffsets(runners)
             let handler = entries.filter { $0.scheduledFor >= first && $0.scheduledFor < end }
                 .map { Double($0.startedAt - $0.scheduledFor) / 1000 }
             let history = try await store.history(HistoryQuery(limit: .max))
@@ -337,7 +357,7 @@ enum StoreLatenessBench {
             await StoreBench.close(context, store)
             await context.discard(database)
             guard !handler.isEmpty else { throw BenchWait.TimedOut(description: "no run started in the window") }
-            return (handler, recorded, duplicates)
+            return (handler, recorded, duplicates, offsets)
         } catch {
             await StoreBench.close(context, store)
             await context.discard(database)

@@ -81,6 +81,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Side by side: runner processes in the lateness scenario (default 3).")
     var latenessRunners: Int?
 
+    @Option(help: "Lateness: periodic jobs every second, phases spread over it (default 1000).")
+    var latenessJobs: Int?
+
     @Flag(help: .hidden)
     var runnerChild = false
 
@@ -124,6 +127,9 @@ struct Bench: AsyncParsableCommand {
                 "--pg-reference: \(postgresReference) is not an executable file (build it: bench/build-pg-reference)")
         }
         if let storeJobs, storeJobs < 1 { throw ValidationError("--store-jobs must be positive") }
+        if let latenessJobs, !(1...100_000).contains(latenessJobs) {
+            throw ValidationError("--lateness-jobs must be between 1 and 100000")
+        }
         if let latenessRunners, !(1...16).contains(latenessRunners) {
             throw ValidationError("--lateness-runners must be between 1 and 16")
         }
@@ -143,6 +149,7 @@ struct Bench: AsyncParsableCommand {
         if let scaleHistory { settings.scaleHistory = scaleHistory }
         if let storeJobs { settings.storeJobs = storeJobs }
         if let latenessRunners { settings.storeLatenessRunners = latenessRunners }
+        if let latenessJobs { settings.latenessJobs = latenessJobs }
         if let workers { settings.storeWorkers = workers }
         return settings
     }
