@@ -102,7 +102,9 @@ typedef struct {
 static int claim(PGconn *c, const char *runner, claim_t *out) {
     char now[24], slots[16];
     const char *handlers = "{tick}";
-    if (!per_run) {
+    /* PostgresJobStore.claim: no peek when woken for the due time the last claim answered. */
+    static long long told = -1;
+    if (!per_run && !(told >= 0 && now_us() >= told)) {
         /* PostgresJobStore.peek: anything claimable now? (outside a transaction, no locks) */
         char queue0[64] = "";
         {
@@ -135,16 +137,31 @@ static int claim(PGconn *c, const char *runner, claim_t *out) {
         if (!due) return 0;
     }
     q0(c, "BEGIN", 0, NULL);
-    {
+    int free_places = 0, limit = 0;
+    char queue[64] = "";
+    if (!per_run) {
+        /* The fence and the queues in one statement. */
+        const char *p[] = {NULL, runner};
+        PGresult *r = q(c,
+            "SELECT r.state, q.name, q.concurrency FROM runners r\n"
+            "LEFT JOIN queues q ON NOT q.paused\n"
+            "    AND ($1::text[] IS NULL OR q.name = ANY($1))\n"
+            "WHERE r.id = $2\n"
+            "ORDER BY q.name COLLATE \"C\"\n"
+            "FOR SHARE OF r",
+            2, p);
+        if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "running") != 0) die(c, "runner not running");
+        snprintf(queue, sizeof queue, "%s", PQgetvalue(r, 0, 1));
+        limit = atoi(PQgetvalue(r, 0, 2));
+        PQclear(r);
+    } else {
         const char *p[] = {runner};
         PGresult *r = q(c, "SELECT state FROM runners WHERE id = $1 FOR SHARE", 1, p);
         if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "running") != 0) die(c, "runner not running");
         PQclear(r);
     }
     snprintf(now, sizeof now, "%lld", (long long)now_us());
-    int free_places = 0, limit = 0;
-    char queue[64] = "";
-    {
+    if (per_run) {
         const char *p[] = {NULL};
         PGresult *r = q(c,
             "SELECT name, concurrency FROM queues\n"
@@ -328,12 +345,17 @@ static int claim(PGconn *c, const char *runner, claim_t *out) {
     if (!per_run && free_places - n > 0) {
         /* PostgresJobStore.dueTimes: one statement, names bound. */
         const char *p[] = {queue, handlers, queues, handlers};
-        q0(c,
+        PGresult *r = q(c,
             "SELECT (SELECT next_run_at FROM jobs WHERE queue = $1 AND state = 'active' AND running_run_id IS NULL "
             "AND next_run_at IS NOT NULL AND (kind = 'command' OR handler = ANY($2)) ORDER BY next_run_at LIMIT 1), "
             "(SELECT trigger_at FROM jobs WHERE trigger_at IS NOT NULL AND running_run_id IS NULL AND queue = ANY($3) "
             "AND (kind = 'command' OR handler = ANY($4)) ORDER BY trigger_at LIMIT 1)",
             4, p);
+        told = -1;
+        for (int col = 0; col <= 1; col++)
+            if (!PQgetisnull(r, 0, col) && (told < 0 || atoll(PQgetvalue(r, 0, col)) < told))
+                told = atoll(PQgetvalue(r, 0, col));
+        PQclear(r);
     } else if (per_run && free_places - n > 0) {
         {
             const char *p[] = {queue, handlers};

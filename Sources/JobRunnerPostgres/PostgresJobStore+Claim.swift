@@ -1,6 +1,7 @@
 #if PostgreSQL
     package import JobRunner
     import PostgresNIO
+    import Synchronization
 
     extension PostgresJobStore {
         /// The first key of the advisory lock a claim takes per queue it claims from (the second is
@@ -19,27 +20,39 @@
         ///   a time; job rows are taken `FOR NO KEY UPDATE SKIP LOCKED`, and READ COMMITTED re-checks
         ///   `running_run_id IS NULL` on the newest row version: one claim per occurrence.
         package func claim(runnerID: Int64, clock: any JobClock, scope: ClaimScope) async throws -> ClaimBatch {
-            if let idle = try await peek(runnerID: runnerID, clock: clock, scope: scope) { return idle }
+            // A runner woken for the due time this store last told it goes straight to the claim:
+            // its peek would only say that something is due.
+            let key = ToldKey(store: ObjectIdentifier(self), runner: runnerID)
+            let told: UnixMicros? = Self.toldNextDue.withLock { $0[key] ?? nil }
+            if told.map({ clock.now() < $0 }) ?? true,
+                let idle = try await peek(runnerID: runnerID, clock: clock, scope: scope)
+            {
+                Self.toldNextDue.withLock { $0[key] = idle.nextDue }
+                return idle
+            }
             let handlers = scope.handlers
-            return try await write { connection in
+            let batch = try await write { connection in
                 var batch = ClaimBatch(claims: [], nextDue: nil, skipped: 0)
-                let state = try await first(
-                    "SELECT state FROM runners WHERE id = \(runnerID) FOR SHARE", on: connection
-                ) { try $0.string(0) }
-                guard state == "running" || state == "draining" else {
+                // The fence and the queues in one statement: the runner's row locked FOR SHARE, one
+                // result row per queue it may claim from (none: a row with no queue).
+                let rows = try await all(
+                    """
+                    SELECT r.state, q.name, q.concurrency FROM runners r
+                    LEFT JOIN queues q ON NOT q.paused
+                        AND (\(scope.queues)::text[] IS NULL OR q.name = ANY(\(scope.queues)))
+                    WHERE r.id = \(runnerID)
+                    ORDER BY q.name COLLATE "C"
+                    FOR SHARE OF r
+                    """, on: connection,
+                    map: { (state: try $0.string(0), queue: try $0.optionalString(1), limit: try $0.optionalInt64(2)) })
+                guard let state = rows.first?.state, state == "running" || state == "draining" else {
                     batch.runnerAlive = false
                     return batch
                 }
                 let now = clock.now()
                 var eligible: [String: Int] = [:]  // queue -> its limit, then its free places
-                for (name, limit) in try await all(
-                    """
-                    SELECT name, concurrency FROM queues
-                    WHERE NOT paused AND (\(scope.queues)::text[] IS NULL OR name = ANY(\(scope.queues)))
-                    ORDER BY name COLLATE "C"
-                    """, on: connection, map: { (try $0.string(0), try $0.int(1)) })
-                {
-                    eligible[name] = limit
+                for row in rows {
+                    if let name = row.queue, let limit = row.limit { eligible[name] = Int(limit) }
                 }
                 guard !eligible.isEmpty else { return batch }
                 let queueNames = eligible.keys.sorted()
@@ -134,7 +147,20 @@
                 batch.nextDue = try await nextDue(queues: open, handlers: handlers, on: connection)
                 return batch
             }
+            Self.toldNextDue.withLock { $0[key] = batch.nextDue }
+            return batch
         }
+
+        /// A runner of a store, for ``toldNextDue``.
+        private struct ToldKey: Hashable {
+            var store: ObjectIdentifier
+            var runner: Int64
+        }
+
+        /// The next due time each claim last answered, per store and runner: a claim at or after it
+        /// skips the peek. An optimisation only (a stale or missing entry costs a peek, or a claim
+        /// transaction that finds nothing); one small entry per runner a process has claimed for.
+        private static let toldNextDue = Mutex<[ToldKey: UnixMicros?]>([:])
 
         /// Looks, outside any transaction and without locks, whether anything may be claimable now:
         /// the runner's state and the queues it may claim from (one statement), then each queue's
