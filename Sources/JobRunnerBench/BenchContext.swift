@@ -35,6 +35,13 @@ package struct BenchSettings: Sendable {
     package var cronTickSeconds: Double
     /// How often `jobctl status` and `jobctl add` are timed on the large file.
     package var commandSamples: Int
+    /// Side by side (SQLite and PostgreSQL): one-shot jobs due at once, runner processes to compare,
+    /// each runner's worker slots (and the reference's batch).
+    package var storeJobs: Int = 20_000
+    package var storeRunners: [Int] = [1, 2, 4]
+    package var storeWorkers: Int = 256
+    /// Side by side: runner processes in the lateness scenario.
+    package var storeLatenessRunners: Int = 3
 
     package static let full = BenchSettings(
         quick: false, throughputJobs: 100_000, periodicJobs: 100, periodicSeconds: 5, workers: 256,
@@ -49,7 +56,7 @@ package struct BenchSettings: Sendable {
         latenessJobs: 20, latenessInterval: .milliseconds(200), latenessSeconds: 0.6, burstJobs: 50,
         scaleJobs: 2000, scaleHistory: 20_000, idleSeconds: 0.5, idleJobs: [100, 2000],
         wakeCount: 3, drainJobs: 8, drainLongest: .milliseconds(200), cronSpawns: 5, cronTickSeconds: 0.2,
-        commandSamples: 1
+        commandSamples: 1, storeJobs: 300, storeRunners: [1, 2], storeWorkers: 32, storeLatenessRunners: 2
     )
 }
 
@@ -62,6 +69,17 @@ final class BenchContext: Sendable {
     let jobctl: String
     /// The compiled C reference, if given.
     let reference: String?
+    /// The PostgreSQL server of the side-by-side scenarios (`--db`), as a URL of a database on it
+    /// that the benchmark may use to create and drop databases of its own.
+    let postgres: String?
+    /// Opens a store at a `postgres://` URL (nil in a build without the PostgreSQL trait).
+    let openURL: BenchURLOpener?
+    /// Closes a store's connections (nil: nothing to close).
+    let closeStore: BenchStoreCloser?
+    /// The compiled PostgreSQL reference (`bench/pg_limit.c`), if given.
+    let postgresReference: String?
+    /// The psql client (admin statements on the PostgreSQL server).
+    let psql: String
     let logger: Logger
     private let counter = Atomic<Int>(0)
     private let templates = Mutex<[String: String]>([:])
@@ -69,8 +87,17 @@ final class BenchContext: Sendable {
     /// Keep databases instead of removing them (`--keep`).
     let keep: Bool
 
-    init(settings: BenchSettings, root: String, jobctl: String, reference: String?, keep: Bool = false) {
+    init(
+        settings: BenchSettings, root: String, jobctl: String, reference: String?, keep: Bool = false,
+        postgres: String? = nil, openURL: BenchURLOpener? = nil, closeStore: BenchStoreCloser? = nil,
+        postgresReference: String? = nil, psql: String = BenchContext.onPath("psql")
+    ) {
+        self.closeStore = closeStore
         self.keep = keep
+        self.postgres = postgres
+        self.openURL = openURL
+        self.postgresReference = postgresReference
+        self.psql = psql
         self.settings = settings
         self.root = root
         self.jobctl = jobctl
@@ -80,9 +107,22 @@ final class BenchContext: Sendable {
         self.logger = logger
     }
 
+    /// The first executable `name` in a directory of `PATH` (the name itself if none).
+    static func onPath(_ name: String) -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return name
+    }
+
+    /// A number not given before in this benchmark.
+    func nextNumber() -> Int { counter.wrappingAdd(1, ordering: .relaxed).newValue }
+
     /// A path for a new database in its own directory (so that change notifications are its own).
     func freshDatabase(_ name: String) throws -> String {
-        let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        let number = nextNumber()
         let directory = "\(root)/\(name)-\(number)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return directory + "/jobs.sqlite"

@@ -9,6 +9,16 @@ import JobRunner
 /// The scenarios of `jobctl bench`, in the order they run.
 package enum BenchScenario: String, CaseIterable, Sendable {
     case throughput, lateness, scale, idle, wake, drain, cron
+    /// Side by side on SQLite and PostgreSQL (`--db postgres://…`): 1, 2 and 4 runner processes
+    /// against the reference, lateness with several runner processes, wake-up, idle.
+    case storeThroughput = "store-throughput"
+    case storeLateness = "store-lateness"
+    case storeWake = "store-wake"
+    case storeIdle = "store-idle"
+
+    /// The scenarios of a plain `jobctl bench` (the side-by-side ones run when named, or with `--db`).
+    package static var sqliteOnly: [BenchScenario] { [.throughput, .lateness, .scale, .idle, .wake, .drain, .cron] }
+    package static var sideBySide: [BenchScenario] { [.storeThroughput, .storeLateness, .storeWake, .storeIdle] }
 
     /// One repetition of this scenario.
     func run(_ context: BenchContext) async throws -> BenchRun {
@@ -20,6 +30,10 @@ package enum BenchScenario: String, CaseIterable, Sendable {
         case .wake: try await WakeBench.run(context)
         case .drain: try await DrainBench.run(context)
         case .cron: try await CronWayBench.run(context)
+        case .storeThroughput: try await StoreThroughputBench.run(context)
+        case .storeLateness: try await StoreLatenessBench.run(context)
+        case .storeWake: try await StoreWakeBench.run(context)
+        case .storeIdle: try await StoreIdleBench.run(context)
         }
     }
 }
@@ -41,6 +55,14 @@ package struct BenchPlan: Sendable {
     package var reference: String?
     /// Keep the temporary databases (their directory is printed on stderr).
     package var keep: Bool
+    /// The PostgreSQL server of the side-by-side scenarios (a URL of a database on it), if any.
+    package var postgres: String?
+    /// Opens a store at a `postgres://` URL; nil in a build without the PostgreSQL trait.
+    package var openURL: BenchURLOpener?
+    /// Closes a store's connections (a PostgreSQL pool).
+    package var closeStore: BenchStoreCloser?
+    /// The compiled PostgreSQL reference (`bench/pg_limit.c`), if given.
+    package var postgresReference: String?
 
     package init(
         scenarios: [BenchScenario],
@@ -50,8 +72,16 @@ package struct BenchPlan: Sendable {
         directory: String,
         jobctl: String,
         reference: String?,
-        keep: Bool
+        keep: Bool,
+        postgres: String? = nil,
+        openURL: BenchURLOpener? = nil,
+        closeStore: BenchStoreCloser? = nil,
+        postgresReference: String? = nil
     ) {
+        self.closeStore = closeStore
+        self.postgres = postgres
+        self.openURL = openURL
+        self.postgresReference = postgresReference
         self.scenarios = scenarios
         self.repetitions = repetitions
         self.settings = settings
@@ -93,9 +123,17 @@ package enum BenchHarness {
             }
         }
         let context = BenchContext(
-            settings: plan.settings, root: root, jobctl: plan.jobctl, reference: plan.reference, keep: plan.keep)
+            settings: plan.settings, root: root, jobctl: plan.jobctl, reference: plan.reference, keep: plan.keep,
+            postgres: plan.postgres, openURL: plan.openURL, closeStore: plan.closeStore,
+            postgresReference: plan.postgresReference)
         let started = BenchClock.now()
         let loadAtStart = loadAverage()
+        var server: String?
+        if let postgres = plan.postgres, plan.scenarios.contains(where: BenchScenario.sideBySide.contains) {
+            server =
+                (try await BenchPostgres.version(context, postgres)) + " ("
+                + (try await BenchPostgres.settings(context, postgres)) + ")"
+        }
         var reports: [BenchScenarioReport] = []
         for scenario in BenchScenario.allCases where plan.scenarios.contains(scenario) {
             var runs: [BenchRun] = []
@@ -112,10 +150,11 @@ package enum BenchHarness {
             reports.append(
                 BenchScenarioReport(name: scenario.rawValue, runs: runs, includeSamples: plan.includeSamples))
         }
+        var machine = machine(directory: plan.directory, loadAtStart: loadAtStart)
+        machine.postgres = server
         return BenchDocument(
             startedAt: Timestamp.formatRFC3339UTC(started), quick: plan.settings.quick,
-            repetitions: plan.repetitions, machine: machine(directory: plan.directory, loadAtStart: loadAtStart),
-            scenarios: reports)
+            repetitions: plan.repetitions, machine: machine, scenarios: reports)
     }
 
     /// On SIGINT or SIGTERM: end the children, remove the temporary directory, exit 130.
@@ -154,7 +193,7 @@ package enum BenchHarness {
             memoryGiB: Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824, kernel: kernel,
             sqlite: BenchmarkDatabase.sqliteVersion, directory: directory, filesystem: filesystem(of: directory),
             loadAverageStart: loadAtStart, loadAverageEnd: loadAverage(),
-            nice: getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
+            nice: getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0), postgres: nil)
     }
 
     /// The file system type of the mount holding `path`, from /proc/self/mounts.

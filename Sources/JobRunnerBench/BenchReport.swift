@@ -122,6 +122,8 @@ package struct BenchDocument: Sendable, Encodable {
         var loadAverageEnd: String
         /// The benchmark's nice value (children inherit it).
         var nice: Int32
+        /// The PostgreSQL server of the side-by-side scenarios: its version and settings.
+        var postgres: String?
     }
 
     var tool = "jobctl bench"
@@ -178,6 +180,7 @@ package enum BenchFormat {
         lines.append(
             "jobctl bench — \(machine.cpus) CPUs (\(machine.cpuModel)), \(String(format: "%.0f", machine.memoryGiB)) GiB, "
                 + "kernel \(machine.kernel), SQLite \(machine.sqlite), \(machine.filesystem) at \(machine.directory)")
+        if let postgres = machine.postgres { lines.append("PostgreSQL \(postgres)") }
         lines.append(
             "load average \(machine.loadAverageStart) at the start, \(machine.loadAverageEnd) at the end; nice \(machine.nice)"
         )

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Foundation
+import JobRunner
 import JobRunnerBench
+
+#if PostgreSQL
+    import JobRunnerPostgres
+#endif
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,11 +17,17 @@ struct Bench: AsyncParsableCommand {
             size (the scale scenario seeds 1,000,000 jobs and 10,000,000 history rows); --quick uses tiny \
             counts.
 
-            Scenarios: throughput, lateness, scale, idle, wake, drain, cron.
+            Scenarios: throughput, lateness, scale, idle, wake, drain, cron (SQLite); and side by side on \
+            SQLite and PostgreSQL: store-throughput (1, 2 and 4 runner processes, against the C references), \
+            store-lateness (several runner processes), store-wake, store-idle. With --db postgres://…, the \
+            side-by-side scenarios are the default; each creates and drops databases of its own on that \
+            server (bench/pg-cluster starts one; never benchmark on a production server).
 
             Examples:
               jobctl bench --scenario throughput --scenario lateness
               jobctl bench --repeat 3 --reference bench/out/sqlite-limit --json > bench.json
+              jobctl bench --db "$(bench/pg-cluster url)" --repeat 3 --reference bench/out/sqlite-limit \
+                  --pg-reference bench/out/pg-limit
               jobctl bench --quick
             """
     )
@@ -51,6 +62,37 @@ struct Bench: AsyncParsableCommand {
     @Flag(help: "Keep the temporary databases (their directory is printed) for inspection.")
     var keep = false
 
+    @Option(
+        help: ArgumentHelp(
+            "A PostgreSQL server for the side-by-side scenarios: the URL of a database on it (postgres://…); the benchmark creates and drops databases of its own there.",
+            valueName: "url"))
+    var db: String?
+
+    @Option(
+        name: .customLong("pg-reference"),
+        help: ArgumentHelp(
+            "The compiled PostgreSQL reference (bench/pg_limit.c), run in the same round for the throughput fraction.",
+            valueName: "path"))
+    var postgresReference: String?
+
+    @Option(help: "Side by side: one-shot jobs due at once in the throughput scenario (default 20000).")
+    var storeJobs: Int?
+
+    @Option(help: "Side by side: runner processes in the lateness scenario (default 3).")
+    var latenessRunners: Int?
+
+    @Option(help: "Lateness: periodic jobs every second, phases spread over it (default 1000).")
+    var latenessJobs: Int?
+
+    @Flag(help: .hidden)
+    var runnerChild = false
+
+    @Option(help: .hidden)
+    var childDb: String?
+
+    @Option(help: .hidden)
+    var childSamples: String?
+
     @Option(help: "Throughput: one-shot jobs due now (default 100000).")
     var jobs: Int?
 
@@ -80,6 +122,22 @@ struct Bench: AsyncParsableCommand {
             throw ValidationError(
                 "--reference: \(reference) is not an executable file (build it: bench/build-reference)")
         }
+        if let postgresReference, !FileManager.default.isExecutableFile(atPath: postgresReference) {
+            throw ValidationError(
+                "--pg-reference: \(postgresReference) is not an executable file (build it: bench/build-pg-reference)")
+        }
+        if let storeJobs, storeJobs < 1 { throw ValidationError("--store-jobs must be positive") }
+        if let latenessJobs, !(1...100_000).contains(latenessJobs) {
+            throw ValidationError("--lateness-jobs must be between 1 and 100000")
+        }
+        if let latenessRunners, !(1...16).contains(latenessRunners) {
+            throw ValidationError("--lateness-runners must be between 1 and 16")
+        }
+        if let db, !GlobalOptions.isURL(db) {
+            throw ValidationError(
+                "--db: the benchmark makes its own SQLite files; --db takes a PostgreSQL URL (postgres://…)")
+        }
+        if runnerChild && childDb == nil { throw ValidationError("--runner-child needs --child-db") }
     }
 
     var settings: BenchSettings {
@@ -89,15 +147,35 @@ struct Bench: AsyncParsableCommand {
         if let latenessSeconds { settings.latenessSeconds = latenessSeconds }
         if let scaleJobs { settings.scaleJobs = scaleJobs }
         if let scaleHistory { settings.scaleHistory = scaleHistory }
+        if let storeJobs { settings.storeJobs = storeJobs }
+        if let latenessRunners { settings.storeLatenessRunners = latenessRunners }
+        if let latenessJobs { settings.latenessJobs = latenessJobs }
+        if let workers { settings.storeWorkers = workers }
         return settings
     }
 
     func run() async throws {
+        if runnerChild, let childDb {
+            // A runner process of the side-by-side scenarios, spawned by the benchmark.
+            let store = try await Bench.open(childDb)
+            try await BenchRunnerChild.run(
+                store: store, workers: workers ?? settings.storeWorkers, samplesFile: childSamples)
+            await Bench.close(store)
+            return
+        }
+        if db != nil && Bench.openURL == nil {
+            throw RuntimeError(
+                message:
+                    "this jobctl was built without PostgreSQL support; build it with `swift build --traits PostgreSQL`")
+        }
+        let defaultScenarios = db == nil ? BenchScenario.sqliteOnly : BenchScenario.sideBySide
         let plan = BenchPlan(
-            scenarios: scenarios.isEmpty ? BenchScenario.allCases : scenarios, repetitions: repetitions,
+            scenarios: scenarios.isEmpty ? defaultScenarios : scenarios, repetitions: repetitions,
             settings: settings, includeSamples: samples,
             directory: dir ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp",
-            jobctl: Bench.executablePath(), reference: reference.map(Bench.absolute), keep: keep)
+            jobctl: Bench.executablePath(), reference: reference.map(Bench.absolute), keep: keep,
+            postgres: db, openURL: db == nil ? nil : Bench.openURL, closeStore: Bench.close,
+            postgresReference: postgresReference.map(Bench.absolute))
         let document: BenchDocument
         do {
             document = try await BenchHarness.run(plan)
@@ -120,6 +198,28 @@ struct Bench: AsyncParsableCommand {
     static func executablePath() -> String {
         if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
         return absolute(CommandLine.arguments[0])
+    }
+
+    /// Opens a store at a URL, in a build with the PostgreSQL store.
+    static var openURL: BenchURLOpener? {
+        #if PostgreSQL
+            return { url in try await JobStore.open(url: url) }
+        #else
+            return nil
+        #endif
+    }
+
+    /// Opens the store of a runner process: a URL or a file.
+    static func open(_ location: String) async throws -> JobStore {
+        if GlobalOptions.isURL(location), let openURL { return try await openURL(location) }
+        return try await JobStore.open(path: location)
+    }
+
+    /// Closes a PostgreSQL store's connection pool; a SQLite store closes when released.
+    @Sendable static func close(_ store: JobStore) async {
+        #if PostgreSQL
+            if let postgres = store.backend as? PostgresJobStore { await postgres.close() }
+        #endif
     }
 
     static func absolute(_ path: String) -> String {
