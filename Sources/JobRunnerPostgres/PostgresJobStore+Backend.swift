@@ -23,6 +23,11 @@
                     kind: .unavailable, backend: "PostgreSQL", code: 0, message: "cannot connect to the server",
                     description: "PostgreSQL at \(url.redacted): cannot connect to the server (\(error))")
             }
+            if case .connectionClosed? = error as? PostgresStoreError {
+                return JobStoreError(
+                    kind: .unavailable, backend: "PostgreSQL", code: 0, message: "the connection was closed",
+                    description: "PostgreSQL at \(url.redacted): the connection was closed")
+            }
             guard let error = error as? PSQLError else { return error }
             if let state = sqlState(error) {
                 let message = error.serverInfo?[.message] ?? "error"

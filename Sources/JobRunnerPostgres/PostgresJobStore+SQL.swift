@@ -47,16 +47,29 @@
             _ begin: PostgresQuery, _ body: (PostgresConnection) async throws -> sending T
         ) async throws -> sending T {
             try await client.withConnection { connection in
-                try await connection.query(begin, logger: logger)
+                _ = try await send(begin, on: connection)
                 do {
                     let value = try await body(connection)
-                    try await connection.query("COMMIT", logger: logger)
+                    _ = try await send("COMMIT", on: connection)
                     return value
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    _ = try? await send("ROLLBACK", on: connection)
                     throw error
                 }
             }
+        }
+
+        /// Sends `query` on `connection`, unless the connection is closed already.
+        ///
+        /// postgres-nio 1.33.2 writes a statement to its channel without a write promise
+        /// (`PostgresConnection.query`): on a channel already closed (the server restarted, and the
+        /// pool has not noticed yet) the write fails unseen and the statement waits forever. Measured
+        /// with `pg_ctl restart` under load: a runner's claim hung for good on its second statement,
+        /// and with it every claim and drain. So every statement is sent only on an open connection;
+        /// the connection then fails as closed, and the caller retries on another.
+        func send(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> PostgresRowSequence {
+            guard !connection.isClosed else { throw PostgresStoreError.connectionClosed }
+            return try await connection.query(query, logger: logger)
         }
 
         /// Rows of `query`, each mapped by `map`.
@@ -64,7 +77,7 @@
             _ query: PostgresQuery, on connection: PostgresConnection, map: (PostgresStoreRow) throws -> T
         ) async throws -> [T] {
             var out: [T] = []
-            for try await row in try await connection.query(query, logger: logger) {
+            for try await row in try await send(query, on: connection) {
                 out.append(try map(PostgresStoreRow(row: row.makeRandomAccess())))
             }
             return out
@@ -74,7 +87,7 @@
         func first<T>(
             _ query: PostgresQuery, on connection: PostgresConnection, map: (PostgresStoreRow) throws -> T
         ) async throws -> T? {
-            for try await row in try await connection.query(query, logger: logger) {
+            for try await row in try await send(query, on: connection) {
                 return try map(PostgresStoreRow(row: row.makeRandomAccess()))
             }
             return nil
@@ -87,13 +100,13 @@
 
         /// Runs a statement and discards its rows.
         func execute(_ query: PostgresQuery, on connection: PostgresConnection) async throws {
-            for try await _ in try await connection.query(query, logger: logger) {}
+            for try await _ in try await send(query, on: connection) {}
         }
 
         /// The number of rows `query` returns (a write with `RETURNING 1` counts what it changed).
         func count(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Int {
             var n = 0
-            for try await _ in try await connection.query(query, logger: logger) { n += 1 }
+            for try await _ in try await send(query, on: connection) { n += 1 }
             return n
         }
 

@@ -210,6 +210,8 @@
         case newerSchema(found: Int, known: Int)
         /// A migration failed and was rolled back.
         case migrationFailed(version: Int, name: String, underlying: String)
+        /// The connection was closed (the server restarted or went away) before a statement was sent.
+        case connectionClosed
     }
 #endif
 
@@ -263,6 +265,8 @@
                     "the database has schema version \(found), newer than this JobRunner's \(known); upgrade JobRunner"
             case .migrationFailed(let version, let name, let underlying):
                 return "migration \(version) (\(name)) failed and was rolled back: \(underlying)"
+            case .connectionClosed:
+                return "the connection to the server was closed"
             }
         }
     }
