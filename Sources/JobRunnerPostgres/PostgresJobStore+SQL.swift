@@ -13,6 +13,7 @@
         func string(_ column: Int) throws -> String { try row[column].decode(String.self) }
         func optionalString(_ column: Int) throws -> String? { try row[column].decode(String?.self) }
         func bool(_ column: Int) throws -> Bool { try row[column].decode(Bool.self) }
+        func int64Array(_ column: Int) throws -> [Int64] { try row[column].decode([Int64].self) }
         func optionalBytes(_ column: Int) throws -> [UInt8]? {
             try row[column].decode(ByteBuffer?.self).map { Array($0.readableBytesView) }
         }

@@ -151,12 +151,14 @@ extension JobRunner {
         }
     }
 
-    /// Another process committed a change: pick up a drain order, and look for newly due work.
+    /// Another process committed a change: look for newly due work, and pick up a drain order.
+    /// The main loop is woken first, so that a job just added is claimed without waiting for the
+    /// drain order's round trip (a drain found right after still stops further claims).
     func otherProcessChanged(_ identity: RunnerIdentity) async {
+        control.wake()
         if let order = try? await backend.takeDrainOrder(runnerID: identity.id, now: clock.now()) {
             control.beginDrain(grace: order.grace)
         }
-        control.wake()
     }
 
     func retrying(_ what: String, _ body: @Sendable () async throws -> Void) async throws {
