@@ -19,14 +19,18 @@ extension Reliability {
             "a runner stopped past its lease is rescued by another, and its late completion changes nothing",
             .timeLimit(ChaosMode.timeLimit(short: 4))
         )
-        func pausedPastTheLease() async throws {
+        func pausedPastTheLease() async throws { try await Self.pausedPastTheLease(on: .sqlite) }
+
+        static func pausedPastTheLease(on store: StoreKind) async throws {
             let rounds = ChaosMode.count(short: 1, long: 3)
             for round in 1...rounds {
-                try await Sandbox.with("paused-runner") { sandbox in try await pauseOnce(sandbox, round: round) }
+                try await Sandbox.with("paused-runner", store: store) { sandbox in
+                    try await pauseOnce(sandbox, round: round)
+                }
             }
         }
 
-        private func pauseOnce(_ sandbox: Sandbox, round: Int) async throws {
+        private static func pauseOnce(_ sandbox: Sandbox, round: Int) async throws {
             let log = sandbox.root + "/witness.log"
             // The victim is in flight when its runner is frozen; its command (own process group, so
             // not frozen) ends during the pause, and the frozen runner learns of it only on SIGCONT.
@@ -128,7 +132,7 @@ extension Reliability {
             let invariants = try sandbox.expectInvariants(acknowledged: acknowledged)
             let witness = try sandbox.expectWitness(log: log, jobs: witnessed)
             Figures.report(
-                "4 pause past the lease",
+                sandbox.store.figures("4 pause past the lease"),
                 [
                     "round": round, "lease_seconds": Self.lease.seconds,
                     "froze_inside_a_transaction": frozeInsideTransaction, "paused_seconds": pausedFor.seconds,
@@ -153,12 +157,16 @@ extension Reliability {
             "a runner waking up after being declared dead claims nothing under its dead identity (in-process)",
             .timeLimit(ChaosMode.timeLimit(short: 3))
         )
-        func wakingUpAfterDeclaredDead() async throws {
+        func wakingUpAfterDeclaredDead() async throws { try await Self.wakingUpAfterDeclaredDead(on: .sqlite) }
+
+        static func wakingUpAfterDeclaredDead(on store: StoreKind) async throws {
             let iterations = ChaosMode.count(short: 10, long: 100)
             var claimsUnderDeadIdentity = 0
             var twiceAtOnce = 0
             for _ in 0..<iterations {
-                let outcome = try await Sandbox.with("woken-runner") { sandbox in try await wakeUpOnce(sandbox) }
+                let outcome = try await Sandbox.with("woken-runner", store: store) { sandbox in
+                    try await wakeUpOnce(sandbox)
+                }
                 claimsUnderDeadIdentity += outcome.claimsUnderDeadIdentity
                 twiceAtOnce += outcome.maxConcurrent > 1 ? 1 : 0
             }
@@ -167,19 +175,21 @@ extension Reliability {
                 "in \(iterations) wake-ups, \(claimsUnderDeadIdentity) runs were claimed under a dead runner's id")
             #expect(twiceAtOnce == 0, "in \(twiceAtOnce) of \(iterations) wake-ups the job ran twice at once")
             Figures.report(
-                "4b wake-up race after being declared dead",
+                store.figures("4b wake-up race after being declared dead"),
                 [
                     "wake_ups": iterations, "claims_under_dead_identity": claimsUnderDeadIdentity,
                     "twice_at_once": twiceAtOnce,
                 ])
         }
 
-        private func wakeUpOnce(_ sandbox: Sandbox) async throws -> (claimsUnderDeadIdentity: Int, maxConcurrent: Int) {
+        private static func wakeUpOnce(_ sandbox: Sandbox) async throws -> (
+            claimsUnderDeadIdentity: Int, maxConcurrent: Int
+        ) {
             let start: UnixMicros = 1_767_225_600_000_000  // 2026-01-01T00:00:00Z
             let clockA = ManualJobClock(now: start)
             let clockB = ManualJobClock(now: start)
-            let storeA = try await JobStore.open(path: sandbox.db, clock: clockA)
-            let storeB = try await JobStore.open(path: sandbox.db, clock: clockB)
+            let storeA = try await sandbox.openStore(clock: clockA)
+            let storeB = try await sandbox.openStore(clock: clockB)
             let gate = HandlerGate()
             let concurrency = Mutex((active: 0, max: 0))
             var registryA = JobRegistry()
