@@ -28,7 +28,11 @@
                         UPDATE runners SET heartbeat_at = \(now)
                         WHERE id = \(runnerID) AND state IN ('running', 'draining') RETURNING 1
                         """, on: connection) == 1
-                return Heartbeat(alive: alive, drain: try await takeDrainRequest(runnerID, now: now, on: connection))
+                let held = try await all(
+                    "SELECT id FROM runs WHERE runner_id = \(runnerID) AND outcome = 'running' ORDER BY id",
+                    on: connection, map: { try $0.int64(0) })
+                return Heartbeat(
+                    alive: alive, drain: try await takeDrainRequest(runnerID, now: now, on: connection), held: held)
             }
         }
 
@@ -98,9 +102,8 @@
             }
             // A look first, without locks: almost always nobody died.
             let needed = try await read { connection in
-                if try await liveRunnerRows(except: selfID, lock: false, on: connection).contains(where: isDead) {
-                    return true
-                }
+                let runners = try await liveRunnerRows(except: selfID, lock: false, now: now, on: connection)
+                if runners.contains(where: isDead) { return true }
                 return try await count(
                     """
                     SELECT 1 FROM runs r LEFT JOIN runners n ON n.id = r.runner_id
@@ -109,7 +112,8 @@
             }
             guard needed else { return [] }
             return try await write { connection in
-                let dead = try await liveRunnerRows(except: selfID, lock: true, on: connection).filter(isDead).map(\.id)
+                let runners = try await liveRunnerRows(except: selfID, lock: true, now: now, on: connection)
+                let dead = runners.filter(isDead).map(\.id)
                 if !dead.isEmpty {
                     try await execute(
                         "UPDATE runners SET state = 'dead', stopped_at = \(now) WHERE id = ANY(\(dead))", on: connection
@@ -148,25 +152,47 @@
 
         /// The live runners but `selfID`; with `lock`, their rows are locked, skipping a runner in the
         /// middle of a claim (it holds its row `FOR SHARE`).
-        private func liveRunnerRows(except selfID: Int64?, lock: Bool, on connection: PostgresConnection)
-            async throws -> [(id: Int64, hostKey: String?, pid: Int32, heartbeat: Int64, lease: Int64)]
-        {
-            let query: PostgresQuery =
-                lock
-                ? """
-                SELECT id, host_key, pid, heartbeat_at, lease_us FROM runners
+        ///
+        /// A runner's lease runs from its last heartbeat, or from the server's start if later: a
+        /// restarted server is a reconnect for every runner, and one that starts right after it (so
+        /// never saw it fail) must not judge the others by heartbeats they could not send while it was
+        /// down. A start later than `now` (only a test's clock is that far behind the server's) is
+        /// ignored.
+        private func liveRunnerRows(
+            except selfID: Int64?, lock: Bool, now: UnixMicros, on connection: PostgresConnection
+        ) async throws -> [(id: Int64, hostKey: String?, pid: Int32, heartbeat: Int64, lease: Int64)] {
+            let query: PostgresQuery = """
+                SELECT id, host_key, pid,
+                    CASE WHEN s.started_us <= \(now) THEN GREATEST(heartbeat_at, s.started_us) ELSE heartbeat_at END,
+                    lease_us
+                FROM runners, (SELECT (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint AS started_us) s
                 WHERE state IN ('running', 'draining') AND id <> \(selfID ?? 0)
-                ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
-                """
-                : """
-                SELECT id, host_key, pid, heartbeat_at, lease_us FROM runners
-                WHERE state IN ('running', 'draining') AND id <> \(selfID ?? 0)
+                \(unescaped: lock ? "ORDER BY id FOR NO KEY UPDATE OF runners SKIP LOCKED" : "")
                 """
             return try await all(query, on: connection) {
                 (
                     id: try $0.int64(0), hostKey: try $0.optionalString(1),
                     pid: Int32(truncatingIfNeeded: try $0.int64(2)), heartbeat: try $0.int64(3), lease: try $0.int64(4)
                 )
+            }
+        }
+
+        package func releaseUnknownRuns(_ runIDs: [Int64], runnerID: Int64, now: UnixMicros) async throws -> [Int64] {
+            try await write { connection in
+                // Locked in id order, as finishes take them, and only while still this runner's.
+                let held = try await all(
+                    """
+                    SELECT id FROM runs WHERE id = ANY(\(runIDs)) AND runner_id = \(runnerID) AND outcome = 'running'
+                    ORDER BY id FOR UPDATE
+                    """, on: connection, map: { try $0.int64(0) })
+                var released: [Int64] = []
+                for id in held
+                where try await finishOrphan(
+                    runID: id, outcome: .interrupted, error: Heartbeat.unknownRunError, now: now, on: connection)
+                {
+                    released.append(id)
+                }
+                return released
             }
         }
 

@@ -226,11 +226,29 @@
             clock: (any JobClock)? = nil,
             logger: Logger = Logger(label: "JobRunner.Postgres")
         ) async throws -> JobStore {
-            let parsed = try PostgresURL(url)
+            try await open(postgres: try PostgresURL(url), clock: clock, logger: logger)
+        }
+
+        /// Opens the PostgreSQL database `configuration` describes (field by field, or parsed from a
+        /// URL), with a connection pool of its own, creating or migrating its schema.
+        ///
+        /// ```swift
+        /// let store = try await JobStore.open(
+        ///     postgres: PostgresURL(host: "db.internal", user: "jobs", password: secret, database: "app",
+        ///                           sslMode: "require", schema: "jobrunner", poolSize: 8))
+        /// ```
+        ///
+        /// - Throws: ``JobStoreError`` when the server cannot be reached or refuses.
+        public static func open(
+            postgres configuration: PostgresURL,
+            clock: (any JobClock)? = nil,
+            logger: Logger = Logger(label: "JobRunner.Postgres")
+        ) async throws -> JobStore {
             do {
-                return JobStore(backend: try await PostgresJobStore.open(url: parsed, clock: clock, logger: logger))
+                return JobStore(
+                    backend: try await PostgresJobStore.open(url: configuration, clock: clock, logger: logger))
             } catch {
-                throw PostgresJobStore.publicError(error, url: parsed)
+                throw PostgresJobStore.publicError(error, url: configuration)
             }
         }
     }

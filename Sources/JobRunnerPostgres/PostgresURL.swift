@@ -83,13 +83,9 @@
                 case "password": password = value
                 case "dbname": path = Substring(value)
                 case "sslmode": sslMode = value
-                case "schema":
-                    guard Self.isPlainIdentifier(value) else {
-                        throw fail("schema must be a plain lower-case identifier ([a-z_][a-z0-9_]*, at most 48 bytes)")
-                    }
-                    schema = value
+                case "schema": schema = value
                 case "pool_size":
-                    guard let n = Int(value), (1...100).contains(n) else { throw fail("pool_size must be 1 to 100") }
+                    guard let n = Int(value) else { throw fail("pool_size must be 1 to 100") }
                     poolSize = n
                 default:
                     throw fail(
@@ -97,18 +93,53 @@
                     )
                 }
             }
-            if password == nil, let value = getenv("PGPASSWORD") { password = String(cString: value) }
             let database = try Self.decode(path)
             guard !database.isEmpty else { throw fail("no database name") }
-            guard (1...65535).contains(port) else { throw fail("bad port") }
+            do {
+                try self.init(
+                    host: host, port: port, user: user, password: password, database: database, sslMode: sslMode,
+                    schema: schema, poolSize: poolSize)
+            } catch let error as ParseError {
+                throw fail(error.description)
+            }
+        }
+
+        /// A configuration given field by field, for a service that holds no URL (its password comes
+        /// from a secret store, say). The same rules as the URL's apply; the password falls back to
+        /// `PGPASSWORD`.
+        ///
+        /// - Parameters:
+        ///   - host: a host name, or a Unix socket directory (starting with `/`).
+        ///   - sslMode: `disable`, `prefer` or `require` (`allow`, `verify-ca` and `verify-full` are
+        ///     taken too: the first as `prefer`, the others as `require`, which verifies the server's
+        ///     certificate against the system's trust roots).
+        ///   - schema: where the tables live, created when missing; nil for the default search path.
+        ///   - poolSize: the most connections of the store's pool, 1 to 100.
+        /// - Throws: `ParseError` naming the field that is not valid.
+        public init(
+            host: String = "localhost", port: Int = 5432, user: String = "postgres", password: String? = nil,
+            database: String, sslMode: String = "prefer", schema: String? = nil, poolSize: Int = 4
+        ) throws {
+            guard !database.isEmpty else { throw ParseError(description: "no database name") }
+            guard !user.isEmpty else { throw ParseError(description: "no user name") }
+            guard !host.isEmpty else { throw ParseError(description: "no host") }
+            guard (1...65535).contains(port) else { throw ParseError(description: "bad port \(port) (1 to 65535)") }
+            guard (1...100).contains(poolSize) else {
+                throw ParseError(description: "pool_size must be 1 to 100; got \(poolSize)")
+            }
+            if let schema, !Self.isPlainIdentifier(schema) {
+                throw ParseError(
+                    description: "schema must be a plain lower-case identifier ([a-z_][a-z0-9_]*, at most 48 bytes)")
+            }
             self.user = user
-            self.password = password
+            self.password = password ?? getenv("PGPASSWORD").map { String(cString: $0) }
             self.host = host
             self.port = port
             self.database = database
             self.sslMode = sslMode
             self.schema = schema
             self.poolSize = poolSize
+            _ = try tlsRequired()
         }
 
         /// The URL without its password.
@@ -147,7 +178,10 @@
             case "disable": return nil
             case "prefer", "allow": return false
             case "require", "verify-ca", "verify-full": return true
-            default: throw ParseError(description: "not a PostgreSQL URL: unknown sslmode '\(sslMode)'")
+            default:
+                throw ParseError(
+                    description:
+                        "unknown sslmode '\(sslMode)' (disable, allow, prefer, require, verify-ca, verify-full)")
             }
         }
 

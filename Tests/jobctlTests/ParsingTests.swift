@@ -190,6 +190,21 @@ struct ParsingTests: CommandLineParsing {
         expectUsageError(["run", "--keep-runs", "many"], mentioning: "--keep-runs")
     }
 
+    @Test("run's lease is 10s and its heartbeat 2s by default; a lease must span 3 heartbeats")
+    func runLease() throws {
+        let defaults = try parse(["run"], as: Run.self).leaseAndHeartbeat()
+        #expect(defaults.lease == .seconds(10))
+        #expect(defaults.heartbeat == .seconds(2))
+        let short = try parse(["run", "--lease", "3s", "--heartbeat", "500ms"], as: Run.self).leaseAndHeartbeat()
+        #expect(short.lease == .seconds(3))
+        #expect(short.heartbeat == .milliseconds(500))
+        expectUsageError(["run", "--lease", "1s", "--heartbeat", "500ms"], mentioning: "3 heartbeats")
+        expectUsageError(["run", "--lease", "5s"], mentioning: "--lease")
+        expectUsageError(["run", "--lease", "0s"], mentioning: "--lease")
+        expectUsageError(["run", "--heartbeat", "5ms"], mentioning: "--heartbeat")
+        expectUsageError(["run", "--heartbeat", "soon"], mentioning: "--heartbeat")
+    }
+
     @Test("drain and prune take durations")
     func drainAndPrune() throws {
         let drain = try parse(["drain", "--timeout", "1m", "--json"], as: Drain.self)

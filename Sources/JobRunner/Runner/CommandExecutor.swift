@@ -31,6 +31,8 @@ enum CommandExecutor {
     /// - Parameters:
     ///   - timeout: Wall-clock limit (ContinuousClock) from launch; `nil` for none.
     ///   - terminationGrace: Time between SIGTERM and SIGKILL on timeout or cancellation.
+    ///   - interruptionGrace: If given, asked for the time between SIGTERM and SIGKILL when the
+    ///     calling task is cancelled (a runner fencing itself has less time than a drain).
     ///   - outputLimit: Number of trailing output bytes kept in `outputTail`.
     /// - Returns: The outcome, also when the child was killed on timeout or
     ///   because the calling task was cancelled (`timedOut` / `interrupted`).
@@ -40,6 +42,7 @@ enum CommandExecutor {
         timeout: Duration?,
         terminationGrace: Duration,
         outputLimit: Int,
+        interruptionGrace: (@Sendable () -> Duration)? = nil,
         onLaunch: (@Sendable (pid_t) -> Void)? = nil
     ) async throws -> CommandResult {
         guard let program = spec.argv.first, !program.isEmpty else {
@@ -47,7 +50,7 @@ enum CommandExecutor {
         }
         try validate(spec)
         let (cancelSignal, cancelContinuation) = AsyncStream.makeStream(
-            of: Void.self,
+            of: Duration.self,
             bufferingPolicy: .bufferingNewest(1)
         )
         // Unstructured on purpose: the caller's cancellation must not cancel
@@ -68,7 +71,7 @@ enum CommandExecutor {
         return try await withTaskCancellationHandler {
             try await execution.value
         } onCancel: {
-            cancelContinuation.yield()
+            cancelContinuation.yield(interruptionGrace?() ?? terminationGrace)
         }
     }
 
@@ -105,7 +108,7 @@ enum CommandExecutor {
         timeout: Duration?,
         terminationGrace: Duration,
         outputLimit: Int,
-        cancelSignal: AsyncStream<Void>,
+        cancelSignal: AsyncStream<Duration>,
         onLaunch: (@Sendable (pid_t) -> Void)?
     ) async throws -> CommandResult {
         let clock = ContinuousClock()
@@ -208,24 +211,25 @@ enum CommandExecutor {
     }
 
     /// Waits for the launch, then for the deadline or a cancellation request,
-    /// and then runs SIGTERM → grace → SIGKILL on the process group. Returns
-    /// the cause if it started terminating. Cancelled once the child is reaped.
+    /// and then runs SIGTERM → grace → SIGKILL on the process group (a
+    /// cancellation request says its own grace). Returns the cause if it
+    /// started terminating. Cancelled once the child is reaped.
     @concurrent
     private static func watchdog(
         launchedPIDs: AsyncStream<pid_t>,
-        cancelSignal: AsyncStream<Void>,
+        cancelSignal: AsyncStream<Duration>,
         deadline: ContinuousClock.Instant?,
         grace: Duration
     ) async -> TerminationCause? {
         var pids = launchedPIDs.makeAsyncIterator()
         guard let pid = await pids.next() else { return nil }
 
-        let cause = await withTaskGroup(of: TerminationCause?.self) { triggers in
+        let trigger = await withTaskGroup(of: (TerminationCause, Duration)?.self) { triggers in
             if let deadline {
                 triggers.addTask {
                     do {
                         try await Task.sleep(until: deadline, clock: .continuous)
-                        return .timedOut
+                        return (.timedOut, grace)
                     } catch {
                         return nil
                     }
@@ -233,7 +237,7 @@ enum CommandExecutor {
             }
             triggers.addTask {
                 var requests = cancelSignal.makeAsyncIterator()
-                return await requests.next() != nil ? .interrupted : nil
+                return await requests.next().map { (.interrupted, $0) }
             }
             // Both triggers only return nil when cancelled (the cancel stream
             // is finished only after the run is over), so the first answer decides.
@@ -241,7 +245,7 @@ enum CommandExecutor {
             triggers.cancelAll()
             return first
         }
-        guard let cause, !Task.isCancelled else { return nil }
+        guard let (cause, grace) = trigger, !Task.isCancelled else { return nil }
 
         // Nothing left to signal means the child ended on its own first.
         guard signalProcessGroup(pid, SIGTERM) else { return nil }

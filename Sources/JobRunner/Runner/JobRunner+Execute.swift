@@ -42,6 +42,9 @@ extension JobRunner {
             await runCommand(argv, directory: directory, claim: claim, into: &completion)
         }
         completion.finishedAt = clock.now()
+        if completion.outcome == .interrupted, let reason = control.fenceReason(claim.runID) {
+            completion.error = reason
+        }
         let lateness = Double(claim.startedAt - claim.scheduledFor) / 1000
         var metadata: Logger.Metadata = [
             "run.outcome": "\(completion.outcome.rawValue)",
@@ -138,6 +141,7 @@ extension JobRunner {
                 timeout: claim.timeout,
                 terminationGrace: configuration.terminationGrace,
                 outputLimit: configuration.outputLimit,
+                interruptionGrace: { self.control.interruptionGrace(default: self.configuration.terminationGrace) },
                 onLaunch: { pid in
                     announce.yield(pid)
                     announce.finish()

@@ -36,6 +36,8 @@ public final class JobRunner: Service {
     let logger: Logger
     let control = RunnerControl()
     let metrics: RunnerMetrics
+    /// Its lease as it sees it: renewals, failures to reach the database, self-fencing.
+    let lease: LeaseGuard
 
     /// Creates a runner. It does nothing until ``run()``.
     ///
@@ -63,6 +65,7 @@ public final class JobRunner: Service {
         self.clock = clock
         self.logger = logger
         self.metrics = RunnerMetrics()
+        self.lease = LeaseGuard(lease: configuration.lease, heartbeatInterval: configuration.heartbeatInterval)
     }
 
     /// Starts a graceful drain: stop claiming, let in-flight runs finish within `grace`
@@ -116,6 +119,7 @@ public final class JobRunner: Service {
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.heartbeatLoop(identity, retentionDue: retention?.continuation) }
+            group.addTask { await self.leaseWatch() }
             if let retention, let policy = self.configuration.historyRetention {
                 group.addTask { await self.retentionLoop(policy, due: retention.stream) }
             }
@@ -140,7 +144,9 @@ public final class JobRunner: Service {
         let registration = RunnerRegistration(
             host: host, pid: getpid(), lease: configuration.lease, queues: configuration.queues,
             concurrency: configuration.concurrency)
-        let id = try await backend.registerRunner(registration, now: clock.now())
+        let (now, mono) = (clock.now(), ContinuousClock.now)
+        let id = try await backend.registerRunner(registration, now: now)
+        _ = lease.renewed(at: now, mono: mono, now: clock.now())
         logger.info(
             "runner started",
             metadata: [

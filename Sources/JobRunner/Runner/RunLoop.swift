@@ -36,6 +36,11 @@ extension JobRunner {
                         state.recordingFailed(at: clock.now())
                     }
                 }
+                // A heartbeat listed the runs the database holds as this runner's: any this loop does
+                // not have in flight was claimed by a commit whose acknowledgement was lost.
+                if let held = control.takeHeldByDatabase() {
+                    await releaseUnknown(held.runIDs.filter { state.inFlight[$0] == nil }, runnerID: held.runnerID)
+                }
                 let now = clock.now()
                 // 2. Drain: no new claims; cancel what outlives the grace period.
                 if state.apply(control.phase, at: now, drainTimeout: configuration.drainTimeout) == .began {
@@ -58,8 +63,10 @@ extension JobRunner {
                     break
                 }
                 // 3. Claim as many due runs as there are free slots.
+                // A runner that fenced itself claims nothing until a heartbeat renews its lease.
+                let fenced = control.isFenced
                 let free = configuration.concurrency - state.inFlight.count
-                if state.mayClaim(at: now), free > 0 {
+                if !fenced, state.mayClaim(at: now), free > 0 {
                     var claimScope = scope
                     claimScope.slots = free
                     do {
@@ -75,7 +82,7 @@ extension JobRunner {
                         for claim in batch.claims {
                             state.inFlight[claim.runID] = claim
                             control.publish(.claimed(runID: claim.runID, job: claim.jobName))
-                            workers.addTask { await self.execute(claim, runnerID: runnerID, claimedAt: claimedAt) }
+                            workers.addTask { await self.runFenceable(claim, runnerID: runnerID, claimedAt: claimedAt) }
                         }
                         if batch.claims.count == free { continue }
                     } catch {
@@ -84,7 +91,7 @@ extension JobRunner {
                     }
                 }
                 // 4. Sleep until the next due time (if a slot is free), a wake-up, or a deadline.
-                let deadline = state.wakeDeadline(concurrency: configuration.concurrency)
+                let deadline = state.wakeDeadline(concurrency: configuration.concurrency, claiming: !fenced)
                 if control.consumePendingWake() { continue }
                 control.publish(.idle(nextDue: deadline))
                 // Other processes' commits are reported only while waiting: not this loop's own writes.
@@ -94,6 +101,21 @@ extension JobRunner {
                 waited = true
             }
         }
+    }
+
+    /// Executes a claimed run in a task of its own, which a self-fence can cancel without touching
+    /// the others (``RunnerControl/fence(grace:reason:)``); cancelling the worker cancels it too.
+    nonisolated(nonsending) private func runFenceable(
+        _ claim: Claim, runnerID: Int64, claimedAt: ContinuousClock.Instant
+    ) async {
+        let run = Task { await self.execute(claim, runnerID: runnerID, claimedAt: claimedAt) }
+        control.track(claim.runID, run)
+        await withTaskCancellationHandler {
+            await run.value
+        } onCancel: {
+            run.cancel()
+        }
+        control.untrack(claim.runID)
     }
 
     /// Waits until `deadline` (nil: until woken), or until woken.
@@ -146,6 +168,24 @@ extension JobRunner {
         } catch {
             logger.warning("recording runs failed; retrying", metadata: ["error": "\(error)", "runs": "\(runs.count)"])
             return false
+        }
+    }
+
+    /// Releases runs the database holds as this runner's that it never started (see
+    /// ``Heartbeat/held``); they are recorded `interrupted`, so that their jobs go on by their policy.
+    /// A failure is left for the next heartbeat's list.
+    nonisolated(nonsending) private func releaseUnknown(_ runIDs: [Int64], runnerID: Int64) async {
+        guard !runIDs.isEmpty else { return }
+        do {
+            let released = try await backend.releaseUnknownRuns(runIDs, runnerID: runnerID, now: clock.now())
+            if !released.isEmpty {
+                logger.warning(
+                    "released runs claimed by a commit whose acknowledgement was lost; recorded interrupted, not run",
+                    metadata: ["runs": "\(released.map(String.init).joined(separator: ","))"])
+                control.publish(.released(runIDs: released))
+            }
+        } catch {
+            logger.warning("releasing runs this runner never started failed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -115,12 +115,13 @@ struct RunLoopState {
         return .cancelRuns
     }
 
-    /// When the loop must wake next without being woken (nil: only when woken).
-    func wakeDeadline(concurrency: Int) -> UnixMicros? {
+    /// When the loop must wake next without being woken (nil: only when woken). While it may not
+    /// claim (`claiming` false: the runner fenced itself), the next due time does not wake it.
+    func wakeDeadline(concurrency: Int, claiming: Bool = true) -> UnixMicros? {
         var deadline: UnixMicros?
         if let drainDeadline {
             deadline = forceDeadline ?? drainDeadline
-        } else if inFlight.count < concurrency {
+        } else if claiming, inFlight.count < concurrency {
             deadline = nextDue
         }
         if let backoff = backoffUntil {

@@ -19,6 +19,15 @@ final class RunnerControl: Sendable {
         var subscribers: [Int: AsyncStream<RunnerEvent>.Continuation] = [:]
         var nextSubscriber = 0
         var started = false
+        /// The tasks of the runs in flight, so that a self-fence can cancel them and nothing else.
+        var runs: [Int64: Task<Void, Never>] = [:]
+        /// Set while the runner is fenced: the grace its commands get between SIGTERM and SIGKILL,
+        /// and why their runs were stopped.
+        var fence: (grace: Duration, reason: String)?
+        /// Why the runs a fence cancelled were stopped, by run id, until their workers read it.
+        var fenced: [Int64: String] = [:]
+        /// Run ids the database holds as this runner's, from the last heartbeat, not yet reconciled.
+        var heldByDatabase: (runnerID: Int64, runIDs: [Int64])?
     }
 
     private let state = Mutex(State())
@@ -104,6 +113,73 @@ final class RunnerControl: Sendable {
         state.withLock { s in
             defer { s.wakePending = false }
             return s.wakePending
+        }
+    }
+
+    // MARK: Runs in flight and fencing
+
+    /// Starts the task of a run in flight; a fence cancels it. If the runner is fenced already (a
+    /// fence came between the claim and this), it is cancelled at once.
+    func track(_ runID: Int64, _ task: Task<Void, Never>) {
+        let cancelNow = state.withLock { s -> Bool in
+            s.runs[runID] = task
+            guard let fence = s.fence else { return false }
+            s.fenced[runID] = fence.reason
+            return true
+        }
+        if cancelNow { task.cancel() }
+    }
+
+    func untrack(_ runID: Int64) {
+        state.withLock { s in
+            s.runs[runID] = nil
+            s.fenced[runID] = nil
+        }
+    }
+
+    /// Cancels every run in flight: commands get `grace` between SIGTERM and SIGKILL. `announce`
+    /// is told how many first, so that what it publishes comes before the runs' ends.
+    func fence(grace: Duration, reason: String, announce: (_ runs: Int) -> Void) {
+        let tasks = state.withLock { s -> [Task<Void, Never>] in
+            s.fence = (grace, reason)
+            for id in s.runs.keys { s.fenced[id] = reason }
+            return Array(s.runs.values)
+        }
+        announce(tasks.count)
+        for task in tasks { task.cancel() }
+        wake()
+    }
+
+    /// Whether the runner is fenced: it claims nothing.
+    var isFenced: Bool { state.withLock { $0.fence != nil } }
+
+    /// Lifts the fence: runs started from now on get the configured grace again.
+    func liftFence() {
+        state.withLock { $0.fence = nil }
+        wake()
+    }
+
+    /// The grace between SIGTERM and SIGKILL for a cancelled command: the fence's while fenced.
+    func interruptionGrace(default grace: Duration) -> Duration {
+        state.withLock { $0.fence.map { min($0.grace, grace) } } ?? grace
+    }
+
+    /// Why a fence stopped the run `runID`, if one did.
+    func fenceReason(_ runID: Int64) -> String? {
+        state.withLock { $0.fenced[runID] }
+    }
+
+    /// The run ids the database says this runner holds, from a heartbeat, for the main loop to
+    /// compare with what it has in flight.
+    func reportHeldByDatabase(runnerID: Int64, _ runIDs: [Int64]) {
+        state.withLock { $0.heldByDatabase = (runnerID, runIDs) }
+        wake()
+    }
+
+    func takeHeldByDatabase() -> (runnerID: Int64, runIDs: [Int64])? {
+        state.withLock { s in
+            defer { s.heldByDatabase = nil }
+            return s.heldByDatabase
         }
     }
 

@@ -15,6 +15,15 @@ public enum RunnerEvent: Sendable, Hashable {
     /// The runner applied its history retention: it deleted `runs` runs, and the database file
     /// shrank by `freedBytes` (published after every pass, also when nothing was deleted).
     case historyPruned(runs: Int, freedBytes: Int64)
+    /// The runner could not renew its lease in time and fenced itself: it cancelled its `runs` runs
+    /// in flight (before other runners could declare it dead and run them again), and claims
+    /// nothing until a heartbeat succeeds.
+    case selfFenced(runs: Int)
+    /// A heartbeat succeeded after a self-fence: the runner claims again.
+    case fenceLifted
+    /// Runs the database held as this runner's, claimed by a commit whose acknowledgement never
+    /// reached it, were recorded `interrupted` without running.
+    case released(runIDs: [Int64])
     /// A drain began.
     case drainBegan
     /// The runner deregistered and is about to return from `run()`.

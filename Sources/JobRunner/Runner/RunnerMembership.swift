@@ -16,13 +16,22 @@ extension JobRunner {
             }
             do {
                 let beatID = identity.id
-                let beat = try await backend.heartbeat(runnerID: beatID, now: clock.now())
-                if !beat.alive { await reregister(identity, deadID: beatID) }
+                let (beganAt, beganMono) = (clock.now(), ContinuousClock.now)
+                let beat = try await backend.heartbeat(runnerID: beatID, now: beganAt)
+                if !beat.alive {
+                    await reregister(identity, deadID: beatID)
+                } else if lease.renewed(at: beganAt, mono: beganMono, now: clock.now()) {
+                    logger.notice("the lease is renewed; claiming again")
+                    control.liftFence()
+                    control.publish(.fenceLifted)
+                }
                 if let drain = beat.drain { control.beginDrain(grace: drain.grace) }
+                if beat.alive, !beat.held.isEmpty { control.reportHeldByDatabase(runnerID: beatID, beat.held) }
                 // A safety net for changes no notification reported: look for due work once per beat.
                 control.wake()
                 metrics.dueWaiting.record(try await backend.dueCount(now: clock.now(), limit: 100_000))
             } catch {
+                lease.failed(at: clock.now())
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }
             if let retentionDue, let retention = configuration.historyRetention, clock.now() >= nextRetention {
@@ -53,24 +62,81 @@ extension JobRunner {
         }
     }
 
-    /// Registers again after another runner declared this one dead (it was paused past its lease):
-    /// its runs in flight were rescued by then, and their late results are discarded (fenced).
-    /// Only one caller registers; the others find the new id.
+    /// Registers again after another runner declared this one dead (it was paused or cut off past
+    /// its lease): its runs in flight were rescued by then and may already run elsewhere, so they are
+    /// stopped at once, and their late results are discarded (fenced). Only one caller registers;
+    /// the others find the new id.
     nonisolated(nonsending) func reregister(_ identity: RunnerIdentity, deadID: Int64) async {
         guard identity.beginReregistering(deadID: deadID) else { return }
-        logger.warning(
-            "this runner was declared dead by another (paused past its lease?); its runs in flight were rescued and their results will be discarded; registering again",
-            metadata: ["runner.id": "\(deadID)"]
-        )
+        control.fence(
+            grace: .zero,
+            reason:
+                "stopped: this runner was declared dead (it had not renewed its lease), and the run was given to another"
+        ) { stopped in
+            logger.warning(
+                "this runner was declared dead by another (paused or cut off past its lease?); its runs in flight were rescued and are stopped, and their results will be discarded; registering again",
+                metadata: ["runner.id": "\(deadID)", "runs.stopped": "\(stopped)"]
+            )
+        }
         do {
             identity.finishReregistering(newID: try await register())
+            control.liftFence()
         } catch {
             logger.warning("registering again failed; retrying", metadata: ["error": "\(error)"])
             identity.finishReregistering(newID: nil)
         }
     }
 
+    /// Fences the runner when its lease is about to run out without a renewal: its runs are
+    /// cancelled (commands get SIGTERM, then SIGKILL within half the time left) so that none still
+    /// runs when other runners declare it dead and run the jobs again. See ``LeaseGuard``.
+    ///
+    /// It sleeps on the monotonic clock until the lease would run out, so that a heartbeat hung on a
+    /// dead connection cannot delay it, and it adds no sleeper to the runner's own clock.
+    func leaseWatch() async {
+        while !Task.isCancelled {
+            let next = lease.nextCheck
+            if ContinuousClock.now < next {
+                do { try await Task.sleep(until: next, clock: .continuous) } catch { return }
+                continue
+            }
+            if let left = lease.fenceIfRunningOut(now: clock.now(), mono: .now) {
+                let grace = min(configuration.terminationGrace, left / 2)
+                control.fence(
+                    grace: grace,
+                    reason:
+                        "stopped by self-fencing: this runner could not renew its lease, and another runner will run the job again"
+                ) { stopped in
+                    logger.warning(
+                        "self-fencing: the lease could not be renewed; stopping this runner's runs before it expires, and claiming nothing until a heartbeat succeeds",
+                        metadata: [
+                            "runs.stopped": "\(stopped)", "lease.left_ms": "\(left.microseconds / 1000)",
+                            "kill.grace_ms": "\(grace.microseconds / 1000)",
+                        ]
+                    )
+                    control.publish(.selfFenced(runs: stopped))
+                }
+            }
+            // Fenced until a heartbeat renews the lease, or the runner's clock does not say yet that the
+            // lease is running out (a wall clock that stepped back, a test's manual clock): look again soon.
+            do { try await Task.sleep(for: configuration.heartbeatInterval / 4) } catch { return }
+        }
+    }
+
     func rescue(selfID: Int64) async {
+        switch lease.mayRescue(at: clock.now()) {
+        case .allowed:
+            break
+        case .fenced:
+            return
+        case .grace(let until, let began):
+            if began {
+                logger.notice(
+                    "declaring no other runner dead for one lease: this runner just failed to reach the database, and the others may have too",
+                    metadata: ["rescue.resumes_at": "\(Timestamp.formatRFC3339UTC(until))"])
+            }
+            return
+        }
         do {
             let local = LocalProcesses.current(host: host, database: backend.databaseName)
             let rescued = try await backend.rescueOrphans(selfID: selfID, now: clock.now(), local: local)

@@ -70,6 +70,22 @@ extension SQLiteJobStore {
         }
     }
 
+    package func releaseUnknownRuns(_ runIDs: [Int64], runnerID: Int64, now: UnixMicros) throws -> [Int64] {
+        try connection.write {
+            var released: [Int64] = []
+            for id in runIDs {
+                let held = try connection.scalarInt(
+                    "SELECT count(*) FROM runs WHERE id = ? AND runner_id = ? AND outcome = 'running'",
+                    [.integer(id), .integer(runnerID)])
+                guard held == 1 else { continue }
+                if try finishOrphan(runID: id, outcome: .interrupted, error: Heartbeat.unknownRunError, now: now) {
+                    released.append(id)
+                }
+            }
+            return released
+        }
+    }
+
     /// Records a run as interrupted or abandoned from its history row alone (its runner is not there to do it).
     func finishOrphan(runID: Int64, outcome: RunOutcome, error: String, now: UnixMicros) throws -> Bool {
         guard

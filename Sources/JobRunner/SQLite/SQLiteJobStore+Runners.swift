@@ -27,7 +27,10 @@ extension SQLiteJobStore {
                 [.integer(now), .integer(runnerID)]
             )
             let alive = connection.changes == 1
-            return Heartbeat(alive: alive, drain: try takeDrainRequest(runnerID: runnerID, now: now))
+            let held = try connection.all(
+                "SELECT id FROM runs WHERE runner_id = ? AND outcome = 'running' ORDER BY id", [.integer(runnerID)]
+            ) { $0.int64(0) }
+            return Heartbeat(alive: alive, drain: try takeDrainRequest(runnerID: runnerID, now: now), held: held)
         }
     }
 

@@ -148,10 +148,19 @@ package struct Heartbeat: Sendable {
     package var alive: Bool
     /// A drain requested by another process, if one was waiting.
     package var drain: DrainOrder?
+    /// The runs the database holds as this runner's, in flight. One the runner does not know of was
+    /// claimed by a commit whose acknowledgement never reached it (the connection failed at COMMIT):
+    /// it must be released, or its job would wait for it until the runner stops.
+    package var held: [Int64]
 
-    package init(alive: Bool, drain: DrainOrder?) {
+    /// The error recorded for a run released because its runner never learned it had claimed it.
+    package static let unknownRunError =
+        "not run: the claim was committed, but its acknowledgement never reached the runner (the connection failed)"
+
+    package init(alive: Bool, drain: DrainOrder?, held: [Int64] = []) {
         self.alive = alive
         self.drain = drain
+        self.held = held
     }
 }
 

@@ -80,6 +80,10 @@ package protocol JobStoreBackend: Actor {
     func markDraining(runnerID: Int64) async throws
     /// Deregisters a runner; runs it still holds are recorded `interrupted`.
     func deregisterRunner(runnerID: Int64, now: UnixMicros) async throws
+    /// Records `interrupted` the runs `runIDs` still in flight under `runnerID`: runs it claimed
+    /// without ever learning so (a lost COMMIT acknowledgement), so never started. Returns those
+    /// recorded; a run that ended meanwhile, or is no longer this runner's, is left alone.
+    func releaseUnknownRuns(_ runIDs: [Int64], runnerID: Int64, now: UnixMicros) async throws -> [Int64]
     /// Declares dead the runners whose lease expired (or, registered with the same boot id and PID
     /// namespace as `local.host`, whatever its display name, whose process is gone), except `selfID`; records every run of a runner no longer live `abandoned` (killing
     /// what is left of its command on this host first) and reschedules its job. Returns those runs.

@@ -26,6 +26,13 @@ struct Run: AsyncParsableCommand {
             totals by outcome) are never touched. `--keep-history off` keeps every run (or, with \
             --keep-runs N, applies only the cap); `--keep-runs off` applies only the age.
 
+            Lease: the runner renews its lease every --heartbeat (2s); others declare it dead once its \
+            last heartbeat is older than --lease (10s), and run its jobs again. A runner that cannot renew \
+            (the database unreachable from its host) stops its own runs two heartbeats before the lease \
+            runs out (commands get SIGTERM, then SIGKILL within half the time left), and claims nothing \
+            until a heartbeat succeeds. After failing to reach the database it declares nobody dead for one \
+            lease, so that an outage does not make every runner declare every other dead.
+
             Examples:
               jobctl run --queue default --concurrency 8 --grace 30s --keep-history 7d
               jobctl run --log-format json 2>> /var/log/jobrunner.jsonl
@@ -49,6 +56,18 @@ struct Run: AsyncParsableCommand {
         parsing: .unconditional,
         help: ArgumentHelp("After cancelling: time between SIGTERM and SIGKILL for commands.", valueName: "duration"))
     var killAfter: String = "5s"
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "How long after its last heartbeat this runner is presumed dead and its runs rescued (at least 3 heartbeats).",
+            valueName: "duration"))
+    var lease: String = "10s"
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("How often this runner renews its lease and looks for dead runners.", valueName: "duration"))
+    var heartbeat: String = "2s"
 
     @Option(
         help: ArgumentHelp("SQLite synchronous mode: normal, or full for power-loss durability.", valueName: "mode"))
@@ -81,6 +100,7 @@ struct Run: AsyncParsableCommand {
         for queue in queues { try Queue.validate(queue) }
         _ = try Parse.duration(grace, flag: "--grace")
         _ = try Parse.duration(killAfter, flag: "--kill-after")
+        _ = try leaseAndHeartbeat()
         if SynchronousMode(rawValue: synchronous.uppercased()) == nil {
             throw ValidationError("--synchronous must be normal or full")
         }
@@ -91,6 +111,23 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         _ = try historyRetention()
+    }
+
+    /// The lease and the heartbeat interval the flags ask for. The lease must span at least three
+    /// heartbeats: the runner fences itself two heartbeats before it would run out (never before
+    /// half of it), and needs a beat or two of room to renew before that.
+    func leaseAndHeartbeat() throws -> (lease: Duration, heartbeat: Duration) {
+        let lease = try Parse.duration(self.lease, flag: "--lease", allowZero: false)
+        let heartbeat = try Parse.duration(self.heartbeat, flag: "--heartbeat", allowZero: false)
+        guard heartbeat >= .milliseconds(10) else {
+            throw ValidationError("--heartbeat must be at least 10ms; got \(self.heartbeat)")
+        }
+        guard lease >= heartbeat * 3 else {
+            throw ValidationError(
+                "--lease must be at least 3 heartbeats (--heartbeat \(self.heartbeat) needs a lease of at least \(DurationFormat.format(heartbeat * 3))); got \(self.lease)"
+            )
+        }
+        return (lease, heartbeat)
     }
 
     /// The retention the flags ask for; nil when both are off (or `--keep-history off` alone).
@@ -137,6 +174,8 @@ struct Run: AsyncParsableCommand {
                 queues: queues.isEmpty ? nil : queues,
                 drainTimeout: try Parse.duration(grace, flag: "--grace"),
                 terminationGrace: try Parse.duration(killAfter, flag: "--kill-after"),
+                heartbeatInterval: try leaseAndHeartbeat().heartbeat,
+                lease: try leaseAndHeartbeat().lease,
                 historyRetention: try historyRetention()
             ),
             logger: logger

@@ -57,6 +57,45 @@ extension BackendConformance {
         }
     }
 
+    /// A claim whose acknowledgement never reached its runner: the heartbeat lists the run as held,
+    /// the runner releases it, and it is recorded `interrupted` (its job goes on); a release of a run
+    /// that ended, or that is another runner's, changes nothing.
+    static func releaseUnknownRuns(_ factory: BackendFactory) async throws {
+        try await withHarness(factory) { h in
+            try await h.add(job("lost", initialDelay: .zero))
+            try await h.add(job("known", initialDelay: .zero))
+            let runner = try await h.register(host: host("host-a", boot: "boot-a"), pid: 10, lease: .seconds(30))
+            let other = try await h.register(host: host("host-b", boot: "boot-b"), pid: 20, lease: .seconds(30))
+            let batch = try await h.claim(runner)
+            #expect(batch.claims.count == 2)
+            let lost = try #require(batch.claims.first { $0.jobName == "lost" })
+            let known = try #require(batch.claims.first { $0.jobName == "known" })
+            h.advance(by: .seconds(1))
+            let beat = try await h.backend.heartbeat(runnerID: runner, now: h.now)
+            #expect(beat.held == [lost.runID, known.runID].sorted())
+            #expect(try await h.backend.heartbeat(runnerID: other, now: h.now).held.isEmpty)
+
+            // Another runner cannot release them; the holder releases the one it does not know.
+            #expect(try await h.backend.releaseUnknownRuns([lost.runID], runnerID: other, now: h.now).isEmpty)
+            #expect(try await h.backend.releaseUnknownRuns([lost.runID], runnerID: runner, now: h.now) == [lost.runID])
+            let released = try await h.run(lost.runID)
+            #expect(released.outcome == .interrupted)
+            #expect(released.error == Heartbeat.unknownRunError)
+            let job = try await h.job("lost")
+            #expect(job.runningRunID == nil)
+            #expect(job.runCount == 1)
+            #expect(job.nextRunAt != nil, "the job goes on by its policy")
+            #expect(try await h.backend.heartbeat(runnerID: runner, now: h.now).held == [known.runID])
+
+            // Released twice, or a run that ended: nothing changes.
+            #expect(try await h.finish(known, runner: runner))
+            #expect(
+                try await h.backend.releaseUnknownRuns([lost.runID, known.runID], runnerID: runner, now: h.now).isEmpty)
+            #expect(try await h.run(known.runID).outcome == .ok)
+            #expect(try await h.job("lost") == job)
+        }
+    }
+
     /// A runner is dead once its lease has expired since its last heartbeat, whatever its host; the
     /// caller is never declared dead by its own rescue. Its runs are recorded abandoned and their jobs
     /// rescheduled at once, for the same occurrence.

@@ -55,6 +55,8 @@ enum BackendConformance {
         Check("rescue: a dead pid on the same host, at once, its leftovers killed", rescueSameHostDeadProcess),
         Check("rescue: a namesake host with another boot or PID namespace waits for the lease", rescueNamesakeHost),
         Check("rescue: abandoned runs in a row pause the job", abandonStreakPausesJob),
+        Check(
+            "heartbeat: lists the runs held; an unknown one is released, only while its runner's", releaseUnknownRuns),
         Check("drain: orders taken once, draining shown, leftovers interrupted", drain),
         Check("history: counters survive prune and retention", countersSurvivePrune),
         Check("queues: concurrency across runners, paused queues, removed jobs keep their slot", queueLimits),

@@ -25,6 +25,44 @@
             #expect(throws: PostgresURL.ParseError.self) { try PostgresURL("mysql://x@y/z") }
             #expect(throws: PostgresURL.ParseError.self) { try PostgresURL("postgres://x@y") }
         }
+
+        @Test("a configuration field by field follows the URL's rules, and each bad field is named")
+        func configurationFieldByField() throws {
+            let fields = try PostgresURL(
+                host: "db.example", port: 6543, user: "app", password: "s@cret", database: "jobs", sslMode: "require",
+                schema: "jobrunner", poolSize: 8)
+            let parsed = try PostgresURL(
+                "postgres://app:s%40cret@db.example:6543/jobs?sslmode=require&schema=jobrunner&pool_size=8")
+            #expect(fields == parsed)
+            #expect(!fields.redacted.contains("cret"))
+            let refusals: [(() throws -> PostgresURL, String)] = [
+                ({ try PostgresURL(database: "") }, "no database name"),
+                ({ try PostgresURL(port: 0, database: "d") }, "bad port"),
+                ({ try PostgresURL(database: "d", poolSize: 0) }, "pool_size"),
+                ({ try PostgresURL(database: "d", schema: "Robert'); DROP") }, "schema"),
+                ({ try PostgresURL(database: "d", sslMode: "sometimes") }, "sslmode"),
+                ({ try PostgresURL("postgres://u@h/d?sslmode=sometimes") }, "not a PostgreSQL URL: unknown sslmode"),
+                ({ try PostgresURL("postgres://u@h/d?pool_size=500") }, "not a PostgreSQL URL: pool_size"),
+            ]
+            for (make, words) in refusals {
+                let error = #expect(throws: PostgresURL.ParseError.self) { try make() }
+                #expect(error?.description.contains(words) == true, "\(String(describing: error)) lacks \(words)")
+            }
+        }
+
+        @Test("the library opens a store from a configuration given field by field")
+        func openFromConfiguration() async throws {
+            try await PostgresTestServer.withDatabase { url in
+                let configuration = try PostgresURL(
+                    host: url.host, port: url.port, user: url.user, password: url.password, database: url.database,
+                    sslMode: "disable", schema: "configured", poolSize: 2)
+                let store = try await JobStore.open(postgres: configuration, clock: ManualJobClock(now: 0))
+                _ = try await store.add(
+                    JobDefinition(name: "configured", action: .handler("tick"), schedule: .every(.seconds(60))))
+                #expect(try await store.job(named: "configured")?.definition.name == "configured")
+                #expect(store.databaseName.contains("schema=configured"))
+            }
+        }
     }
 
     @Suite struct PostgresMigrationTests {

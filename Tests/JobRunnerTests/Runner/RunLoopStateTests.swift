@@ -109,15 +109,18 @@ struct RunLoopStateTests {
         #expect(verdict6 == .finished)
     }
 
-    @Test("the loop sleeps until the next due time only with a free slot; a backoff or drain deadline wins")
+    @Test("it sleeps until the next due time only with a free slot and unfenced; a backoff or drain deadline wins")
     func wakeDeadlines() {
         var state = RunLoopState()
         state.nextDue = Self.t0 + 500_000
         #expect(state.wakeDeadline(concurrency: 1) == Self.t0 + 500_000)
+        // A fenced runner does not claim: due work does not wake it (a heartbeat's renewal does).
+        #expect(state.wakeDeadline(concurrency: 1, claiming: false) == nil)
         state.inFlight[1] = Self.claim(1)
         #expect(state.wakeDeadline(concurrency: 1) == nil)
         state.holdClaims(for: .milliseconds(50), at: Self.t0)
         #expect(state.wakeDeadline(concurrency: 1) == Self.t0 + 50_000)
+        #expect(state.wakeDeadline(concurrency: 1, claiming: false) == Self.t0 + 50_000, "finishes still retry")
         var draining = RunLoopState()
         draining.nextDue = Self.t0 + 1
         draining.inFlight[1] = Self.claim(1)
