@@ -83,15 +83,20 @@
                     // nothing on another host): only once its lease has run out.
                     let victimID = try #require(try lab.runnerID(host: 3))
                     let probe = try sandbox.probe()
+                    // Kill it while one of the 3-s runs is in flight on it; what is still `running` once it is
+                    // dead is what a rescue must record (a short run may have finished just before the kill).
                     try await waitUntil(
-                        "host 3 has a run in flight", timeout: .seconds(30), interval: .milliseconds(20)
+                        "host 3 has a long run in flight", timeout: .seconds(30), interval: .milliseconds(20)
                     ) {
-                        try probe.runCount(outcome: "running", runner: victimID) > 0
+                        try probe.runs().contains {
+                            $0.runnerID == victimID && $0.outcome == "running" && $0.job.hasPrefix("long-")
+                        }
                     }
-                    let inFlight = try probe.runs().filter { $0.runnerID == victimID && $0.outcome == "running" }.map(
-                        \.id)
                     runners[2].signal(SIGKILL)
                     _ = try await runners[2].wait(timeout: .seconds(10))
+                    let inFlight = try probe.runs().filter { $0.runnerID == victimID && $0.outcome == "running" }.map(
+                        \.id)
+                    #expect(!inFlight.isEmpty, "host 3 was killed with runs in flight")
                     let killedAt = ContinuousClock.now
                     try await waitUntil(
                         "host 3's runs are abandoned by another host", timeout: Self.lease * 4,
@@ -227,7 +232,7 @@
 
                 let stderr = resumed.stderr
                 let selfFenced = stderr.components(separatedBy: "self-fencing").count - 1
-                let fenced = stderr.components(separatedBy: "late result is discarded").count - 1
+                let fenced = Reliability.PausedRunner.fencingReports(stderr)
                 let deadState = try probe.runner(id: victimID)?.state
                 let lastHeartbeat = try #require(try probe.runner(id: victimID)).heartbeatAt
                 let earlyRescues = try victimRuns.filter {

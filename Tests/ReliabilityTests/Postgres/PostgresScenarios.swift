@@ -1,4 +1,5 @@
 #if PostgreSQL
+    import TestSupport
     import Testing
 
     /// The store-neutral scenarios again, on PostgreSQL: each in a database of its own on the test server
@@ -11,6 +12,47 @@
     /// modes), and the fuzzing of 10e–h (it never reaches a store).
     @Suite("Reliability on PostgreSQL", .serialized)
     struct ReliabilityOnPostgres {
+        /// The judges can fail: faults planted in a database (through psql, as a broken store would leave
+        /// them) are each reported by the invariant checker and the witness check.
+        @Test("0. the invariant checker and the witness check see planted faults")
+        func judgesSeePlantedFaults() async throws {
+            try await Sandbox.with("pg-judges", store: .postgres) { sandbox in
+                for name in ["a", "b"] {
+                    try await sandbox.jobctlOK(["add", name, "--every", "1h", "--handler", "tick"])
+                }
+                let clean = try PostgresInvariantChecker.check(url: sandbox.database, acknowledged: ["a", "b"])
+                #expect(clean.violations.isEmpty, "a fresh database: \(clean)")
+                try Psql(url: sandbox.database).run(
+                    """
+                    INSERT INTO runners (host, pid, started_at, heartbeat_at, lease_us, state, concurrency)
+                        VALUES ('elsewhere', 1, 0, 0, 10000000, 'dead', 1);
+                    -- One occurrence of a recorded ok twice (never witnessed).
+                    INSERT INTO runs (job_id, job_name, attempt, scheduled_for, started_at, finished_at, outcome)
+                        SELECT id, name, 1, 1000, 2000, 3000, 'ok' FROM jobs WHERE name = 'a';
+                    INSERT INTO runs (job_id, job_name, attempt, scheduled_for, started_at, finished_at, outcome)
+                        SELECT id, name, 1, 1000, 2500, 3500, 'ok' FROM jobs WHERE name = 'a';
+                    -- A run of b that started before its time, and one left running by a dead runner.
+                    INSERT INTO runs (job_id, job_name, attempt, scheduled_for, started_at, finished_at, outcome)
+                        SELECT id, name, 1, 5000, 4000, 4500, 'failed' FROM jobs WHERE name = 'b';
+                    INSERT INTO runs (job_id, job_name, attempt, scheduled_for, started_at, runner_id, outcome)
+                        SELECT j.id, j.name, 1, 6000, 6000, n.id, 'running' FROM jobs j, runners n
+                        WHERE j.name = 'b' AND n.host = 'elsewhere';
+                    """)
+                let report = try PostgresInvariantChecker.check(url: sandbox.database, acknowledged: ["a", "b", "c"])
+                let text = report.violations.joined(separator: "\n")
+                for expected in [
+                    "has 2 ok runs", "before its time", "has no final outcome", "counters of 'a'", "counters of 'b'",
+                    "run_totals says 0 ok runs", "running but its job does not know it",
+                    "job c was acknowledged to its client but is not in the database",
+                ] {
+                    #expect(text.contains(expected), "the checker reports \"\(expected)\": \(report)")
+                }
+                let witness = try WitnessReport.compare(
+                    logPath: sandbox.root + "/no-witness.log", probe: sandbox.probe(), jobs: ["a"])
+                #expect(witness.lost.count == 2 && witness.duplicated.count == 1, "witness: \(witness)")
+            }
+        }
+
         @Test("1. kill -9 storm", .timeLimit(ChaosMode.timeLimit(short: 5)))
         func killStorm() async throws { try await Reliability.KillStorm.killStorm(on: .postgres) }
 
@@ -29,7 +71,14 @@
 
         @Test("4. pause past the lease (SIGSTOP)", .timeLimit(ChaosMode.timeLimit(short: 4)))
         func pausedPastTheLease() async throws {
-            try await Reliability.PausedRunner.pausedPastTheLease(on: .postgres)
+            // Product defect D21 (RELIABILITY.md): on PostgreSQL, the runner thawed past its lease self-fences,
+            // learns it was declared dead and registers again, then claims nothing more. Every check still runs.
+            await withKnownIssue(
+                "D21: after a self-fence and re-registration on PostgreSQL, the thawed runner never claims again",
+                isIntermittent: true
+            ) {
+                try await Reliability.PausedRunner.pausedPastTheLease(on: .postgres)
+            }
         }
 
         @Test("4b. wake-up race after being declared dead (in-process)", .timeLimit(ChaosMode.timeLimit(short: 3)))

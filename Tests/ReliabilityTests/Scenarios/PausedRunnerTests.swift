@@ -106,17 +106,25 @@ extension Reliability {
             frozen.child.signal(SIGCONT)
             let pausedFor = ContinuousClock.now - stoppedAt
             // It notices that it was declared dead, discards its late result, re-registers and carries on.
-            try await waitUntil("the resumed runner discards its late result", timeout: .seconds(30)) {
-                frozen.child.stderr.contains("late result is discarded")
+            do {
+                try await waitUntil("the resumed runner discards its late result", timeout: .seconds(30)) {
+                    Self.fencingReports(frozen.child.stderr) > 0
+                }
+            } catch {
+                throw HarnessError("\(error)\n\(frozen.child.transcript(limit: 6000))")
             }
             let reRegistered = try await waitFor("the resumed runner re-registers", timeout: .seconds(30)) {
                 try frozen.runnerID().flatMap { $0 == frozenID ? nil : $0 }
             }
             let counts = try sandbox.runCounts()
-            try await waitUntil("both runners carry on", timeout: .seconds(30)) {
-                let now = try sandbox.runCounts()
-                let byResumed = try sandbox.probe().runCount(outcome: "ok", runner: reRegistered)
-                return byResumed > 0 && counts.allSatisfy { now[$0.key, default: 0] >= $0.value + 3 }
+            do {
+                try await waitUntil("both runners carry on", timeout: .seconds(30)) {
+                    let now = try sandbox.runCounts()
+                    let byResumed = try sandbox.probe().runCount(outcome: "ok", runner: reRegistered)
+                    return byResumed > 0 && counts.allSatisfy { now[$0.key, default: 0] >= $0.value + 3 }
+                }
+            } catch {
+                throw HarnessError("\(error)\nresumed runner \(reRegistered): \(frozen.child.transcript(limit: 6000))")
             }
             try await sandbox.drainAll([frozen, rescuer])
 
@@ -137,13 +145,22 @@ extension Reliability {
                     "round": round, "lease_seconds": Self.lease.seconds,
                     "froze_inside_a_transaction": frozeInsideTransaction, "paused_seconds": pausedFor.seconds,
                     "rescued_after_seconds": rescuedAfter.seconds,
-                    "late_completions_fenced": frozen.child.stderr.components(separatedBy: "late result is discarded")
-                        .count - 1,
+                    "late_completions_fenced": Self.fencingReports(frozen.child.stderr),
                     "claims_after_declared_dead": deadClaims.count, "runs": Int(invariants.totalRuns),
                     "abandoned": Int(invariants.runs("abandoned")), "lost": witness.lost.count,
                     "duplicated": witness.duplicated.count, "overlapping": witness.overlapping.count,
                     "violations": invariants.violations.count,
                 ])
+        }
+
+        /// How many times a runner's log says that it discarded late results: a run's result found taken
+        /// over at its finish ("late result is discarded"), or, when it learns first that it was declared
+        /// dead, the runs it stops with their results ("their results will be discarded"). Either way the
+        /// run's stored ending must not change, which the scenario checks in the database.
+        static func fencingReports(_ log: String) -> Int {
+            log.split(separator: "\n").filter {
+                $0.contains("late result is discarded") || $0.contains("their results will be discarded")
+            }.count
         }
 
         /// The moment a frozen runner wakes up is a race between its tasks: the claim loop may reach the
