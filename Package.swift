@@ -117,6 +117,9 @@ let package = Package(
                 "TestSupport",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
+                // With the PostgreSQL trait, the scenarios that set up or drive a store in-process
+                // (bulk adds, clock jumps, wake-up races) open the PostgreSQL store too.
+                .target(name: "JobRunnerPostgres", condition: .when(traits: ["PostgreSQL"])),
             ],
             swiftSettings: strictness
         ),

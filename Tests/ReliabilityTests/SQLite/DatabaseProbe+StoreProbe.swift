@@ -1,8 +1,5 @@
 import TestSupport
 
-/// The probe of the store the scenarios run on: the SQLite file at `database`.
-func storeProbe(_ database: String) throws -> some StoreProbe { try DatabaseProbe(database) }
-
 /// The scenarios' questions, asked of the SQLite file in SQL.
 extension DatabaseProbe: StoreProbe {
     func jobs() throws -> [StoredJob] {

@@ -64,14 +64,16 @@ extension Reliability {
             "jumps of +2 h and −1 h: each misfire policy as documented, catch-up bounded, nothing early",
             .timeLimit(ChaosMode.timeLimit(short: 2))
         )
-        func clockJumps() async throws {
+        func clockJumps() async throws { try await Self.clockJumps(on: .sqlite) }
+
+        static func clockJumps(on store: StoreKind) async throws {
             let cases = try Self.cases()
-            try await Sandbox.with("clock-jumps") { sandbox in
+            try await Sandbox.with("clock-jumps", store: store) { sandbox in
                 let clock = ManualJobClock(now: Self.start)
-                let store = try await JobStore.open(path: sandbox.db, clock: clock)
-                try await store.addMany(cases.map(\.definition))
+                let jobStore = try await sandbox.openStore(clock: clock)
+                try await jobStore.addMany(cases.map(\.definition))
                 let runner = JobRunner(
-                    store: store,
+                    store: jobStore,
                     configuration: JobRunnerConfiguration(
                         concurrency: 4, heartbeatInterval: .seconds(3_600_000), lease: .seconds(7_200_000),
                         changePollInterval: nil, misfireGrace: .seconds(1), host: "reliability-host"),
@@ -108,7 +110,7 @@ extension Reliability {
                 try await running.value
                 let invariants = try sandbox.expectInvariants(acknowledged: Set(cases.map(\.name)))
                 Figures.report(
-                    "7 clock jumps",
+                    store.figures("7 clock jumps"),
                     [
                         "jumps": "+2h,-1h", "runs": Int(invariants.totalRuns),
                         "catch_up_bound_respected": stormLimitRespected, "violations": invariants.violations.count,
@@ -118,7 +120,7 @@ extension Reliability {
 
         /// Waits until the runner has done everything due at the clock's current time: as many runs
         /// finished as claimed, and its last word is that it is idle until a time still to come.
-        private func settle(_ events: EventRecorder, clock: ManualJobClock, step: Int) async throws {
+        private static func settle(_ events: EventRecorder, clock: ManualJobClock, step: Int) async throws {
             try await waitUntil("the runner settles after step \(step + 1)", timeout: .seconds(30)) {
                 let all = events.all
                 guard case .idle(let nextDue)? = all.last else { return false }

@@ -14,9 +14,11 @@ extension Reliability {
             "4 runners × 4 workers drain one-shot jobs due at once: each claimed and run exactly once",
             .timeLimit(ChaosMode.timeLimit(short: 5))
         )
-        func oneShotsDueAtOnce() async throws {
+        func oneShotsDueAtOnce() async throws { try await Self.oneShotsDueAtOnce(on: .sqlite) }
+
+        static func oneShotsDueAtOnce(on store: StoreKind) async throws {
             let total = ChaosMode.count(short: 1000, long: 10_000)
-            try await Sandbox.with("contention-one-shots") { sandbox in
+            try await Sandbox.with("contention-one-shots", store: store) { sandbox in
                 let log = sandbox.root + "/witness.log"
                 // Bulk set-up through the library (10,000 `jobctl add` processes would measure process start-up).
                 // Every tenth job is a witness command, so executions are also counted outside the database.
@@ -36,8 +38,7 @@ extension Reliability {
                     }
                 }
                 do {
-                    let store = try await JobStore.open(path: sandbox.db)
-                    try await store.addMany(definitions)
+                    try await sandbox.openStore().addMany(definitions)
                 }
 
                 let runners = try (0..<Self.runners).map { _ in
@@ -69,7 +70,7 @@ extension Reliability {
                 let witness = try sandbox.expectWitness(log: log, jobs: commandJobs)
                 #expect(witness.executions == commandJobs.count, "each command job executed once")
                 Figures.report(
-                    "2a contention: one-shots due at once",
+                    store.figures("2a contention: one-shots due at once"),
                     [
                         "jobs": total, "runners": Self.runners, "workers_per_runner": Self.workers,
                         "runs": Int(invariants.totalRuns), "double_claims": notOnce.count,
@@ -86,9 +87,11 @@ extension Reliability {
             "4 runners × 4 workers on 20 jobs every 5 ms: never two runs of a job at once, nothing recorded twice",
             .timeLimit(ChaosMode.timeLimit(short: 5))
         )
-        func periodicJobsUnderContention() async throws {
+        func periodicJobsUnderContention() async throws { try await Self.periodicJobsUnderContention(on: .sqlite) }
+
+        static func periodicJobsUnderContention(on store: StoreKind) async throws {
             let duration = ChaosMode.span(short: .seconds(6), long: .seconds(30))
-            try await Sandbox.with("contention-periodic") { sandbox in
+            try await Sandbox.with("contention-periodic", store: store) { sandbox in
                 let log = sandbox.root + "/witness.log"
                 var witnessed: Set<String> = []
                 var acknowledged: Set<String> = []
@@ -120,7 +123,7 @@ extension Reliability {
                 let seconds = Double(end - start) / 1e6
                 let slots = Int(seconds * 1000 / 5) * 20
                 Figures.report(
-                    "2b contention: 20 periodic jobs every 5ms",
+                    store.figures("2b contention: 20 periodic jobs every 5ms"),
                     [
                         "runners": Self.runners, "workers_per_runner": Self.workers, "seconds": seconds,
                         "runs": Int(invariants.totalRuns), "runs_per_second": Double(invariants.totalRuns) / seconds,

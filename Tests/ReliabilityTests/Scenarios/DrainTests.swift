@@ -16,9 +16,11 @@ extension Reliability {
             "jobctl drain lets 8 in-flight runs finish, claims none of 100 due jobs, keeps every next occurrence",
             .timeLimit(ChaosMode.timeLimit(short: 3))
         )
-        func drainLetsInFlightRunsFinish() async throws {
+        func drainLetsInFlightRunsFinish() async throws { try await Self.drainLetsInFlightRunsFinish(on: .sqlite) }
+
+        static func drainLetsInFlightRunsFinish(on store: StoreKind) async throws {
             let rounds = ChaosMode.count(short: 1, long: 5)
-            try await Sandbox.with("drain") { sandbox in
+            try await Sandbox.with("drain", store: store) { sandbox in
                 let log = sandbox.root + "/witness.log"
                 var witnessed: Set<String> = []
                 for index in 0..<8 {
@@ -28,8 +30,8 @@ extension Reliability {
                 }
                 // 100 jobs due too, added after the 8 (so they are due later and wait for a free slot).
                 do {
-                    let store = try await JobStore.open(path: sandbox.db)
-                    try await store.addMany(
+                    let jobStore = try await sandbox.openStore()
+                    try await jobStore.addMany(
                         (0..<100).map {
                             JobDefinition(
                                 name: "due-\($0)", action: .handler("tick"), schedule: .every(.seconds(3600)),
@@ -66,7 +68,7 @@ extension Reliability {
                 let invariants = try sandbox.expectInvariants()
                 let witness = try sandbox.expectWitness(log: log, jobs: witnessed)
                 Figures.report(
-                    "6a drain with 8 in flight and 100 due",
+                    store.figures("6a drain with 8 in flight and 100 due"),
                     [
                         "drains": rounds, "finished": Int(invariants.runs("ok")),
                         "interrupted": Int(invariants.runs("interrupted")), "claimed_during_drain": 0,
@@ -80,7 +82,11 @@ extension Reliability {
             .timeLimit(ChaosMode.timeLimit(short: 2))
         )
         func drainPastGraceKillsTrappingCommand() async throws {
-            try await Sandbox.with("drain-grace") { sandbox in
+            try await Self.drainPastGraceKillsTrappingCommand(on: .sqlite)
+        }
+
+        static func drainPastGraceKillsTrappingCommand(on store: StoreKind) async throws {
+            try await Sandbox.with("drain-grace", store: store) { sandbox in
                 let pids = sandbox.root + "/pids"
                 try FileManager.default.createDirectory(atPath: pids, withIntermediateDirectories: true)
                 // One ignores SIGTERM (and so does its sleep, which inherits that); one does not.
@@ -118,7 +124,7 @@ extension Reliability {
                 #expect(next == 2, "interrupted jobs are rescheduled")
                 let invariants = try sandbox.expectInvariants(acknowledged: ["stubborn", "polite"])
                 Figures.report(
-                    "6b drain past the grace period",
+                    store.figures("6b drain past the grace period"),
                     [
                         "grace_ms": 300, "kill_after_ms": 500, "drain_seconds": took.seconds,
                         "interrupted": Int(invariants.runs("interrupted")),
@@ -132,21 +138,23 @@ extension Reliability {
             "past the grace period a handler that ignores cancellation is recorded interrupted (in-process)",
             .timeLimit(ChaosMode.timeLimit(short: 2))
         )
-        func handlerIgnoringCancellation() async throws {
-            try await Sandbox.with("drain-handler") { sandbox in
+        func handlerIgnoringCancellation() async throws { try await Self.handlerIgnoringCancellation(on: .sqlite) }
+
+        static func handlerIgnoringCancellation(on store: StoreKind) async throws {
+            try await Sandbox.with("drain-handler", store: store) { sandbox in
                 let gate = HandlerGate()
                 var registry = JobRegistry()
                 registry.register("stubborn") { _ in await gate.waitIgnoringCancellation() }
                 // The job's work: a long wait that ends on cancellation (not synchronisation of the test).
                 registry.register("polite") { _ in try await Task.sleep(for: .seconds(600)) }
-                let store = try await JobStore.open(path: sandbox.db)
+                let jobStore = try await sandbox.openStore()
                 for name in ["stubborn", "polite"] {
-                    try await store.add(
+                    try await jobStore.add(
                         JobDefinition(
                             name: name, action: .handler(name), schedule: .every(.seconds(3600)), initialDelay: .zero))
                 }
                 let runner = JobRunner(
-                    store: store, registry: registry,
+                    store: jobStore, registry: registry,
                     configuration: JobRunnerConfiguration(
                         concurrency: 2, drainTimeout: .milliseconds(200), terminationGrace: .milliseconds(300),
                         changePollInterval: nil),
@@ -182,7 +190,7 @@ extension Reliability {
                 #expect(try probe.jobs().filter { $0.nextRunAt != nil }.count == 2)
                 let invariants = try sandbox.expectInvariants(acknowledged: ["stubborn", "polite"])
                 Figures.report(
-                    "6c drain past the grace period (handlers)",
+                    store.figures("6c drain past the grace period (handlers)"),
                     [
                         "interrupted": Int(invariants.runs("interrupted")), "violations": invariants.violations.count,
                     ])
@@ -193,8 +201,10 @@ extension Reliability {
             "a second signal stops the runner at once, records what it interrupted, and leaves no process behind",
             .timeLimit(ChaosMode.timeLimit(short: 2))
         )
-        func secondSignalStopsAtOnce() async throws {
-            try await Sandbox.with("drain-second-signal") { sandbox in
+        func secondSignalStopsAtOnce() async throws { try await Self.secondSignalStopsAtOnce(on: .sqlite) }
+
+        static func secondSignalStopsAtOnce(on store: StoreKind) async throws {
+            try await Sandbox.with("drain-second-signal", store: store) { sandbox in
                 let log = sandbox.root + "/witness.log"
                 for index in 0..<2 {
                     try await sandbox.jobctlOK(
@@ -228,7 +238,7 @@ extension Reliability {
                 }
                 let invariants = try sandbox.expectInvariants()
                 Figures.report(
-                    "6d second signal",
+                    store.figures("6d second signal"),
                     [
                         "stop_seconds": took.seconds, "interrupted": Int(invariants.runs("interrupted")),
                         "leftover_processes": groups.flatMap(ProcessTable.livingMembers(ofGroup:)).count,
@@ -241,8 +251,10 @@ extension Reliability {
             "a runner killed with SIGKILL while commands run leaves no orphaned command behind",
             .timeLimit(ChaosMode.timeLimit(short: 2))
         )
-        func killedRunnerLeavesNoOrphans() async throws {
-            try await Sandbox.with("drain-killed") { sandbox in
+        func killedRunnerLeavesNoOrphans() async throws { try await Self.killedRunnerLeavesNoOrphans(on: .sqlite) }
+
+        static func killedRunnerLeavesNoOrphans(on store: StoreKind) async throws {
+            try await Sandbox.with("drain-killed", store: store) { sandbox in
                 let log = sandbox.root + "/witness.log"
                 for index in 0..<2 {
                     try await sandbox.jobctlOK(
@@ -279,7 +291,7 @@ extension Reliability {
                 try await sandbox.drainAll([next], grace: "0s")
                 let invariants = try sandbox.expectInvariants()
                 Figures.report(
-                    "6e runner killed with commands running",
+                    store.figures("6e runner killed with commands running"),
                     [
                         "abandoned": Int(invariants.runs("abandoned")), "orphaned_processes": leftovers.count,
                         "violations": invariants.violations.count,

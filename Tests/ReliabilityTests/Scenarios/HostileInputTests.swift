@@ -26,11 +26,13 @@ extension Reliability {
             "hostile names and payloads are stored and shown exactly, and run nothing",
             .timeLimit(ChaosMode.timeLimit(short: 3))
         )
-        func namesAndPayloadsRoundTrip() async throws {
-            try await Sandbox.with("hostile-round-trip") { sandbox in try await roundTrip(in: sandbox) }
+        func namesAndPayloadsRoundTrip() async throws { try await Self.namesAndPayloadsRoundTrip(on: .sqlite) }
+
+        static func namesAndPayloadsRoundTrip(on store: StoreKind) async throws {
+            try await Sandbox.with("hostile-round-trip", store: store) { sandbox in try await roundTrip(in: sandbox) }
         }
 
-        private func roundTrip(in sandbox: Sandbox) async throws {
+        private static func roundTrip(in sandbox: Sandbox) async throws {
             for (index, name) in Self.names.enumerated() {
                 let payload = Self.payloads[index % Self.payloads.count]
                 try await sandbox.jobctlOK(["add", name, "--in", "0s", "--handler", "tick", "--payload", payload])
@@ -63,7 +65,7 @@ extension Reliability {
             #expect(try sandbox.probe().jobCount() == 0)
             let invariants = try sandbox.expectInvariants()
             Figures.report(
-                "10a hostile names and payloads",
+                sandbox.store.figures("10a hostile names and payloads"),
                 ["names": Self.names.count, "payloads": Self.payloads.count, "violations": invariants.violations.count])
         }
 
@@ -71,8 +73,10 @@ extension Reliability {
             "bad names, payloads and commands are refused by the documented limits, in one line, changing nothing",
             .timeLimit(ChaosMode.timeLimit(short: 2))
         )
-        func refusedInput() async throws {
-            try await Sandbox.with("hostile-refused") { sandbox in
+        func refusedInput() async throws { try await Self.refusedInput(on: .sqlite) }
+
+        static func refusedInput(on store: StoreKind) async throws {
+            try await Sandbox.with("hostile-refused", store: store) { sandbox in
                 let tick = ["--every", "1h", "--handler", "tick"]
                 let cases: [(what: String, arguments: [String])] = [
                     ("a newline in a name", ["add", "two\nlines"] + tick),
@@ -116,10 +120,10 @@ extension Reliability {
                         "\(what): one line: \(result)")
                     #expect(!stderr.contains(0x1B), "\(what): the error echoes a raw escape character")
                 }
-                if FileManager.default.fileExists(atPath: sandbox.db) {
+                if try sandbox.storeExists() {
                     #expect(try sandbox.probe().jobCount() == 0, "a refused add wrote a job")
                 }
-                Figures.report("10b refused input", ["cases": cases.count])
+                Figures.report(store.figures("10b refused input"), ["cases": cases.count])
             }
         }
 
@@ -127,8 +131,10 @@ extension Reliability {
             "invalid UTF-8 in a name, a payload or a command is refused clearly or kept byte for byte",
             .timeLimit(ChaosMode.timeLimit(short: 2))
         )
-        func invalidUTF8() async throws {
-            try await Sandbox.with("hostile-utf8") { sandbox in
+        func invalidUTF8() async throws { try await Self.invalidUTF8(on: .sqlite) }
+
+        static func invalidUTF8(on store: StoreKind) async throws {
+            try await Sandbox.with("hostile-utf8", store: store) { sandbox in
                 let bad: [UInt8] = Array("bad".utf8) + [0xFF, 0xFE] + Array("name".utf8)
                 let cases: [(what: String, arguments: [[UInt8]])] = [
                     (
@@ -162,8 +168,8 @@ extension Reliability {
                             "\(what): one line that names the problem: \(result)")
                     }
                 }
-                // A refusal before anything is opened leaves no database at all, which is fine too.
-                if FileManager.default.fileExists(atPath: sandbox.db) {
+                // A refusal before anything is opened leaves no database (no schema) at all, which is fine too.
+                if try sandbox.storeExists() {
                     let stored = try sandbox.probe().jobs()
                     #expect(stored.isEmpty, "jobs stored from invalid UTF-8: \(stored)")
                 }
@@ -174,8 +180,10 @@ extension Reliability {
             "a command's argv and payload are passed literally: no shell, no globbing, no substitution",
             .timeLimit(ChaosMode.timeLimit(short: 2))
         )
-        func literalArguments() async throws {
-            try await Sandbox.with("hostile-argv") { sandbox in
+        func literalArguments() async throws { try await Self.literalArguments(on: .sqlite) }
+
+        static func literalArguments(on store: StoreKind) async throws {
+            try await Sandbox.with("hostile-argv", store: store) { sandbox in
                 let arguments = [
                     "$(id)", "`id`", ";", "*", "|", "&&", "$HOME", "a'b", "c\"d", #"back\slash"#, "; touch canary", ">",
                     "redirected", "\u{202E}rtl", "two\nlines", "", "  spaced  ", "%s %n", "~",
@@ -201,7 +209,8 @@ extension Reliability {
                 }
                 let invariants = try sandbox.expectInvariants()
                 Figures.report(
-                    "10c literal argv", ["arguments": arguments.count, "violations": invariants.violations.count])
+                    store.figures("10c literal argv"),
+                    ["arguments": arguments.count, "violations": invariants.violations.count])
             }
         }
 
@@ -209,9 +218,11 @@ extension Reliability {
             "a command that writes gigabytes keeps the runner's memory bounded and its history to the tail",
             .timeLimit(ChaosMode.timeLimit(short: 3))
         )
-        func gigabytesOfOutput() async throws {
+        func gigabytesOfOutput() async throws { try await Self.gigabytesOfOutput(on: .sqlite) }
+
+        static func gigabytesOfOutput(on store: StoreKind) async throws {
             let bytes = ChaosMode.count(short: 1 << 30, long: 4 << 30)
-            try await Sandbox.with("hostile-output") { sandbox in
+            try await Sandbox.with("hostile-output", store: store) { sandbox in
                 let runner = try await sandbox.startRegisteredRunner()
                 let baseline = try #require(ProcessTable.memoryKiB(of: runner.pid, field: "VmHWM"))
                 try await sandbox.jobctlOK(
@@ -240,7 +251,7 @@ extension Reliability {
                 #expect(
                     growth < 64 * 1024, "the runner's peak memory grew by \(growth) KiB for \(bytes) bytes of output")
                 Figures.report(
-                    "10d gigabytes of output",
+                    store.figures("10d gigabytes of output"),
                     [
                         "output_bytes": bytes, "seconds": took.seconds, "runner_peak_growth_kib": growth,
                         "history_bytes": output.utf8.count,

@@ -14,12 +14,16 @@ extension Reliability {
             "a runner killed at random moments loses nothing, runs nothing twice, and records what it abandoned",
             .timeLimit(ChaosMode.timeLimit(short: 5))
         )
-        func killStorm() async throws {
+        func killStorm() async throws { try await Self.killStorm(on: .sqlite) }
+
+        static func killStorm(on store: StoreKind) async throws {
             let kills = ChaosMode.count(short: 50, long: 500)
             let seed = ChaosMode.seed()
             var random = SeededRandom(seed: seed)
-            print("[reliability] kill storm: \(kills) kills, seed \(seed) (RELIABILITY_SEED=\(seed) replays it)")
-            try await Sandbox.with("kill-storm") { sandbox in
+            print(
+                "[reliability] kill storm on \(store): \(kills) kills, seed \(seed) (RELIABILITY_SEED=\(seed) replays it)"
+            )
+            try await Sandbox.with("kill-storm", store: store) { sandbox in
                 let log = sandbox.root + "/witness.log"
                 var acknowledged: Set<String> = []
                 for index in 0..<10 {
@@ -111,7 +115,7 @@ extension Reliability {
                 }
 
                 Figures.report(
-                    "1 kill -9 storm",
+                    store.figures("1 kill -9 storm"),
                     [
                         "kills": kills, "kills_during_startup": startupKills,
                         "kills_with_runs_in_flight": Int(killedWithRuns), "runs": Int(invariants.totalRuns),

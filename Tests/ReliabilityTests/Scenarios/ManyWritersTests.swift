@@ -19,10 +19,12 @@ extension Reliability {
             "50 concurrent adds: each succeeds, or fails with a clear busy error and writes nothing",
             .timeLimit(ChaosMode.timeLimit(short: 4))
         )
-        func concurrentAdds() async throws {
+        func concurrentAdds() async throws { try await Self.concurrentAdds(on: .sqlite) }
+
+        static func concurrentAdds(on store: StoreKind) async throws {
             let rounds = ChaosMode.count(short: 1, long: 10)
             let perRound = 50
-            try await Sandbox.with("many-writers") { sandbox in
+            try await Sandbox.with("many-writers", store: store) { sandbox in
                 let log = sandbox.root + "/witness.log"
                 var acknowledged: Set<String> = []
                 var witnessed: Set<String> = []
@@ -104,7 +106,7 @@ extension Reliability {
                 let witness = try sandbox.expectWitness(log: log, jobs: witnessed)
                 #expect(succeeded + refusedBusy == rounds * perRound)
                 Figures.report(
-                    "3 many writers",
+                    store.figures("3 many writers"),
                     [
                         "adds": rounds * perRound, "succeeded": succeeded, "refused_busy": refusedBusy,
                         "refused_with_default_timeout": refusedWithDefaultTimeout,
@@ -116,7 +118,7 @@ extension Reliability {
         }
 
         /// The job an acknowledged add wrote is whole: every field as asked.
-        private func expectStored(_ request: Request, in sandbox: Sandbox) throws {
+        private static func expectStored(_ request: Request, in sandbox: Sandbox) throws {
             guard let job = try sandbox.probe().job(named: request.name) else {
                 Issue.record("add of \(request.name) exited 0 but the job is not there")
                 return

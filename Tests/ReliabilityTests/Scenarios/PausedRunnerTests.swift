@@ -19,14 +19,18 @@ extension Reliability {
             "a runner stopped past its lease is rescued by another, and its late completion changes nothing",
             .timeLimit(ChaosMode.timeLimit(short: 4))
         )
-        func pausedPastTheLease() async throws {
+        func pausedPastTheLease() async throws { try await Self.pausedPastTheLease(on: .sqlite) }
+
+        static func pausedPastTheLease(on store: StoreKind) async throws {
             let rounds = ChaosMode.count(short: 1, long: 3)
             for round in 1...rounds {
-                try await Sandbox.with("paused-runner") { sandbox in try await pauseOnce(sandbox, round: round) }
+                try await Sandbox.with("paused-runner", store: store) { sandbox in
+                    try await pauseOnce(sandbox, round: round)
+                }
             }
         }
 
-        private func pauseOnce(_ sandbox: Sandbox, round: Int) async throws {
+        private static func pauseOnce(_ sandbox: Sandbox, round: Int) async throws {
             let log = sandbox.root + "/witness.log"
             // The victim is in flight when its runner is frozen; its command (own process group, so
             // not frozen) ends during the pause, and the frozen runner learns of it only on SIGCONT.
@@ -102,17 +106,25 @@ extension Reliability {
             frozen.child.signal(SIGCONT)
             let pausedFor = ContinuousClock.now - stoppedAt
             // It notices that it was declared dead, discards its late result, re-registers and carries on.
-            try await waitUntil("the resumed runner discards its late result", timeout: .seconds(30)) {
-                frozen.child.stderr.contains("late result is discarded")
+            do {
+                try await waitUntil("the resumed runner discards its late result", timeout: .seconds(30)) {
+                    Self.fencingReports(frozen.child.stderr) > 0
+                }
+            } catch {
+                throw HarnessError("\(error)\n\(frozen.child.transcript(limit: 6000))")
             }
             let reRegistered = try await waitFor("the resumed runner re-registers", timeout: .seconds(30)) {
                 try frozen.runnerID().flatMap { $0 == frozenID ? nil : $0 }
             }
             let counts = try sandbox.runCounts()
-            try await waitUntil("both runners carry on", timeout: .seconds(30)) {
-                let now = try sandbox.runCounts()
-                let byResumed = try sandbox.probe().runCount(outcome: "ok", runner: reRegistered)
-                return byResumed > 0 && counts.allSatisfy { now[$0.key, default: 0] >= $0.value + 3 }
+            do {
+                try await waitUntil("both runners carry on", timeout: .seconds(30)) {
+                    let now = try sandbox.runCounts()
+                    let byResumed = try sandbox.probe().runCount(outcome: "ok", runner: reRegistered)
+                    return byResumed > 0 && counts.allSatisfy { now[$0.key, default: 0] >= $0.value + 3 }
+                }
+            } catch {
+                throw HarnessError("\(error)\nresumed runner \(reRegistered): \(frozen.child.transcript(limit: 6000))")
             }
             try await sandbox.drainAll([frozen, rescuer])
 
@@ -128,18 +140,27 @@ extension Reliability {
             let invariants = try sandbox.expectInvariants(acknowledged: acknowledged)
             let witness = try sandbox.expectWitness(log: log, jobs: witnessed)
             Figures.report(
-                "4 pause past the lease",
+                sandbox.store.figures("4 pause past the lease"),
                 [
                     "round": round, "lease_seconds": Self.lease.seconds,
                     "froze_inside_a_transaction": frozeInsideTransaction, "paused_seconds": pausedFor.seconds,
                     "rescued_after_seconds": rescuedAfter.seconds,
-                    "late_completions_fenced": frozen.child.stderr.components(separatedBy: "late result is discarded")
-                        .count - 1,
+                    "late_completions_fenced": Self.fencingReports(frozen.child.stderr),
                     "claims_after_declared_dead": deadClaims.count, "runs": Int(invariants.totalRuns),
                     "abandoned": Int(invariants.runs("abandoned")), "lost": witness.lost.count,
                     "duplicated": witness.duplicated.count, "overlapping": witness.overlapping.count,
                     "violations": invariants.violations.count,
                 ])
+        }
+
+        /// How many times a runner's log says that it discarded late results: a run's result found taken
+        /// over at its finish ("late result is discarded"), or, when it learns first that it was declared
+        /// dead, the runs it stops with their results ("their results will be discarded"). Either way the
+        /// run's stored ending must not change, which the scenario checks in the database.
+        static func fencingReports(_ log: String) -> Int {
+            log.split(separator: "\n").filter {
+                $0.contains("late result is discarded") || $0.contains("their results will be discarded")
+            }.count
         }
 
         /// The moment a frozen runner wakes up is a race between its tasks: the claim loop may reach the
@@ -153,12 +174,16 @@ extension Reliability {
             "a runner waking up after being declared dead claims nothing under its dead identity (in-process)",
             .timeLimit(ChaosMode.timeLimit(short: 3))
         )
-        func wakingUpAfterDeclaredDead() async throws {
+        func wakingUpAfterDeclaredDead() async throws { try await Self.wakingUpAfterDeclaredDead(on: .sqlite) }
+
+        static func wakingUpAfterDeclaredDead(on store: StoreKind) async throws {
             let iterations = ChaosMode.count(short: 10, long: 100)
             var claimsUnderDeadIdentity = 0
             var twiceAtOnce = 0
             for _ in 0..<iterations {
-                let outcome = try await Sandbox.with("woken-runner") { sandbox in try await wakeUpOnce(sandbox) }
+                let outcome = try await Sandbox.with("woken-runner", store: store) { sandbox in
+                    try await wakeUpOnce(sandbox)
+                }
                 claimsUnderDeadIdentity += outcome.claimsUnderDeadIdentity
                 twiceAtOnce += outcome.maxConcurrent > 1 ? 1 : 0
             }
@@ -167,19 +192,21 @@ extension Reliability {
                 "in \(iterations) wake-ups, \(claimsUnderDeadIdentity) runs were claimed under a dead runner's id")
             #expect(twiceAtOnce == 0, "in \(twiceAtOnce) of \(iterations) wake-ups the job ran twice at once")
             Figures.report(
-                "4b wake-up race after being declared dead",
+                store.figures("4b wake-up race after being declared dead"),
                 [
                     "wake_ups": iterations, "claims_under_dead_identity": claimsUnderDeadIdentity,
                     "twice_at_once": twiceAtOnce,
                 ])
         }
 
-        private func wakeUpOnce(_ sandbox: Sandbox) async throws -> (claimsUnderDeadIdentity: Int, maxConcurrent: Int) {
+        private static func wakeUpOnce(_ sandbox: Sandbox) async throws -> (
+            claimsUnderDeadIdentity: Int, maxConcurrent: Int
+        ) {
             let start: UnixMicros = 1_767_225_600_000_000  // 2026-01-01T00:00:00Z
             let clockA = ManualJobClock(now: start)
             let clockB = ManualJobClock(now: start)
-            let storeA = try await JobStore.open(path: sandbox.db, clock: clockA)
-            let storeB = try await JobStore.open(path: sandbox.db, clock: clockB)
+            let storeA = try await sandbox.openStore(clock: clockA)
+            let storeB = try await sandbox.openStore(clock: clockB)
             let gate = HandlerGate()
             let concurrency = Mutex((active: 0, max: 0))
             var registryA = JobRegistry()

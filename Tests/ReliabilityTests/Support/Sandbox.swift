@@ -43,8 +43,16 @@ extension Sandbox {
         label: String
     ) throws -> ChildProcess {
         try launch(
-            executable: executable, bytes: arguments, environment: environment(changing: extra), directory: directory,
+            executable: executable, bytes: arguments, environment: scenarioEnvironment(extra), directory: directory,
             label: label)
+    }
+
+    /// The sandbox's environment with JOBCTL_DB naming the scenario's database (a SQLite file or a
+    /// PostgreSQL URL), then `extra` changes.
+    func scenarioEnvironment(_ extra: [String: String?]) -> [String: String] {
+        var changes: [String: String?] = ["JOBCTL_DB": database]
+        for (key, value) in extra { changes[key] = value }
+        return environment(changing: changes)
     }
 
     /// Starts `jobctl` with these arguments (the database is the sandbox's, through `JOBCTL_DB`).
@@ -67,7 +75,7 @@ extension Sandbox {
     ) async throws -> ProcessResult {
         let first = arguments.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
         return try await run(
-            executable: jobctlPath, bytes: arguments, environment: environment(changing: extra), directory: directory,
+            executable: jobctlPath, bytes: arguments, environment: scenarioEnvironment(extra), directory: directory,
             label: "jobctl-\(first)", timeout: timeout)
     }
 
@@ -90,13 +98,13 @@ extension Sandbox {
         return result
     }
 
-    /// Starts `jobctl run` on `db` (the sandbox's unless given) and returns it (not yet registered).
+    /// Starts `jobctl run` on `db` (the scenario's unless given) and returns it (not yet registered).
     /// It keeps every run (`--keep-history off`): the invariant checker holds counters to history rows.
     func startRunner(_ extra: [String] = [], db: String? = nil) throws -> RunnerProcess {
         var arguments = ["run", "--keep-history", "off"]
         if let db { arguments += ["--db", db] }
         let child = try startJobctl(arguments + extra)
-        return RunnerProcess(child: child, db: db ?? self.db)
+        return RunnerProcess(child: child, db: db ?? database)
     }
 
     /// Starts a runner and waits until it has registered in the database.
@@ -133,7 +141,7 @@ struct RunnerProcess: Sendable {
 
     /// Its runner id (latest registration of its pid that is live), if registered.
     func runnerID() throws -> Int64? {
-        guard FileManager.default.fileExists(atPath: db) else { return nil }
+        guard isPostgresURL(db) || FileManager.default.fileExists(atPath: db) else { return nil }
         return try storeProbe(db).runners().last {
             $0.pid == Int64(pid) && ["running", "draining"].contains($0.state)
         }?.id

@@ -51,7 +51,11 @@ extension Sandbox {
         db: String? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws -> InvariantReport {
-        let report = try InvariantChecker.check(db: db ?? self.db, acknowledged: acknowledged)
+        let db = db ?? database
+        let report =
+            isPostgresURL(db)
+            ? try PostgresInvariantChecker.check(url: db, acknowledged: acknowledged)
+            : try InvariantChecker.check(db: db, acknowledged: acknowledged)
         #expect(report.violations.isEmpty, "invariants: \(report)", sourceLocation: sourceLocation)
         return report
     }
@@ -79,8 +83,8 @@ extension Sandbox {
         return paused.count
     }
 
-    /// A probe on the sandbox's database.
-    func probe() throws -> some StoreProbe { try storeProbe(db) }
+    /// A probe on the scenario's database (SQLite or PostgreSQL).
+    func probe() throws -> any StoreProbe { try storeProbe(database) }
 
     /// Each job's run count, by name.
     func runCounts() throws -> [String: Int64] { try probe().runCounts() }

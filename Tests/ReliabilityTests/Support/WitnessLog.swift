@@ -19,19 +19,21 @@ struct WitnessLog {
 
     init(path: String) {
         guard let data = FileManager.default.contents(atPath: path) else { return }
-        var open: [Int32: Int] = [:]  // pid -> index of its execution
+        // (pid, run id) -> index of its execution: the run id too, because runners on several "hosts" run
+        // their commands in PID namespaces of their own, where the same small pids come round.
+        var open: [String: Int] = [:]
         for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
             let fields = line.split(separator: " ").map(String.init)
             if fields.count == 6, fields[0] == "begin", let run = Int64(fields[2]), let attempt = Int(fields[4]),
                 let pid = Int32(fields[5])
             {
-                open[pid] = executions.count
+                open["\(pid) \(run)"] = executions.count
                 executions.append(
                     Execution(
                         job: fields[1], runID: run, scheduledFor: fields[3], attempt: attempt, pid: pid,
                         beganAt: number, endedAt: nil))
             } else if fields.count == 4, fields[0] == "end", let run = Int64(fields[2]), let pid = Int32(fields[3]),
-                let index = open.removeValue(forKey: pid), executions[index].runID == run
+                let index = open.removeValue(forKey: "\(pid) \(run)")
             {
                 executions[index].endedAt = number
             } else {
