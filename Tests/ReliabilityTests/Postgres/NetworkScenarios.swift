@@ -281,15 +281,7 @@
             )
             func serverRestart(mode: String) async throws {
                 try NetworkLab.skipUnlessPermitted("net-restart-\(mode)")
-                // Product defect D20 (RELIABILITY.md): after a restart, runners sometimes never claim again and
-                // never finish the runs that were in flight, so that a drain waits for ever. Intermittent
-                // (some runs pass); every check below still runs, and the figures say what happened.
-                await withKnownIssue(
-                    "D20: after a restart a runner may stop claiming, its runs in flight stay running, its drain never ends",
-                    isIntermittent: true
-                ) {
-                    try await Self.restartUnderLoad(mode: mode)
-                }
+                try await Self.restartUnderLoad(mode: mode)
             }
 
             static func restartUnderLoad(mode: String) async throws {

@@ -71,14 +71,7 @@
 
         @Test("4. pause past the lease (SIGSTOP)", .timeLimit(ChaosMode.timeLimit(short: 4)))
         func pausedPastTheLease() async throws {
-            // Product defect D21 (RELIABILITY.md): on PostgreSQL, the runner thawed past its lease self-fences,
-            // learns it was declared dead and registers again, then claims nothing more. Every check still runs.
-            await withKnownIssue(
-                "D21: after a self-fence and re-registration on PostgreSQL, the thawed runner never claims again",
-                isIntermittent: true
-            ) {
-                try await Reliability.PausedRunner.pausedPastTheLease(on: .postgres)
-            }
+            try await Reliability.PausedRunner.pausedPastTheLease(on: .postgres)
         }
 
         @Test("4b. wake-up race after being declared dead (in-process)", .timeLimit(ChaosMode.timeLimit(short: 3)))
