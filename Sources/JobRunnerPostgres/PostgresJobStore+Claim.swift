@@ -1,14 +1,93 @@
 #if PostgreSQL
     package import JobRunner
     import PostgresNIO
-    import Synchronization
 
     extension PostgresJobStore {
         /// The first key of the advisory lock a claim takes per queue it claims from (the second is
         /// the queue name's hash): two runners never count a queue's free places at once.
         static let queueLockKey: Int32 = 0x4A52_5155  // "JRQU"
 
-        /// Claims due runs for `runnerID` in one READ COMMITTED transaction.
+        /// Claims due runs for `runnerID` in one round trip: the server-side function
+        /// `jobrunner_claim` (migration 6) runs the claim's statements in the server, and hands back
+        /// what it could not decide without the schedule's arithmetic (a misfired occurrence whose
+        /// policy needs the next slots computed): ``claimResolving(runnerID:clock:scope:)`` then
+        /// claims those, with the slots left.
+        ///
+        /// Nine round trips per claim through postgres-nio cost 4–5 ms here; with one job due every
+        /// millisecond and three runners, they fell behind (lateness p99 427 ms).
+        package func claim(runnerID: Int64, clock: any JobClock, scope: ClaimScope) async throws -> ClaimBatch {
+            let now = clock.now()
+            let rows = try await read { connection in
+                try await all(
+                    """
+                    SELECT c.end_alive, c.end_next_due, c.end_resolve, c.claim_run_id, c.claim_occurrence,
+                        c.claim_scheduled_for, c.claim_triggered, \(unescaped: JobRow.jobColumns)
+                    FROM jobrunner_claim(\(runnerID), \(now), \(scope.queues)::text[], \(scope.handlers)::text[],
+                        \(Int32(clamping: scope.slots)), \(scope.misfireGrace)) AS c
+                    CROSS JOIN LATERAL (SELECT (c.claim_job).*) AS j
+                    """, on: connection, map: { try FunctionClaimRow($0, now: now) })
+            }
+            var batch = ClaimBatch(claims: [], nextDue: nil, skipped: 0)
+            var resolve = false
+            for row in rows {
+                switch row {
+                case .claim(let claim): batch.claims.append(claim)
+                case .end(let alive, let nextDue, let needsResolving):
+                    batch.runnerAlive = alive
+                    batch.nextDue = nextDue
+                    resolve = needsResolving
+                }
+            }
+            guard batch.runnerAlive, resolve, scope.slots > batch.claims.count else { return batch }
+            var rest = scope
+            rest.slots = scope.slots - batch.claims.count
+            let resolved = try await claimResolving(runnerID: runnerID, clock: clock, scope: rest)
+            batch.claims += resolved.claims
+            batch.skipped += resolved.skipped
+            batch.nextDue = resolved.nextDue
+            batch.runnerAlive = resolved.runnerAlive
+            return batch
+        }
+
+        /// One row of `jobrunner_claim`: a claim, or the last row.
+        private enum FunctionClaimRow {
+            case claim(Claim)
+            case end(alive: Bool, nextDue: UnixMicros?, resolve: Bool)
+
+            init(_ row: PostgresStoreRow, now: UnixMicros) throws {
+                guard let runID = try row.optionalInt64(3) else {
+                    self = .end(alive: try row.bool(0), nextDue: try row.optionalInt64(1), resolve: try row.bool(2))
+                    return
+                }
+                let job = try JobRow.decodeJob(OffsetRow(row: row, offset: 7))
+                let triggered = try row.bool(6)
+                self = .claim(
+                    Claim(
+                        runID: runID, jobID: job.id, jobName: job.definition.name, queue: job.definition.queue,
+                        attempt: triggered ? 1 : job.attempt, occurrence: try row.int64(4),
+                        scheduledFor: try row.int64(5), startedAt: now, action: job.definition.action,
+                        payload: job.definition.payload, timeout: job.definition.timeout, triggered: triggered,
+                        environment: job.definition.environment))
+            }
+        }
+
+        /// A row read from column `offset` on, for the shared codecs.
+        private struct OffsetRow: StoreRow {
+            let row: PostgresStoreRow
+            let offset: Int
+
+            func int64(_ column: Int) throws -> Int64 { try row.int64(offset + column) }
+            func optionalInt64(_ column: Int) throws -> Int64? { try row.optionalInt64(offset + column) }
+            func string(_ column: Int) throws -> String { try row.string(offset + column) }
+            func optionalString(_ column: Int) throws -> String? { try row.optionalString(offset + column) }
+            func bool(_ column: Int) throws -> Bool { try row.bool(offset + column) }
+            func optionalBytes(_ column: Int) throws -> [UInt8]? { try row.optionalBytes(offset + column) }
+        }
+
+        /// Claims due runs for `runnerID` in one READ COMMITTED transaction, from the client: every
+        /// case, misfire policies included (``JobTransition/resolve(_:now:grace:)``). The reference
+        /// for `jobrunner_claim`, which does the same in the server where no schedule arithmetic is
+        /// needed.
         ///
         /// - The runner's row is read `FOR SHARE` first: a rescue that would declare it dead waits
         ///   for this claim to commit (and then abandons what it claimed), or has committed, and the
@@ -19,19 +98,11 @@
         ///   so that its free places (its limit minus its runs in flight) are counted by one runner at
         ///   a time; job rows are taken `FOR NO KEY UPDATE SKIP LOCKED`, and READ COMMITTED re-checks
         ///   `running_run_id IS NULL` on the newest row version: one claim per occurrence.
-        package func claim(runnerID: Int64, clock: any JobClock, scope: ClaimScope) async throws -> ClaimBatch {
-            // A runner woken for the due time this store last told it goes straight to the claim:
-            // its peek would only say that something is due.
-            let key = ToldKey(store: ObjectIdentifier(self), runner: runnerID)
-            let told: UnixMicros? = Self.toldNextDue.withLock { $0[key] ?? nil }
-            if told.map({ clock.now() < $0 }) ?? true,
-                let idle = try await peek(runnerID: runnerID, clock: clock, scope: scope)
-            {
-                Self.toldNextDue.withLock { $0[key] = idle.nextDue }
-                return idle
-            }
+        package func claimResolving(runnerID: Int64, clock: any JobClock, scope: ClaimScope) async throws
+            -> ClaimBatch
+        {
             let handlers = scope.handlers
-            let batch = try await write { connection in
+            return try await write { connection in
                 var batch = ClaimBatch(claims: [], nextDue: nil, skipped: 0)
                 // The fence and the queues in one statement: the runner's row locked FOR SHARE, one
                 // result row per queue it may claim from (none: a row with no queue).
@@ -147,59 +218,6 @@
                 batch.nextDue = try await nextDue(queues: open, handlers: handlers, on: connection)
                 return batch
             }
-            Self.toldNextDue.withLock { $0[key] = batch.nextDue }
-            return batch
-        }
-
-        /// A runner of a store, for ``toldNextDue``.
-        private struct ToldKey: Hashable {
-            var store: ObjectIdentifier
-            var runner: Int64
-        }
-
-        /// The next due time each claim last answered, per store and runner: a claim at or after it
-        /// skips the peek. An optimisation only (a stale or missing entry costs a peek, or a claim
-        /// transaction that finds nothing); one small entry per runner a process has claimed for.
-        private static let toldNextDue = Mutex<[ToldKey: UnixMicros?]>([:])
-
-        /// Looks, outside any transaction and without locks, whether anything may be claimable now:
-        /// the runner's state and the queues it may claim from (one statement), then each queue's
-        /// earliest due job and the earliest trigger (one statement). When nothing is claimable now
-        /// that is the claim's answer (nothing claimed, the next due time); otherwise nil, and the
-        /// claim proper runs.
-        ///
-        /// A claim that finds nothing is then two round trips instead of a transaction of ten: what
-        /// every runner does on each heartbeat (the safety net for lost notifications) and what the
-        /// runners that lose the race for a due job do. It claims nothing, so it needs neither the
-        /// fence nor the queue locks; a job that becomes due or is triggered after it is reported by
-        /// its notification or its due time, as for a claim that had just committed.
-        ///
-        /// Each queue's name is bound as a value, not joined from `queues`: with the name as a
-        /// correlated column the planner estimates from the whole table, and with statistics taken
-        /// when few jobs were active it scans `jobs_state` (every version of every 'active' row not
-        /// yet vacuumed) and sorts: measured 210–750 ms per call after a burst of one-shot jobs,
-        /// against 0.06 ms for the same lookup with the name bound (an index scan of `jobs_due`).
-        private func peek(runnerID: Int64, clock: any JobClock, scope: ClaimScope) async throws -> ClaimBatch? {
-            let handlers = scope.handlers
-            let rows = try await read { connection in
-                try await all(
-                    """
-                    SELECT r.state, q.name FROM runners r
-                    LEFT JOIN queues q ON NOT q.paused
-                        AND (\(scope.queues)::text[] IS NULL OR q.name = ANY(\(scope.queues)))
-                    WHERE r.id = \(runnerID)
-                    ORDER BY q.name COLLATE "C"
-                    """, on: connection, map: { (state: try $0.string(0), queue: try $0.optionalString(1)) })
-            }
-            // Not running (or gone): the claim proper says so, under the fence.
-            guard let state = rows.first?.state, state == "running" || state == "draining" else { return nil }
-            let queues = rows.compactMap(\.queue)
-            guard !queues.isEmpty else { return ClaimBatch(claims: [], nextDue: nil, skipped: 0) }
-            let times = try await read { connection in
-                try await dueTimes(queues: queues, handlers: handlers, on: connection)
-            }
-            if times.contains(where: { $0 <= clock.now() }) { return nil }
-            return ClaimBatch(claims: [], nextDue: times.min(), skipped: 0)
         }
 
         /// The earliest of ``dueTimes(queues:handlers:on:)``, or nil.
@@ -210,9 +228,14 @@
             return try await dueTimes(queues: queues, handlers: handlers, on: connection).min()
         }
 
-        /// In one statement: each queue's earliest due job (its name bound, so that the lookup is an
-        /// index scan of `jobs_due` whatever the statistics say; see ``peek(runnerID:clock:scope:)``)
-        /// and the earliest trigger among them.
+        /// In one statement: each queue's earliest due job and the earliest trigger among them.
+        ///
+        /// Each queue's name is bound as a value, not joined from `queues`: with the name as a
+        /// correlated column the planner estimates from the whole table, and with statistics taken
+        /// when few jobs were active it scans `jobs_state` (every version of every 'active' row not
+        /// yet vacuumed) and sorts: measured 210–750 ms per call after a burst of one-shot jobs,
+        /// against 0.06 ms for the same lookup with the name bound (an index scan of `jobs_due`).
+        /// `jobrunner_claim` looks up each queue the same way.
         private func dueTimes(queues: [String], handlers: [String], on connection: PostgresConnection) async throws
             -> [UnixMicros]
         {

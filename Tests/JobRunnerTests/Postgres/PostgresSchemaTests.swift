@@ -81,10 +81,10 @@
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
-                #expect(versions == [5, 5, 5, 5])
+                #expect(versions == [6, 6, 6, 6])
 
                 let store = try await PostgresJobStore.open(url: url, clock: clock)
-                #expect(try await store.schemaVersion() == 5)
+                #expect(try await store.schemaVersion() == 6)
                 var applied: [Int64] = []
                 for try await (version, appliedAt) in try await store.client.query(
                     "SELECT version, applied_at FROM schema_migrations ORDER BY version"
@@ -92,7 +92,7 @@
                     applied.append(version)
                     #expect(appliedAt == 1_700_000_000_000_000)
                 }
-                #expect(applied == [1, 2, 3, 4, 5])
+                #expect(applied == [1, 2, 3, 4, 5, 6])
                 await store.close()
             }
         }
