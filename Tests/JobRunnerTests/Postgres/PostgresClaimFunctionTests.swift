@@ -45,10 +45,13 @@
                     for attempt in [1, 2] {
                         for late in lateness {
                             cases.append(
-                                Case(schedule: schedule, misfire: misfire, attempt: attempt, late: late, triggered: false))
+                                Case(
+                                    schedule: schedule, misfire: misfire, attempt: attempt, late: late, triggered: false
+                                ))
                         }
                     }
-                    cases.append(Case(schedule: schedule, misfire: misfire, attempt: 1, late: 15_000_000, triggered: true))
+                    cases.append(
+                        Case(schedule: schedule, misfire: misfire, attempt: 1, late: 15_000_000, triggered: true))
                 }
             }
             return cases
@@ -118,7 +121,8 @@
                     ClaimScope(queues: [queue], handlers: ["h"], slots: 1000, misfireGrace: Self.grace)
                 }
                 let byFunction = try await store.claim(runnerID: runners["fn"]!, clock: clock, scope: scope("fn"))
-                let byClient = try await store.claimResolving(runnerID: runners["ref"]!, clock: clock, scope: scope("ref"))
+                let byClient = try await store.claimResolving(
+                    runnerID: runners["ref"]!, clock: clock, scope: scope("ref"))
 
                 #expect(byFunction.runnerAlive && byClient.runnerAlive)
                 #expect(byFunction.skipped == byClient.skipped)
