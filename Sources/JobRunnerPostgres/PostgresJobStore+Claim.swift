@@ -329,9 +329,10 @@
 
         // MARK: Finish
 
-        /// Records finished runs in one transaction, in a few statements whatever their number: the
-        /// runs (fenced), the totals, the jobs read and locked in id order, the jobs written. The lock
-        /// order everywhere is runners, then runs, then jobs.
+        /// Records finished runs in one transaction of two statements whatever their number (four
+        /// round trips with BEGIN and COMMIT): the runs (fenced), the totals and the jobs read and
+        /// locked in id order in the first; the jobs written in the second. The lock order everywhere
+        /// is runners, then runs, then jobs.
         ///
         /// A run no longer `running` under its runner is fenced (false), except when it was already
         /// recorded with this very outcome and end: a retry after a commit whose acknowledgement was
@@ -340,7 +341,7 @@
             guard !runs.isEmpty else { return [] }
             let sorted = runs.sorted { $0.runID < $1.runID }
             return try await write { connection in
-                let updated = try await recordRuns(sorted, on: connection)
+                let (updated, jobs) = try await recordRuns(sorted, on: connection)
                 var recorded: [Int64: Bool] = [:]
                 for run in sorted {
                     if updated.contains(run.runID) {
@@ -349,16 +350,19 @@
                         recorded[run.runID] = try await wasRecorded(run, on: connection)
                     }
                 }
-                let fresh = sorted.filter { updated.contains($0.runID) }
-                try await addTotals(fresh, on: connection)
-                try await updateJobs(after: fresh, on: connection)
+                try await updateJobs(after: sorted.filter { updated.contains($0.runID) }, jobs: jobs, on: connection)
                 return runs.map { recorded[$0.runID] ?? false }
             }
         }
 
-        /// Marks runs finished, each only if it is still `running` under its runner (one statement,
-        /// in run id order); returns the ids it changed.
-        private func recordRuns(_ runs: [FinishedRun], on connection: PostgresConnection) async throws -> Set<Int64> {
+        /// In one statement: marks runs finished, each only if it is still `running` under its runner
+        /// (in run id order), adds them to the totals by outcome and shard (`runner_id % 16`, one row
+        /// each, in key order), and reads the jobs of those it changed, locked, in id order. Returns
+        /// the run ids it changed whose job still exists, and those jobs; a changed run whose job is
+        /// gone is not listed (``wasRecorded(_:on:)`` then says it was recorded).
+        private func recordRuns(_ runs: [FinishedRun], on connection: PostgresConnection) async throws
+            -> (runs: Set<Int64>, jobs: [Int64: JobRecord])
+        {
             let ids = runs.map(\.runID)
             let runners = runs.map(\.runnerID)
             let outcomes = runs.map(\.outcome.rawValue)
@@ -369,9 +373,11 @@
             let hasError = runs.map { $0.error != nil }
             let outputs = runs.map { ByteBuffer(bytes: $0.output ?? []) }
             let hasOutput = runs.map { $0.output != nil }
-            return Set(
-                try await all(
-                    """
+            var changed: Set<Int64> = []
+            var jobs: [Int64: JobRecord] = [:]
+            for (runID, job) in try await all(
+                """
+                WITH recorded AS (
                     UPDATE runs SET outcome = c.outcome, finished_at = c.finished_at,
                         exit_code = CASE WHEN c.has_exit THEN c.exit_code END,
                         error = CASE WHEN c.has_error THEN c.error END,
@@ -382,8 +388,25 @@
                         AS c(id, runner_id, outcome, finished_at, exit_code, has_exit, error, has_error, output,
                             has_output)
                     WHERE runs.id = c.id AND runs.outcome = 'running' AND runs.runner_id = c.runner_id
-                    RETURNING runs.id
-                    """, on: connection, map: { try $0.int64(0) }))
+                    RETURNING runs.id AS recorded_run_id, runs.job_id AS recorded_job_id,
+                        runs.runner_id AS recorded_runner_id, runs.outcome AS recorded_outcome
+                ),
+                totals AS (
+                    INSERT INTO run_totals (outcome, shard, count)
+                    SELECT recorded_outcome, (recorded_runner_id % 16)::smallint, count(*) FROM recorded
+                    GROUP BY 1, 2 ORDER BY 1, 2
+                    ON CONFLICT (outcome, shard) DO UPDATE SET count = run_totals.count + excluded.count
+                )
+                SELECT recorded_run_id, \(unescaped: JobRow.jobColumns)
+                FROM recorded JOIN jobs ON jobs.id = recorded_job_id
+                ORDER BY jobs.id FOR NO KEY UPDATE OF jobs
+                """, on: connection,
+                map: { (try $0.int64(0), try JobRow.decodeJob(OffsetRow(row: $0, offset: 1))) })
+            {
+                changed.insert(runID)
+                jobs[job.id] = job
+            }
+            return (changed, jobs)
         }
 
         /// Whether a run that is no longer in flight was recorded with this very outcome and end
@@ -396,32 +419,11 @@
                 """, on: connection) == 1
         }
 
-        /// Adds the runs to the totals by outcome and shard (`runner_id % 16`), one row each, in key order.
-        private func addTotals(_ runs: [FinishedRun], on connection: PostgresConnection) async throws {
-            guard !runs.isEmpty else { return }
-            let outcomes = runs.map(\.outcome.rawValue)
-            let shards = runs.map { Int16($0.runnerID % 16) }
-            try await execute(
-                """
-                INSERT INTO run_totals (outcome, shard, count)
-                SELECT outcome, shard, count(*) FROM unnest(\(outcomes)::text[], \(shards)::smallint[]) AS t(outcome, shard)
-                GROUP BY outcome, shard ORDER BY outcome, shard
-                ON CONFLICT (outcome, shard) DO UPDATE SET count = run_totals.count + excluded.count
-                """, on: connection)
-        }
-
-        /// Reads the jobs of just-recorded runs (locked, in id order), applies ``JobTransition/afterRun``
-        /// to each still in flight with that run, and writes them back in one statement.
-        private func updateJobs(after runs: [FinishedRun], on connection: PostgresConnection) async throws {
-            let jobIDs = runs.compactMap(\.jobID)
-            guard !jobIDs.isEmpty else { return }
-            var jobs: [Int64: JobRecord] = [:]
-            for job in try await all(
-                "SELECT \(unescaped: JobRow.jobColumns) FROM jobs WHERE id = ANY(\(jobIDs)) ORDER BY id FOR NO KEY UPDATE",
-                on: connection, map: { try JobRow.decodeJob($0) })
-            {
-                jobs[job.id] = job
-            }
+        /// Applies ``JobTransition/afterRun`` to each job still in flight with its just-recorded run
+        /// (`jobs`, read and locked by ``recordRuns(_:on:)``), and writes them back in one statement.
+        private func updateJobs(after runs: [FinishedRun], jobs: [Int64: JobRecord], on connection: PostgresConnection)
+            async throws
+        {
             var u = JobUpdates()
             for c in runs {
                 guard let jobID = c.jobID, let job = jobs[jobID], job.runningRunID == c.runID else { continue }
