@@ -207,9 +207,14 @@ BEGIN
                 AND next_run_at IS NOT NULL AND (kind = 'command' OR handler = ANY(p_handlers))
              ORDER BY next_run_at LIMIT 1));
     END LOOP;
+    -- Triggers are set to the operator's now: one ahead of this runner's clock is ahead by a clock
+    -- difference. The bound keeps the lookup a range scan of jobs_triggered whatever the statistics
+    -- (without it a plan made before the first ANALYZE scanned and sorted every job: 0.2 ms a call,
+    -- against 0.004 ms); a trigger further ahead is found by the claim of the next heartbeat.
     IF cardinality(v_open) > 0 THEN
         v_next := least(v_next, (
-            SELECT trigger_at FROM jobs WHERE trigger_at IS NOT NULL AND running_run_id IS NULL
+            SELECT trigger_at FROM jobs WHERE trigger_at IS NOT NULL AND trigger_at <= p_now + 60000000
+                AND running_run_id IS NULL
                 AND queue = ANY(v_open) AND (kind = 'command' OR handler = ANY(p_handlers))
              ORDER BY trigger_at LIMIT 1));
     END IF;
