@@ -19,33 +19,47 @@
             }
         }
 
-        /// Renews the lease of a live runner, takes its pending drain orders and lists the runs it
-        /// holds, in one statement: one round trip every heartbeat, which is most of an idle runner's
-        /// work.
+        /// Renews the lease of a live runner, takes its pending drain orders, lists the runs it holds
+        /// and counts the jobs due (kept for the gauge's ``dueCount(now:limit:)`` right after), in one
+        /// statement: one round trip every heartbeat, which is most of an idle runner's work.
         package func heartbeat(runnerID: Int64, now: UnixMicros) async throws -> Heartbeat {
-            try await read { connection in
-                let beat = try await first(
-                    """
-                    WITH beat AS (
-                        UPDATE runners SET heartbeat_at = \(now)
-                        WHERE id = \(runnerID) AND state IN ('running', 'draining') RETURNING 1
-                    ), drains AS (
-                        UPDATE control SET handled_at = \(now)
-                        WHERE runner_id = \(runnerID) AND handled_at IS NULL AND kind = 'drain'
-                        RETURNING grace_us
+            var sql = PostgresQuery.StringInterpolation(literalCapacity: 1024, interpolationCount: 8)
+            sql.appendLiteral("WITH beat AS (UPDATE runners SET heartbeat_at = ")
+            sql.appendInterpolation(now)
+            sql.appendLiteral(" WHERE id = ")
+            sql.appendInterpolation(runnerID)
+            sql.appendLiteral(
+                """
+                 AND state IN ('running', 'draining') RETURNING 1), drains AS (UPDATE control SET handled_at = 
+                """)
+            sql.appendInterpolation(now)
+            sql.appendLiteral(" WHERE runner_id = ")
+            sql.appendInterpolation(runnerID)
+            sql.appendLiteral(
+                """
+                 AND handled_at IS NULL AND kind = 'drain' RETURNING grace_us) \
+                SELECT (SELECT count(*) FROM beat), (SELECT count(*) FROM drains), (SELECT min(grace_us) FROM drains), \
+                ARRAY(SELECT id FROM runs WHERE runner_id = 
+                """)
+            sql.appendInterpolation(runnerID)
+            sql.appendLiteral(" AND outcome = 'running' ORDER BY id), (")
+            Self.appendDueCount(to: &sql, now: now, limit: Self.heartbeatDueLimit)
+            sql.appendLiteral(")")
+            let query = PostgresQuery(stringInterpolation: sql)
+            let (beat, due) = try await read { connection in
+                try await first(query, on: connection) { row in
+                    (
+                        Heartbeat(
+                            alive: try row.int64(0) == 1,
+                            drain: try row.int64(1) > 0
+                                ? DrainOrder(grace: try row.optionalInt64(2).map { Duration.microseconds($0) }) : nil,
+                            held: try row.int64Array(3)),
+                        Int(try row.int64(4))
                     )
-                    SELECT (SELECT count(*) FROM beat), (SELECT count(*) FROM drains), (SELECT min(grace_us) FROM drains),
-                        ARRAY(SELECT id FROM runs WHERE runner_id = \(runnerID) AND outcome = 'running' ORDER BY id)
-                    """, on: connection
-                ) { row in
-                    Heartbeat(
-                        alive: try row.int64(0) == 1,
-                        drain: try row.int64(1) > 0
-                            ? DrainOrder(grace: try row.optionalInt64(2).map { Duration.microseconds($0) }) : nil,
-                        held: try row.int64Array(3))
-                }
-                return beat ?? Heartbeat(alive: false, drain: nil)
+                } ?? (Heartbeat(alive: false, drain: nil), 0)
             }
+            heartbeatDueCount = (now: now, limit: Self.heartbeatDueLimit, count: due)
+            return beat
         }
 
         package func takeDrainOrder(runnerID: Int64, now: UnixMicros) async throws -> DrainOrder? {
@@ -112,17 +126,27 @@
             func isDead(_ runner: (id: Int64, hostKey: String?, pid: Int32, heartbeat: Int64, lease: Int64)) -> Bool {
                 runner.heartbeat + runner.lease < now || (runner.hostKey == hostKey && !local.isAlive(runner.pid))
             }
-            // A look first, without locks: almost always nobody died.
-            let needed = try await read { connection in
-                let runners = try await liveRunnerRows(except: selfID, lock: false, now: now, on: connection)
-                if runners.contains(where: isDead) { return true }
-                return try await count(
-                    """
-                    SELECT 1 FROM runs r LEFT JOIN runners n ON n.id = r.runner_id
-                    WHERE r.outcome = 'running' AND (n.id IS NULL OR n.state NOT IN ('running', 'draining')) LIMIT 1
-                    """, on: connection) > 0
+            // A look first, in one statement and without locks: almost always nobody died. Whether a
+            // run's runner is gone, then the live runners (one row of NULLs for none).
+            let look = try await read { connection in
+                try await all(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT o.orphaned, r.* FROM (
+                                SELECT EXISTS (
+                                    SELECT 1 FROM runs r LEFT JOIN runners n ON n.id = r.runner_id
+                                    WHERE r.outcome = 'running' AND (n.id IS NULL OR n.state NOT IN ('running', 'draining'))
+                                ) AS orphaned) AS o
+                            LEFT JOIN LATERAL (\(Self.liveRunnersSQL(lock: false))) AS r ON true
+                            """, binds: Self.liveRunnersBinds(now, selfID)), on: connection
+                ) { row in
+                    (
+                        orphaned: try row.bool(0),
+                        runner: try row.optionalInt64(1).map { _ in try Self.liveRunner(row, at: 1) }
+                    )
+                }
             }
-            guard needed else { return [] }
+            guard look.contains(where: { $0.orphaned || $0.runner.map(isDead) == true }) else { return [] }
             return try await write { connection in
                 let runners = try await liveRunnerRows(except: selfID, lock: true, now: now, on: connection)
                 let dead = runners.filter(isDead).map(\.id)
@@ -172,21 +196,42 @@
         /// ignored.
         private func liveRunnerRows(
             except selfID: Int64?, lock: Bool, now: UnixMicros, on connection: PostgresConnection
-        ) async throws -> [(id: Int64, hostKey: String?, pid: Int32, heartbeat: Int64, lease: Int64)] {
-            let query: PostgresQuery = """
-                SELECT id, host_key, pid,
-                    CASE WHEN s.started_us <= \(now) THEN GREATEST(heartbeat_at, s.started_us) ELSE heartbeat_at END,
-                    lease_us
-                FROM runners, (SELECT (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint AS started_us) s
-                WHERE state IN ('running', 'draining') AND id <> \(selfID ?? 0)
-                \(unescaped: lock ? "ORDER BY id FOR NO KEY UPDATE OF runners SKIP LOCKED" : "")
-                """
-            return try await all(query, on: connection) {
-                (
-                    id: try $0.int64(0), hostKey: try $0.optionalString(1),
-                    pid: Int32(truncatingIfNeeded: try $0.int64(2)), heartbeat: try $0.int64(3), lease: try $0.int64(4)
-                )
-            }
+        ) async throws -> [LiveRunner] {
+            try await all(
+                PostgresQuery(unsafeSQL: Self.liveRunnersSQL(lock: lock), binds: Self.liveRunnersBinds(now, selfID)),
+                on: connection
+            ) { try Self.liveRunner($0, at: 0) }
+        }
+
+        typealias LiveRunner = (id: Int64, hostKey: String?, pid: Int32, heartbeat: Int64, lease: Int64)
+
+        /// The statement of ``liveRunnerRows(except:lock:now:on:)``, with `$1` for now and `$2` for
+        /// the caller's id: the same text in the rescue's look, where it is a lateral subquery.
+        static func liveRunnersSQL(lock: Bool) -> String {
+            """
+            SELECT id, host_key, pid,
+                CASE WHEN s.started_us <= $1 THEN GREATEST(heartbeat_at, s.started_us) ELSE heartbeat_at END,
+                lease_us
+            FROM runners, (SELECT (extract(epoch FROM pg_postmaster_start_time()) * 1000000)::bigint AS started_us) s
+            WHERE state IN ('running', 'draining') AND id <> $2
+            \(lock ? "ORDER BY id FOR NO KEY UPDATE OF runners SKIP LOCKED" : "")
+            """
+        }
+
+        /// The values of ``liveRunnersSQL(lock:)``'s `$1` and `$2`.
+        static func liveRunnersBinds(_ now: UnixMicros, _ selfID: Int64?) -> PostgresBindings {
+            var binds = PostgresBindings(capacity: 2)
+            binds.append(now)
+            binds.append(selfID ?? 0)
+            return binds
+        }
+
+        static func liveRunner(_ row: PostgresStoreRow, at offset: Int) throws -> LiveRunner {
+            (
+                id: try row.int64(offset), hostKey: try row.optionalString(offset + 1),
+                pid: Int32(truncatingIfNeeded: try row.int64(offset + 2)), heartbeat: try row.int64(offset + 3),
+                lease: try row.int64(offset + 4)
+            )
         }
 
         package func releaseUnknownRuns(_ runIDs: [Int64], runnerID: Int64, now: UnixMicros) async throws -> [Int64] {

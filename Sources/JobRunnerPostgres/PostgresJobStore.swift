@@ -33,6 +33,8 @@
         let logger: Logger
         private var runTask: Task<Void, Never>?
         private var clockTask: Task<Void, Never>?
+        /// The due count the last heartbeat read in its own statement (see ``dueCount(now:limit:)``).
+        var heartbeatDueCount: (now: UnixMicros, limit: Int, count: Int)?
 
         /// The migrations this build knows.
         static var migrations: [PostgresMigration] { PostgresBundledMigrations.all }

@@ -182,6 +182,41 @@
             }
         }
 
+        @Test("the due count a heartbeat takes answers the gauge's count right after it, and only then")
+        func heartbeatDueCount() async throws {
+            try await PostgresTestServer.withDatabase { url in
+                let clock = ManualJobClock(now: Self.now)
+                let store = try await PostgresJobStore.open(url: url, clock: clock)
+                let host = HostIdentity(name: "h", bootID: "b", pidNamespace: "n")
+                let runner = try await store.registerRunner(
+                    RunnerRegistration(host: host, pid: 1, lease: .seconds(60), queues: nil, concurrency: 4),
+                    now: clock.now())
+                for name in ["a", "b"] {
+                    _ = try await store.add(
+                        JobDefinition(name: name, action: .handler("h"), schedule: .after(.zero)), replace: false)
+                }
+                clock.advance(by: .seconds(1))
+                #expect(try await store.heartbeat(runnerID: runner, now: clock.now()).alive)
+                try await Self.withClient(url) { client in
+                    // Changed behind the heartbeat's back: its count (2) still answers right after it.
+                    try await client.query("UPDATE jobs SET next_run_at = NULL WHERE name = 'a'")
+                }
+                #expect(try await store.dueCount(now: clock.now(), limit: 100_000) == 2)
+                // Used once; a second look, or one with another limit, asks the database.
+                #expect(try await store.dueCount(now: clock.now(), limit: 100_000) == 1)
+                #expect(try await store.heartbeat(runnerID: runner, now: clock.now()).alive)
+                #expect(try await store.dueCount(now: clock.now(), limit: 5) == 1)
+                // Taken more than a quarter of a second before: asks the database.
+                _ = try await store.heartbeat(runnerID: runner, now: clock.now())
+                try await Self.withClient(url) { client in
+                    try await client.query("UPDATE jobs SET next_run_at = NULL WHERE name = 'b'")
+                }
+                clock.advance(by: .seconds(1))
+                #expect(try await store.dueCount(now: clock.now(), limit: 100_000) == 0)
+                await store.close()
+            }
+        }
+
         static func withClient(_ url: PostgresURL, _ body: @Sendable (PostgresClient) async throws -> Void)
             async throws
         {
