@@ -14,9 +14,14 @@
         static let okName = "ok-job"
         static let failingName = "failing-job"
 
+        /// The `--db` of every command: the sandbox's file, or a PostgreSQL URL.
+        let database: String
+
         /// Creates the database and fills it: each job runs at least `runs` times, then the runner drains.
-        init(runs: Int = 3) async throws {
+        /// `database` is a PostgreSQL URL to use instead of the sandbox's SQLite file.
+        init(runs: Int = 3, database: String? = nil) async throws {
             sandbox = try Sandbox("dashboard", exportsDatabase: false)
+            self.database = database ?? sandbox.db
             do {
                 try await succeed(["add", DashboardFixture.okName, "--every", "150ms", "--delay", "0s", "--", "true"])
                 try await succeed([
@@ -29,7 +34,7 @@
                     "<img src=x onerror=alert(1)>",
                 ])
                 let runner = try sandbox.launch(
-                    executable: sandbox.jobctlPath, ["run", "--db", sandbox.db, "--concurrency", "4"])
+                    executable: sandbox.jobctlPath, ["run", "--db", self.database, "--concurrency", "4"])
                 try await waitUntil(
                     "each job has run \(runs) times", timeout: .seconds(60), interval: .milliseconds(50)
                 ) {
@@ -58,8 +63,8 @@
 
         /// `arguments` with `--db` (before a `--` that starts a command's argv).
         func withDatabase(_ arguments: [String]) -> [String] {
-            guard let index = arguments.firstIndex(of: "--") else { return arguments + ["--db", sandbox.db] }
-            return Array(arguments[..<index]) + ["--db", sandbox.db] + Array(arguments[index...])
+            guard let index = arguments.firstIndex(of: "--") else { return arguments + ["--db", database] }
+            return Array(arguments[..<index]) + ["--db", database] + Array(arguments[index...])
         }
 
         func jobctl(_ arguments: [String]) async throws -> ProcessResult {
@@ -93,7 +98,7 @@
         /// Starts `jobctl serve` on a free loopback port (with a token file holding `token`, if given)
         /// and returns it with its base URL, once it listens.
         func serve(token: String? = nil) async throws -> (process: ChildProcess, base: String) {
-            var arguments = ["serve", "--db", sandbox.db, "--listen", "127.0.0.1:0"]
+            var arguments = ["serve", "--db", database, "--listen", "127.0.0.1:0"]
             if let token {
                 let path = sandbox.root + "/token-\(UUID().uuidString)"
                 try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: path))
