@@ -42,6 +42,22 @@
             let job = try await fixture.get(base + "/api/job?name=\(name)")
             let object = try JSONSerialization.jsonObject(with: Data(job.body.utf8)) as? [String: Any]
             #expect(object?["name"] as? String == DashboardFixture.hostileName)
+            // The jobs page: sorted and paginated by the database, in the order asked for.
+            func jobsOnPage(_ query: String) async throws -> [String] {
+                let page = try await fixture.get(base + "/jobs" + query)
+                #expect(page.status == 200, "\(query): \(page.body)")
+                return page.body.components(separatedBy: "<tr data-job=\"").dropFirst().map {
+                    String($0.prefix { $0 != "\"" })
+                }
+            }
+            let hostileAttribute = "&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;"
+            #expect(try await jobsOnPage("?sort=name") == [hostileAttribute, "failing-job", "ok-job"])
+            #expect(try await jobsOnPage("?sort=name&order=desc") == ["ok-job", "failing-job", hostileAttribute])
+            #expect(try await jobsOnPage("?state=failing") == ["failing-job"])
+            #expect(try await jobsOnPage("?queue=reports&state=active") == ["failing-job"])
+            #expect(try await jobsOnPage("?state=paused") == [])
+            #expect(try await jobsOnPage("?page=2") == [], "50 a page: three jobs fit on the first")
+            #expect(try await fixture.get(base + "/jobs?sort=color").status == 400)
             // Bad input: one error document, a 4xx status.
             for bad in ["/api/jobs?state=sleeping", "/api/history?limit=0", "/api/job?name=nope", "/api/run?id=x"] {
                 let answer = try await fixture.get(base + bad)

@@ -69,27 +69,28 @@
             html += "<tr><th>runners alive</th><td>\(figure("runners", status.liveRunners.count))</td></tr>"
             html += "</table></section></div>"
             html += try await runnerTable(status.liveRunners, now: now, title: "Runners alive")
-            // Failing jobs first: those whose last run failed, timed out or was abandoned.
-            let failing = try await store.jobs().filter {
-                List.matches(state: $0.state, lastOutcome: $0.lastOutcome, filter: "failing")
-            }
-            html += "<h2>Failing jobs (\(figure("failing", failing.count)))</h2>"
-            if failing.isEmpty {
+            // Failing jobs first: those whose last run failed, timed out or was abandoned, latest first.
+            var failing = JobsPageQuery()
+            failing.failing = true
+            failing.sort = .last
+            failing.descending = true
+            failing.limit = 20
+            let failingPage = try await store.jobsPage(failing)
+            html += "<h2>Failing jobs (\(figure("failing", failingPage.total)))</h2>"
+            if failingPage.jobs.isEmpty {
                 html += "<p>None: no job's last run failed, timed out or was abandoned.</p>"
             } else {
-                html += jobTable(
-                    Array(failing.sorted { ($0.lastFinishedAt ?? 0) > ($1.lastFinishedAt ?? 0) }.prefix(20)), now: now)
-                if failing.count > 20 {
-                    html += "<p><a href=\"/jobs?state=failing\">All \(failing.count) failing jobs</a></p>"
+                html += jobTable(failingPage.jobs, now: now)
+                if failingPage.total > failingPage.jobs.count {
+                    html +=
+                        "<p><a href=\"/jobs?state=failing&amp;sort=last&amp;order=desc\">All \(failingPage.total) failing jobs</a></p>"
                 }
             }
             return page("Overview", "/", html)
         }
 
         private func runnerTable(_ runners: [RunnerRecord], now: UnixMicros, title: String) async throws -> String {
-            let running = try await store.history(HistoryQuery(outcome: .running, limit: 10_000))
-            var perRunner: [Int64: Int] = [:]
-            for run in running { if let id = run.runnerID { perRunner[id, default: 0] += 1 } }
+            let perRunner = try await store.inFlightByRunner()
             var html = "<h2>\(HTML.escape(title))</h2>"
             guard !runners.isEmpty else { return html + "<p>No runner.</p>" }
             html +=
@@ -122,44 +123,41 @@
         }
 
         /// Sort orders of `/jobs`.
-        static let sorts = ["next", "name", "runs", "last", "queue"]
+        static let sorts = JobsPageQuery.Sort.allCases.map(\.rawValue)
 
         private func jobs() async throws -> String {
-            let all = try await routes.jobs(request)
+            let queue = request.parameter("queue")
+            let state = request.parameter("state")
+            var query = JobsPageQuery()
+            if let queue {
+                do { try Queue.validate(queue) } catch {
+                    throw DashboardRoutes.BadRequest(status: 400, message: "queue: \(error)")
+                }
+                query.queue = queue
+            }
+            if let state {
+                guard List.stateFilters.contains(state) else {
+                    throw DashboardRoutes.BadRequest(
+                        status: 400, message: "state must be one of \(List.stateFilters.joined(separator: ", "))")
+                }
+                query.failing = state == "failing"
+                query.state = JobState(rawValue: state)
+            }
             let sort = request.parameter("sort") ?? "next"
-            guard DashboardPages.sorts.contains(sort) else {
+            guard let order = JobsPageQuery.Sort(rawValue: sort) else {
                 throw DashboardRoutes.BadRequest(
                     status: 400, message: "sort must be one of \(DashboardPages.sorts.joined(separator: ", "))")
             }
+            query.sort = order
             let descending = request.parameter("order") == "desc"
-            let sorted = all.sorted { a, b in
-                let ascending: Bool
-                switch sort {
-                case "name": ascending = a.definition.name < b.definition.name
-                case "runs":
-                    ascending =
-                        a.runCount == b.runCount ? a.definition.name < b.definition.name : a.runCount < b.runCount
-                case "last":
-                    ascending =
-                        (a.lastStartedAt ?? .min) == (b.lastStartedAt ?? .min)
-                        ? a.definition.name < b.definition.name : (a.lastStartedAt ?? .min) < (b.lastStartedAt ?? .min)
-                case "queue":
-                    ascending =
-                        a.definition.queue == b.definition.queue
-                        ? a.definition.name < b.definition.name : a.definition.queue < b.definition.queue
-                default:
-                    ascending =
-                        (a.nextRunAt ?? .max) == (b.nextRunAt ?? .max)
-                        ? a.definition.name < b.definition.name : (a.nextRunAt ?? .max) < (b.nextRunAt ?? .max)
-                }
-                return descending ? !ascending : ascending
-            }
-            let pages = max(1, (sorted.count + DashboardPages.pageSize - 1) / DashboardPages.pageSize)
+            query.descending = descending
             let pageNumber = try routes.count(request, "page", default: 1, in: 1...1_000_000)
-            let shown = sorted.dropFirst((min(pageNumber, pages) - 1) * DashboardPages.pageSize).prefix(
-                DashboardPages.pageSize)
-            let queue = request.parameter("queue")
-            let state = request.parameter("state")
+            query.limit = DashboardPages.pageSize
+            query.offset = (pageNumber - 1) * DashboardPages.pageSize
+            let result = try await store.jobsPage(query)
+            let pages = max(1, (result.total + DashboardPages.pageSize - 1) / DashboardPages.pageSize)
+            let shown = result.jobs
+
             var html = "<h1>Jobs</h1><form class=\"filters\" method=\"get\" action=\"/jobs\">"
             html += "<label>Queue <input name=\"queue\" value=\"\(HTML.escape(queue ?? ""))\"></label>"
             html += "<label>State <select name=\"state\"><option value=\"\">any</option>"
@@ -173,7 +171,7 @@
             html += "</select></label><label>Order <select name=\"order\"><option value=\"asc\">ascending</option>"
             html += "<option value=\"desc\"\(descending ? " selected" : "")>descending</option></select></label>"
             html += "<button type=\"submit\">Show</button></form>"
-            html += "<p>\(figure("jobs.count", sorted.count)) jobs; page \(min(pageNumber, pages)) of \(pages).</p>"
+            html += "<p>\(figure("jobs.count", result.total)) jobs; page \(pageNumber) of \(pages).</p>"
             html += jobTable(Array(shown), now: store.clock.now())
             func link(_ page: Int, _ label: String) -> String {
                 let query = HTML.query([
@@ -183,7 +181,7 @@
                 return "<a href=\"/jobs\(HTML.escape(query))\">\(label)</a>"
             }
             html += "<nav class=\"pages\">"
-            if pageNumber > 1 { html += link(min(pageNumber, pages) - 1, "← previous") + " " }
+            if pageNumber > 1 { html += link(min(pageNumber - 1, pages), "← previous") + " " }
             if pageNumber < pages { html += link(pageNumber + 1, "next →") }
             html += "</nav>"
             return page("Jobs", "/jobs", html)
