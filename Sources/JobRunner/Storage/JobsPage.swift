@@ -22,6 +22,7 @@ package struct JobsPageQuery: Sendable, Hashable {
     package var sort: Sort = .next
     package var descending = false
     package var offset = 0
+    /// At most this many jobs; `Int.max` for all.
     package var limit = 50
 
     package init() {}
@@ -63,7 +64,9 @@ extension JobStore {
         if let sqlite = backend as? SQLiteJobStore {
             do { return try await sqlite.jobsPage(query) } catch { throw backend.publicError(error) }
         }
-        let all = try await jobs(queue: query.queue).filter(query.matches).sorted(by: query.precedes)
+        // By name ascending is the store's own order (its collation), as `jobs(queue:)` gives it.
+        let filtered = try await jobs(queue: query.queue).filter(query.matches)
+        let all = query.sort == .name && !query.descending ? filtered : filtered.sorted(by: query.precedes)
         return JobsPage(jobs: Array(all.dropFirst(max(0, query.offset)).prefix(max(0, query.limit))), total: all.count)
     }
 

@@ -104,23 +104,28 @@
             return Status.StatusJSON(status, now: store.clock.now())
         }
 
-        /// `list --json`: `queue` and `state` as `list --queue --state` take them.
+        /// `list --json`: `queue` and `state` as `list --queue --state` take them; by name, as `list`
+        /// reads them. The database filters (so a filter that keeps few of many jobs reads few).
         func jobs(_ request: DashboardRequest) async throws -> [JobRecord] {
-            let queue = request.parameter("queue")
-            let state = request.parameter("state")
-            if let queue {
+            var query = JobsPageQuery()
+            query.sort = .name
+            query.limit = Int(Int64.max)
+            if let queue = request.parameter("queue") {
                 do { try Queue.validate(queue) } catch { throw BadRequest(status: 400, message: "queue: \(error)") }
+                query.queue = queue
             }
-            if let state, !List.stateFilters.contains(state) {
-                throw BadRequest(
-                    status: 400,
-                    message:
-                        "state must be one of \(List.stateFilters.joined(separator: ", ")), not \(JobRunnerErrorText.quoted(state))"
-                )
+            if let state = request.parameter("state") {
+                guard List.stateFilters.contains(state) else {
+                    throw BadRequest(
+                        status: 400,
+                        message:
+                            "state must be one of \(List.stateFilters.joined(separator: ", ")), not \(JobRunnerErrorText.quoted(state))"
+                    )
+                }
+                query.failing = state == "failing"
+                query.state = JobState(rawValue: state)
             }
-            return try await store.jobs(queue: queue).filter {
-                List.matches(state: $0.state, lastOutcome: $0.lastOutcome, filter: state)
-            }
+            return try await store.jobsPage(query).jobs
         }
 
         /// A job by `name`, or 404.
