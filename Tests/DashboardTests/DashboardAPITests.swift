@@ -38,6 +38,17 @@
                 let expected = try await fixture.jsonOutput(command)
                 #expect(answer.body == expected, "\(api) differs from jobctl \(command.joined(separator: " "))")
             }
+            // Pages of the big documents: the same elements, fewer of them.
+            let list = try JSONSerialization.jsonObject(
+                with: Data(try await fixture.jsonOutput(["list", "--json"]).utf8))
+            let names = (list as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            let page = try await fixture.get(base + "/api/jobs?limit=2&offset=1")
+            let paged = try JSONSerialization.jsonObject(with: Data(page.body.utf8)) as? [[String: Any]]
+            #expect(paged?.compactMap { $0["name"] as? String } == Array(names[1...2]))
+            let short = try await fixture.get(base + "/api/status?perJobLimit=1")
+            let shortStatus = try JSONSerialization.jsonObject(with: Data(short.body.utf8)) as? [String: Any]
+            #expect((shortStatus?["perJob"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == [names[0]])
+            #expect(try await fixture.get(base + "/api/jobs?limit=0").status == 400)
             // The hostile name is a JSON string, not markup that a page could pick up.
             let job = try await fixture.get(base + "/api/job?name=\(name)")
             let object = try JSONSerialization.jsonObject(with: Data(job.body.utf8)) as? [String: Any]

@@ -11,8 +11,9 @@ struct Serve: AsyncParsableCommand {
             /runners, /queues. They work without JavaScript and refresh themselves every 5 seconds \
             with it.
 
-            JSON API, with the documents of the --json outputs: /api/status (status --json), \
-            /api/jobs?queue=Q&state=S (list --json), /api/job?name=NAME&runs=N (show --json), \
+            JSON API, with the documents of the --json outputs: /api/status (status --json; \
+            perJobLimit=N lists only the first N jobs' counts), /api/jobs?queue=Q&state=S (list \
+            --json; limit=N&offset=M for a page of it, by name), /api/job?name=NAME&runs=N (show --json), \
             /api/history?job=NAME&status=S&limit=N&since=T (history --json), /api/run?id=RUN \
             (logs --json), /api/queues (queue list --json), /api/runners.
 

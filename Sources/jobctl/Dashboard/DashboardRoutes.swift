@@ -48,7 +48,7 @@
 
         private func route(_ request: DashboardRequest) async throws -> DashboardResponse {
             switch (request.method, request.path) {
-            case ("GET", "/api/status"): return .json(try Output.jsonData(try await statusDocument()))
+            case ("GET", "/api/status"): return .json(try Output.jsonData(try await statusDocument(request)))
             case ("GET", "/api/jobs"): return .json(try Output.jsonData(try await jobs(request).map { JobJSON($0) }))
             case ("GET", "/api/job"): return .json(try Output.jsonData(try await jobDocument(request)))
             case ("GET", "/api/history"):
@@ -97,10 +97,14 @@
 
         // MARK: Documents, shared by the API and the pages
 
-        /// `status --json`.
-        func statusDocument() async throws -> Status.StatusJSON {
+        /// `status --json`; with `perJobLimit=N`, `perJob` lists only the first N jobs by name (the
+        /// whole list of a large database is megabytes).
+        func statusDocument(_ request: DashboardRequest) async throws -> Status.StatusJSON {
+            let limit = try request.parameter("perJobLimit").map { _ in
+                try count(request, "perJobLimit", default: 0, in: 0...1_000_000_000)
+            }
             await store.rescueIfPossible()
-            let status = try await store.status()
+            let status = try await store.status(perJobLimit: limit)
             return Status.StatusJSON(status, now: store.clock.now())
         }
 
@@ -124,6 +128,11 @@
                 }
                 query.failing = state == "failing"
                 query.state = JobState(rawValue: state)
+            }
+            // `limit` and `offset` page the list (in name order), for a large database.
+            if request.parameter("limit") != nil || request.parameter("offset") != nil {
+                query.limit = try count(request, "limit", default: 1000, in: 1...1_000_000)
+                query.offset = try count(request, "offset", default: 0, in: 0...1_000_000_000)
             }
             return try await store.jobsPage(query).jobs
         }
