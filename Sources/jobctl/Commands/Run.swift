@@ -252,7 +252,8 @@ struct Run: AsyncParsableCommand {
             successTerminationBehavior: .gracefullyShutdownGroup
         )
         let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: [service] + metricsServices, logger: logger))
+            // A group shuts its services down last first: the metrics endpoint outlives the drain.
+            configuration: ServiceGroupConfiguration(services: metricsServices + [service], logger: logger))
         // The first SIGTERM/SIGINT/SIGHUP drains; a second one cancels the group, which stops the
         // runner at once (still recording what it interrupted). ServiceGroup cannot use one signal for
         // both. SIGHUP is the terminal closing: its runs must not be orphaned. A closed terminal or
