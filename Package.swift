@@ -20,6 +20,9 @@ let package = Package(
         // PostgreSQL support (postgres-nio, and NIO under it). Off by default, so that users who
         // only want SQLite neither fetch nor build it: `swift build --traits PostgreSQL`.
         .trait(name: "PostgreSQL", description: "The PostgreSQL store (JobRunnerPostgres), built on postgres-nio"),
+        // `jobctl serve` (dashboard, JSON API, /metrics) and `jobctl run --metrics-listen`, on hummingbird and
+        // swift-prometheus. Off by default for the same reason: `swift build --traits Dashboard`.
+        .trait(name: "Dashboard", description: "jobctl serve and run --metrics-listen, built on hummingbird and swift-prometheus"),
         .default(enabledTraits: []),
     ],
     dependencies: [
@@ -30,6 +33,11 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Only with the Dashboard trait (every use below is conditional on it).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -70,6 +78,12 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // bench/dashboard's seeder: a large database (100,000 jobs, 10,000,000 runs) in seconds.
+        .executableTarget(
+            name: "DashboardBenchSeed",
+            dependencies: ["JobRunner"],
+            swiftSettings: strictness
+        ),
         .executableTarget(
             name: "jobctl",
             dependencies: [
@@ -81,6 +95,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                // `serve` and `run --metrics-listen` with the Dashboard trait.
+                .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Dashboard"])),
+                .product(name: "Prometheus", package: "swift-prometheus", condition: .when(traits: ["Dashboard"])),
+                .product(name: "NIOCore", package: "swift-nio", condition: .when(traits: ["Dashboard"])),
+                .product(name: "HTTPTypes", package: "swift-http-types", condition: .when(traits: ["Dashboard"])),
             ],
             swiftSettings: strictness
         ),
@@ -120,6 +140,18 @@ let package = Package(
                 // With the PostgreSQL trait, the scenarios that set up or drive a store in-process
                 // (bulk adds, clock jumps, wake-up races) open the PostgreSQL store too.
                 .target(name: "JobRunnerPostgres", condition: .when(traits: ["PostgreSQL"])),
+            ],
+            swiftSettings: strictness
+        ),
+        // The dashboard's tests: the JSON API against `--json`, actions and CSRF, `/metrics` through a
+        // Prometheus parser, and the pages in headless Chromium. Empty unless the Dashboard trait is on
+        // (scripts/test runs them in its second build).
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "jobctl",
+                "JobRunner",
+                "TestSupport",
             ],
             swiftSettings: strictness
         ),

@@ -20,7 +20,7 @@ struct JobCtl: AsyncParsableCommand {
         subcommands: [
             Add.self, List.self, Show.self, Stop.self, Pause.self, Resume.self, Remove.self, Trigger.self,
             Status.self, History.self, Prune.self, Run.self, Drain.self, Queue.self, Demo.self, Bench.self, Next.self,
-            Logs.self,
+            Logs.self, Serve.self,
         ]
     )
 

@@ -147,11 +147,17 @@ enum Output {
 
     /// Prints one JSON document (sorted keys, pretty).
     static func json<T: Encodable>(_ value: T) throws {
+        FileHandle.standardOutput.write(try jsonData(value))
+    }
+
+    /// One JSON document as `--json` prints it (sorted keys, pretty, a final newline): `jobctl serve`'s
+    /// JSON API answers with the same bytes.
+    static func jsonData<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        var data = try encoder.encode(value)
+        data.append(contentsOf: "\n".utf8)
+        return data
     }
 
     /// RFC 3339 UTC, or nil.

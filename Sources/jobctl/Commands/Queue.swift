@@ -40,15 +40,25 @@ struct Queue: AsyncParsableCommand {
             var concurrency: Int
             var paused: Bool
             var inFlight: Int
+
+            init(name: String, concurrency: Int, paused: Bool, inFlight: Int) {
+                self.name = name
+                self.concurrency = concurrency
+                self.paused = paused
+                self.inFlight = inFlight
+            }
+
+            /// The document of one queue in `queue list --json` (and `serve`'s `/api/queues`).
+            init(_ queue: QueueRecord) {
+                self.init(
+                    name: queue.name, concurrency: queue.concurrency, paused: queue.paused, inFlight: queue.inFlight)
+            }
         }
 
         func run() async throws {
             let queues = try await global.openStore().queues()
             if json {
-                try Output.json(
-                    queues.map {
-                        QueueJSON(name: $0.name, concurrency: $0.concurrency, paused: $0.paused, inFlight: $0.inFlight)
-                    })
+                try Output.json(queues.map(QueueJSON.init))
                 return
             }
             Output.table(

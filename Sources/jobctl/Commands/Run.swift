@@ -41,10 +41,16 @@ struct Run: AsyncParsableCommand {
             (the next says how many were left out); a command that fails is logged, never retried, and \
             one that runs past 1 minute is killed. Alerts never delay claims.
 
+            Metrics: --metrics-listen HOST:PORT serves the runner's own instruments at /metrics in \
+            Prometheus text format (jobrunner_runs_total by outcome, jobrunner_run_duration_seconds and \
+            jobrunner_run_lateness_seconds histograms, jobrunner_due_waiting). It needs a jobctl built \
+            with the Dashboard trait (swift build --traits Dashboard).
+
             Examples:
               jobctl run --queue default --concurrency 8 --grace 30s --keep-history 7d
               jobctl run --on-failure '/usr/local/bin/page-oncall --team ops' --alert-interval 10m
               jobctl run --log-format json 2>> /var/log/jobrunner.jsonl
+              jobctl run --metrics-listen 127.0.0.1:9464
             """
     )
 
@@ -90,6 +96,12 @@ struct Run: AsyncParsableCommand {
     var alertInterval: String = "1m"
 
     @Option(
+        help: ArgumentHelp(
+            "Serve this runner's metrics in Prometheus format at http://HOST:PORT/metrics (needs the Dashboard trait).",
+            valueName: "host:port"))
+    var metricsListen: String?
+
+    @Option(
         help: ArgumentHelp("SQLite synchronous mode: normal, or full for power-loss durability.", valueName: "mode"))
     var synchronous: String = "normal"
 
@@ -132,6 +144,7 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         _ = try historyRetention()
+        if let metricsListen { _ = try ListenAddress(parsing: metricsListen, flag: "--metrics-listen") }
     }
 
     /// The lease and the heartbeat interval the flags ask for. The lease must span at least three
@@ -195,6 +208,9 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
+        #if !Dashboard
+            if metricsListen != nil { throw RuntimeError(message: "--metrics-listen: " + Serve.notBuiltMessage) }
+        #endif
         let level = Logger.Level(rawValue: logLevel) ?? .info
         let format = RunLogHandler.Format(rawValue: logFormat) ?? .text
         LoggingSystem.bootstrap { label in
@@ -205,6 +221,15 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "jobctl")
+        // The metrics system is bootstrapped before the runner makes its instruments.
+        var metricsServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        #if Dashboard
+            if let metricsListen {
+                let address = try ListenAddress(parsing: metricsListen, flag: "--metrics-listen")
+                metricsServices.append(
+                    .init(service: RunnerMetricsEndpoint.bootstrap(address: address, logger: logger)))
+            }
+        #endif
         let store = try await global.openStore(
             synchronous: SynchronousMode(rawValue: synchronous.uppercased()) ?? .normal, create: true)
         let runner = JobRunner(
@@ -226,7 +251,9 @@ struct Run: AsyncParsableCommand {
             service: runner,
             successTerminationBehavior: .gracefullyShutdownGroup
         )
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [service], logger: logger))
+        let group = ServiceGroup(
+            // A group shuts its services down last first: the metrics endpoint outlives the drain.
+            configuration: ServiceGroupConfiguration(services: metricsServices + [service], logger: logger))
         // The first SIGTERM/SIGINT/SIGHUP drains; a second one cancels the group, which stops the
         // runner at once (still recording what it interrupted). ServiceGroup cannot use one signal for
         // both. SIGHUP is the terminal closing: its runs must not be orphaned. A closed terminal or

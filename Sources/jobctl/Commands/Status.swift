@@ -29,6 +29,20 @@ struct Status: AsyncParsableCommand {
             var name: String
             var runCount: Int64
         }
+
+        /// The document of `status --json` (and of `serve`'s `/api/status`).
+        init(_ status: StoreStatus, now: UnixMicros) {
+            var jobs: [String: Int] = [:]
+            for state in JobState.allCases { jobs[state.rawValue] = status.jobsByState[state] ?? 0 }
+            var runs: [String: Int64] = ["total": status.totalRuns]
+            for outcome in RunOutcome.final { runs[outcome.rawValue] = status.runsByOutcome[outcome] ?? 0 }
+            self.jobs = jobs
+            self.runs = runs
+            runners = status.liveRunners.map { RunnerJSON($0, now: now) }
+            inFlight = status.inFlight
+            due = status.due
+            perJob = status.perJob.map { .init(name: $0.name, runCount: $0.runCount) }
+        }
     }
 
     func run() async throws {
@@ -37,19 +51,11 @@ struct Status: AsyncParsableCommand {
         // looking alive with runs in flight.
         let rescued = await store.rescueIfPossible()
         let status = try await store.status(perJobLimit: json || all ? nil : Status.shownJobs + 1)
-        var jobs: [String: Int] = [:]
-        for state in JobState.allCases { jobs[state.rawValue] = status.jobsByState[state] ?? 0 }
-        var runs: [String: Int64] = ["total": status.totalRuns]
-        for outcome in RunOutcome.final { runs[outcome.rawValue] = status.runsByOutcome[outcome] ?? 0 }
         let now = store.clock.now()
+        let document = StatusJSON(status, now: now)
+        let (jobs, runs) = (document.jobs, document.runs)
         if json {
-            try Output.json(
-                StatusJSON(
-                    jobs: jobs, runs: runs, runners: status.liveRunners.map { RunnerJSON($0, now: now) },
-                    inFlight: status.inFlight,
-                    due: status.due, perJob: status.perJob.map { .init(name: $0.name, runCount: $0.runCount) }
-                )
-            )
+            try Output.json(document)
             return
         }
         print(

@@ -1,0 +1,246 @@
+#if Dashboard
+    import Foundation
+    import TestSupport
+    import Testing
+
+    @Suite("jobctl serve: JSON API, actions, /metrics", .serialized, .timeLimit(.minutes(5)))
+    struct DashboardAPITests {
+        @Test("every API document is byte for byte the --json output of the matching command")
+        func apiMatchesJSONOutputs() async throws {
+            let fixture = try await DashboardFixture()
+            let (server, base) = try await fixture.serve()
+            defer { server.killAndReap() }
+            let history = try await fixture.jobctl(["history", "--limit", "1", "--json"])
+            let runID = try #require(
+                (try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])?.first?["id"]
+                    as? Int)
+            let name = FormDecodingForTests.encode(DashboardFixture.hostileName)
+            let pairs: [(api: String, command: [String])] = [
+                ("/api/status", ["status", "--json"]),
+                ("/api/jobs", ["list", "--json"]),
+                ("/api/jobs?state=failing", ["list", "--state", "failing", "--json"]),
+                ("/api/jobs?queue=reports", ["list", "--queue", "reports", "--json"]),
+                ("/api/job?name=\(name)", ["show", DashboardFixture.hostileName, "--json"]),
+                ("/api/job?name=failing-job&runs=3", ["show", "failing-job", "--runs", "3", "--json"]),
+                ("/api/history?limit=20", ["history", "--limit", "20", "--json"]),
+                (
+                    "/api/history?job=failing-job&status=failed",
+                    ["history", "failing-job", "--status", "failed", "--json"]
+                ),
+                ("/api/history?since=1h", ["history", "--since", "1h", "--json"]),
+                ("/api/run?id=\(runID)", ["logs", "\(runID)", "--json"]),
+                ("/api/queues", ["queue", "list", "--json"]),
+            ]
+            for (api, command) in pairs {
+                let answer = try await fixture.get(base + api)
+                #expect(answer.status == 200, "\(api): \(answer.body)")
+                #expect(answer.headers["content-type"]?.hasPrefix("application/json") == true, "\(api)")
+                let expected = try await fixture.jsonOutput(command)
+                #expect(answer.body == expected, "\(api) differs from jobctl \(command.joined(separator: " "))")
+            }
+            // Pages of the big documents: the same elements, fewer of them.
+            let list = try JSONSerialization.jsonObject(
+                with: Data(try await fixture.jsonOutput(["list", "--json"]).utf8))
+            let names = (list as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            let page = try await fixture.get(base + "/api/jobs?limit=2&offset=1")
+            let paged = try JSONSerialization.jsonObject(with: Data(page.body.utf8)) as? [[String: Any]]
+            #expect(paged?.compactMap { $0["name"] as? String } == Array(names[1...2]))
+            let short = try await fixture.get(base + "/api/status?perJobLimit=1")
+            let shortStatus = try JSONSerialization.jsonObject(with: Data(short.body.utf8)) as? [String: Any]
+            #expect((shortStatus?["perJob"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == [names[0]])
+            #expect(try await fixture.get(base + "/api/jobs?limit=0").status == 400)
+            // The hostile name is a JSON string, not markup that a page could pick up.
+            let job = try await fixture.get(base + "/api/job?name=\(name)")
+            let object = try JSONSerialization.jsonObject(with: Data(job.body.utf8)) as? [String: Any]
+            #expect(object?["name"] as? String == DashboardFixture.hostileName)
+            // The jobs page: sorted and paginated by the database, in the order asked for.
+            func jobsOnPage(_ query: String) async throws -> [String] {
+                let page = try await fixture.get(base + "/jobs" + query)
+                #expect(page.status == 200, "\(query): \(page.body)")
+                return page.body.components(separatedBy: "<tr data-job=\"").dropFirst().map {
+                    String($0.prefix { $0 != "\"" })
+                }
+            }
+            let hostileAttribute = "&lt;script&gt;document.title=&quot;pwned&quot;&lt;/script&gt;"
+            #expect(try await jobsOnPage("?sort=name") == [hostileAttribute, "failing-job", "ok-job"])
+            #expect(try await jobsOnPage("?sort=name&order=desc") == ["ok-job", "failing-job", hostileAttribute])
+            #expect(try await jobsOnPage("?state=failing") == ["failing-job"])
+            #expect(try await jobsOnPage("?queue=reports&state=active") == ["failing-job"])
+            #expect(try await jobsOnPage("?state=paused") == [])
+            #expect(try await jobsOnPage("?page=2") == [], "50 a page: three jobs fit on the first")
+            #expect(try await fixture.get(base + "/jobs?sort=color").status == 400)
+            // Bad input: one error document, a 4xx status.
+            for bad in ["/api/jobs?state=sleeping", "/api/history?limit=0", "/api/job?name=nope", "/api/run?id=x"] {
+                let answer = try await fixture.get(base + bad)
+                #expect((400...404).contains(answer.status), "\(bad): \(answer.status)")
+                #expect(answer.body.contains("\"error\""), "\(bad): \(answer.body)")
+            }
+        }
+
+        @Test("actions are refused without the token, with a wrong one, and without or with a bad CSRF token")
+        func actionsNeedTokenAndCSRF() async throws {
+            let fixture = try await DashboardFixture(runs: 1)
+            let name = DashboardFixture.okName
+            func state() async throws -> String? {
+                try await fixture.jsonObject(["show", name, "--json"])["state"] as? String
+            }
+            // Read-only: no token file.
+            do {
+                let (server, base) = try await fixture.serve()
+                defer { server.killAndReap() }
+                let refused = try await fixture.http("POST", base + "/api/job/pause?name=\(name)")
+                #expect(refused.status == 403)
+                #expect(refused.body.contains("read-only"))
+                #expect(try await state() == "active")
+            }
+            let token = "t0ken-for-the-dashboard-tests-0123456789"
+            let (server, base) = try await fixture.serve(token: token)
+            defer { server.killAndReap() }
+            let url = base + "/api/job/pause?name=\(name)"
+            let bearer = ["Authorization": "Bearer \(token)"]
+            // No token at all; a wrong one; GET instead of POST.
+            #expect(try await fixture.http("POST", url).status == 401)
+            #expect(
+                try await fixture.http("POST", url, headers: ["Authorization": "Bearer wrong-token-0123456789"]).status
+                    == 401)
+            #expect(try await fixture.http("GET", url, headers: bearer).status == 405)
+            // The token without a CSRF token, then with a bad one.
+            let missing = try await fixture.http("POST", url, headers: bearer)
+            #expect(missing.status == 403)
+            #expect(missing.body.contains("missing CSRF"))
+            let bad = try await fixture.http("POST", url, headers: bearer.merging(["X-CSRF-Token": "0000"]) { $1 })
+            #expect(bad.status == 403)
+            #expect(bad.body.contains("bad CSRF"))
+            #expect(try await state() == "active")
+            // The CSRF token, but from another site.
+            let csrfAnswer = try await fixture.get(base + "/api/csrf", headers: bearer)
+            let csrf = try #require(
+                (try JSONSerialization.jsonObject(with: Data(csrfAnswer.body.utf8)) as? [String: String])?["csrf"])
+            #expect(try await fixture.get(base + "/api/csrf").status == 401)
+            let crossSite = try await fixture.http(
+                "POST", url, headers: bearer.merging(["X-CSRF-Token": csrf, "Origin": "http://evil.example"]) { $1 })
+            #expect(crossSite.status == 403)
+            #expect(try await state() == "active")
+            // Token and CSRF token: done.
+            let allowed = try await fixture.http("POST", url, headers: bearer.merging(["X-CSRF-Token": csrf]) { $1 })
+            #expect(allowed.status == 200, "\(allowed.body)")
+            #expect(try await state() == "paused")
+
+            // The browser's way: sign in, then a form with the session's CSRF token.
+            #expect(try await fixture.http("POST", base + "/login", form: ["token": "wrong"]).status == 401)
+            let login = try await fixture.http("POST", base + "/login", form: ["token": token])
+            #expect(login.status == 303)
+            let cookie = try #require(login.headers["set-cookie"]?.split(separator: ";").first.map(String.init))
+            #expect(login.headers["set-cookie"]?.contains("HttpOnly") == true)
+            #expect(login.headers["set-cookie"]?.contains("SameSite=Strict") == true)
+            let resume = base + "/api/job/resume"
+            let noCSRF = try await fixture.http("POST", resume, headers: ["Cookie": cookie], form: ["name": name])
+            #expect(noCSRF.status == 403)
+            let wrongCSRF = try await fixture.http(
+                "POST", resume, headers: ["Cookie": cookie], form: ["name": name, "csrf": csrf])
+            #expect(wrongCSRF.status == 403, "the bearer clients' CSRF token is not this session's")
+            #expect(try await state() == "paused")
+            let page = try await fixture.get(base + "/job?name=\(name)", headers: ["Cookie": cookie])
+            let marker = "name=\"csrf\" value=\""
+            let start = try #require(page.body.range(of: marker)?.upperBound)
+            let sessionCSRF = String(page.body[start...].prefix { $0 != "\"" })
+            let done = try await fixture.http(
+                "POST", resume, headers: ["Cookie": cookie],
+                form: ["name": name, "csrf": sessionCSRF, "return": "/job?name=\(name)"])
+            #expect(done.status == 303)
+            #expect(done.headers["location"] == "/job?name=\(name)")
+            #expect(try await state() == "active")
+            // Without a session the page offers no action.
+            #expect(!(try await fixture.get(base + "/job?name=\(name)").body.contains("name=\"csrf\"")))
+        }
+
+        @Test("serve refuses to listen beyond loopback without a token, and a bad --listen")
+        func refusesNonLoopbackWithoutToken() async throws {
+            let sandbox = try Sandbox("dashboard", exportsDatabase: false)
+            defer { sandbox.cleanup() }
+            for listen in ["0.0.0.0:0", "[::]:0", "192.0.2.1:8080", "example.com:80"] {
+                let result = try await sandbox.run(
+                    executable: sandbox.jobctlPath, ["serve", "--db", sandbox.db, "--listen", listen])
+                #expect(result.status == 64, "\(listen): \(result)")
+                #expect(result.stderrLines.count == 1)
+                #expect(result.stderr.contains("not a loopback address"), "\(result.stderr)")
+            }
+            for listen in ["8080", "127.0.0.1:99999", "127.0.0.1:", "::1:80"] {
+                let result = try await sandbox.run(
+                    executable: sandbox.jobctlPath, ["serve", "--db", sandbox.db, "--listen", listen])
+                #expect(result.status == 64, "\(listen): \(result)")
+                #expect(result.stderrLines.count == 1)
+            }
+            // A token too short is refused before anything listens; no database is created.
+            let short = sandbox.root + "/short"
+            try Data("abc\n".utf8).write(to: URL(fileURLWithPath: short))
+            let result = try await sandbox.run(
+                executable: sandbox.jobctlPath,
+                ["serve", "--db", sandbox.db, "--listen", "0.0.0.0:0", "--token-file", short])
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("at least 16"))
+            #expect(!FileManager.default.fileExists(atPath: sandbox.db))
+        }
+
+        @Test("/metrics parses with prometheus_client and its figures equal status --json")
+        func metricsEqualStatus() async throws {
+            let fixture = try await DashboardFixture()
+            let (server, base) = try await fixture.serve()
+            defer { server.killAndReap() }
+            let metrics = try await fixture.get(base + "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+            let text = sandboxWrite(fixture, metrics.body)
+            let parsed = try await fixture.sandbox.run(
+                executable: try DashboardFixture.python(),
+                [DashboardFixture.helpers + "/parse_metrics.py", text], timeout: .seconds(60))
+            #expect(parsed.status == 0, "\(parsed)")
+            let document = try #require(
+                try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [String: Any])
+            let samples = document["samples"] as? [[String: Any]] ?? []
+            let types = document["types"] as? [String: String] ?? [:]
+            func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+                samples.first {
+                    ($0["name"] as? String) == name && ($0["labels"] as? [String: String] ?? [:]) == labels
+                }?[
+                    "value"] as? Double
+            }
+            let status = try await fixture.jsonObject(["status", "--json"])
+            let runs = status["runs"] as? [String: Int] ?? [:]
+            #expect(types["jobrunner_runs"] == "counter")
+            for (outcome, count) in runs where outcome != "total" {
+                #expect(value("jobrunner_runs_total", ["outcome": outcome]) == Double(count), "runs \(outcome)")
+            }
+            #expect((runs["ok"] ?? 0) > 0 && (runs["failed"] ?? 0) > 0, "the fixture ran ok and failed runs")
+            for (state, count) in status["jobs"] as? [String: Int] ?? [:] {
+                #expect(value("jobrunner_jobs", ["state": state]) == Double(count), "jobs \(state)")
+            }
+            #expect(value("jobrunner_due_waiting") == Double(status["due"] as? Int ?? -1))
+            #expect(value("jobrunner_in_flight") == Double(status["inFlight"] as? Int ?? -1))
+            #expect(value("jobrunner_runners_alive") == Double((status["runners"] as? [Any])?.count ?? -1))
+            #expect(value("jobrunner_queue_in_flight", ["queue": "reports"]) == 0)
+            #expect(value("jobrunner_queue_in_flight", ["queue": "default"]) == 0)
+            // No label names a job or a run.
+            for sample in samples {
+                let labels = sample["labels"] as? [String: String] ?? [:]
+                #expect(Set(labels.keys).isSubset(of: ["outcome", "state", "queue"]), "\(sample)")
+            }
+        }
+
+        /// Writes `text` to a file of the sandbox and returns its path.
+        private func sandboxWrite(_ fixture: DashboardFixture, _ text: String) -> String {
+            let path = fixture.sandbox.root + "/metrics-\(UUID().uuidString).txt"
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            return path
+        }
+    }
+
+    /// Percent-encoding for URLs built by the tests.
+    enum FormDecodingForTests {
+        static func encode(_ text: String) -> String {
+            let allowed = CharacterSet(
+                charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+            return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+        }
+    }
+#endif
