@@ -40,17 +40,24 @@ enum BenchPostgres {
     }
 
     /// Runs `sql` with psql on `url` and returns its unaligned, tuples-only output.
+    ///
+    /// Values go in `values`, never into `sql`: each becomes a psql variable, which `sql` quotes as a
+    /// literal with `:'name'` (psql escapes it). psql interpolates variables only in a script, not
+    /// in `-c`, so `sql` is run from a scratch file.
     @discardableResult
-    static func query(_ context: BenchContext, _ url: String, _ sql: String) async throws -> String {
+    static func query(
+        _ context: BenchContext, _ url: String, _ sql: String, values: KeyValuePairs<String, String> = [:]
+    ) async throws -> String {
+        let script = context.scratchFile("psql.sql")
         let output = context.scratchFile("psql.out")
         let errors = context.scratchFile("psql.err")
         defer {
-            try? FileManager.default.removeItem(atPath: output)
-            try? FileManager.default.removeItem(atPath: errors)
+            for file in [script, output, errors] { try? FileManager.default.removeItem(atPath: file) }
         }
-        try await BenchChild.run(
-            [context.psql, "--no-psqlrc", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
-            output: output, errors: errors)
+        try Data(sql.utf8).write(to: URL(fileURLWithPath: script))
+        var arguments = [context.psql, "--no-psqlrc", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"]
+        for (name, value) in values { arguments += ["-v", "\(name)=\(value)"] }
+        try await BenchChild.run(arguments + ["-d", url, "-f", script], output: output, errors: errors)
         return try String(contentsOfFile: output, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

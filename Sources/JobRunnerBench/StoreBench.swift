@@ -560,7 +560,7 @@ enum StoreIdleBench {
     static func serverProcesses(_ context: BenchContext, _ database: BenchDatabase) async throws -> [pid_t] {
         guard let server = context.postgres, let name = database.databaseName else { return [] }
         return try await BenchPostgres.query(
-            context, server, "SELECT pid FROM pg_stat_activity WHERE datname = '\(name)'"
+            context, server, "SELECT pid FROM pg_stat_activity WHERE datname = :'database'", values: ["database": name]
         ).split(separator: "\n").compactMap { pid_t($0) }
     }
 
@@ -579,8 +579,8 @@ enum StoreIdleBench {
             context, server,
             """
             SELECT s.queryid::text || ' ' || sum(s.calls)::text FROM pg_stat_statements s
-            JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = '\(name)' GROUP BY s.queryid
-            """)
+            JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = :'database' GROUP BY s.queryid
+            """, values: ["database": name])
         var calls: [String: Int64] = [:]
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")
@@ -601,7 +601,8 @@ enum StoreIdleBench {
         guard
             let count = Int64(
                 try await BenchPostgres.query(
-                    context, server, "SELECT xact_commit FROM pg_stat_database WHERE datname = '\(name)'"))
+                    context, server, "SELECT xact_commit FROM pg_stat_database WHERE datname = :'database'",
+                    values: ["database": name]))
         else { return nil }
         return (at, count)
     }
