@@ -67,7 +67,8 @@ public final class JobRunner: Service {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
-        self.metrics = RunnerMetrics()
+        self.metrics = RunnerMetrics(
+            factory: configuration.metricsFactory ?? MetricsSystem.factory, perJob: configuration.perJobMetrics)
         self.lease = LeaseGuard(lease: configuration.lease, heartbeatInterval: configuration.heartbeatInterval)
         self.alerts = AlertQueue(interval: (configuration.onFailure ?? FailureAlerting()).interval)
     }
