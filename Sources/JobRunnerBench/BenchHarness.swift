@@ -15,6 +15,8 @@ package enum BenchScenario: String, CaseIterable, Sendable {
     case storeLateness = "store-lateness"
     case storeWake = "store-wake"
     case storeIdle = "store-idle"
+    /// Lateness with failing jobs whose alert command hangs or fails, against none; run when named.
+    case alertHooks = "alert-hooks"
 
     /// The scenarios of a plain `jobctl bench` (the side-by-side ones run when named, or with `--db`).
     package static var sqliteOnly: [BenchScenario] { [.throughput, .lateness, .scale, .idle, .wake, .drain, .cron] }
@@ -34,6 +36,7 @@ package enum BenchScenario: String, CaseIterable, Sendable {
         case .storeLateness: try await StoreLatenessBench.run(context)
         case .storeWake: try await StoreWakeBench.run(context)
         case .storeIdle: try await StoreIdleBench.run(context)
+        case .alertHooks: try await AlertHookBench.run(context)
         }
     }
 }

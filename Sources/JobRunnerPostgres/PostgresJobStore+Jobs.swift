@@ -86,7 +86,7 @@
                         cron = \(v.cron), time_zone = \(v.timeZone), initial_delay_us = \(v.initialDelay),
                         timeout_us = \(v.timeout), max_retries = \(v.maxRetries), backoff_us = \(v.backoff),
                         jitter_us = \(v.jitter), misfire = \(v.misfire), environment = \(v.environment)::jsonb,
-                        updated_at = \(now),
+                        on_failure = \(v.onFailure)::jsonb, updated_at = \(now),
                         occurrence_at = CASE WHEN \(scheduleChanged) THEN \(first.occurrence) ELSE occurrence_at END,
                         next_run_at = CASE WHEN \(scheduleChanged) THEN \(next) ELSE next_run_at END,
                         anchor_at = CASE WHEN \(scheduleChanged) THEN \(first.anchor) ELSE anchor_at END,
@@ -101,13 +101,13 @@
                 """
                 INSERT INTO jobs (queue, kind, handler, command, working_directory, payload, schedule_kind, schedule,
                     run_at, interval_us, fixed_delay, cron, time_zone, initial_delay_us, timeout_us, max_retries,
-                    backoff_us, jitter_us, misfire, environment, name, occurrence_at, next_run_at, anchor_at, state,
-                    created_at, updated_at)
+                    backoff_us, jitter_us, misfire, environment, on_failure, name, occurrence_at, next_run_at,
+                    anchor_at, state, created_at, updated_at)
                 VALUES (\(v.queue), \(v.kind), \(v.handler), \(v.command)::jsonb, \(v.workingDirectory),
                     \(v.payload)::json, \(v.scheduleKind), \(v.schedule), \(v.runAt), \(v.interval), \(v.fixedDelay),
                     \(v.cron), \(v.timeZone), \(v.initialDelay), \(v.timeout), \(v.maxRetries), \(v.backoff),
-                    \(v.jitter), \(v.misfire), \(v.environment)::jsonb, \(definition.name), \(first.occurrence),
-                    \(nextRunAt), \(first.anchor), \(state.rawValue), \(now), \(now))
+                    \(v.jitter), \(v.misfire), \(v.environment)::jsonb, \(v.onFailure)::jsonb, \(definition.name),
+                    \(first.occurrence), \(nextRunAt), \(first.anchor), \(state.rawValue), \(now), \(now))
                 """, on: connection)
             return .created
         }

@@ -208,6 +208,8 @@ struct JobJSON: Encodable {
     var recentRuns: [RunJSON]?
     /// A command job's own environment variables (empty for none).
     var environment: [String: String]
+    /// The job's own failure alert command (argv), or null.
+    var onFailure: [String]?
 
     init(_ job: JobRecord, recentRuns: [RunRecord]? = nil) {
         let d = job.definition
@@ -239,6 +241,7 @@ struct JobJSON: Encodable {
         createdAt = Timestamp.formatRFC3339UTC(job.createdAt)
         self.recentRuns = recentRuns?.map(RunJSON.init)
         environment = d.environment
+        onFailure = d.onFailure
     }
 
     // Encode nulls explicitly so that every documented field is always present.
@@ -268,6 +271,7 @@ struct JobJSON: Encodable {
         try c.encode(misfire, forKey: .misfire)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(environment, forKey: .environment)
+        try c.encode(onFailure, forKey: .onFailure)
         if let recentRuns { try c.encode(recentRuns, forKey: .recentRuns) }
     }
 
@@ -275,7 +279,7 @@ struct JobJSON: Encodable {
         case name, queue, kind, handler, command, workingDirectory, payload, schedule, state, stateReason, nextRunAt
         case runCount, okCount, failedCount, lastOutcome, lastStartedAt, lastFinishedAt, running, timeout, retries
         case jitter, misfire, createdAt, recentRuns
-        case environment
+        case environment, onFailure
     }
 }
 

@@ -31,4 +31,28 @@ struct BenchSmokeTests {
         }
         #expect(left.isEmpty, "left behind: \(left)")
     }
+
+    @Test("alert-hooks runs when named: hanging alert commands start, and none is left after", .timeLimit(.minutes(2)))
+    func alertHooksScenario() async throws {
+        let s = try Sandbox()
+        defer { s.cleanup() }
+        let bench = try await s.jobctl(
+            ["bench", "--quick", "--json", "--scenario", "alert-hooks", "--dir", s.root], db: .omitted,
+            timeout: .seconds(120))
+        #expect(bench.status == 0, "jobctl bench failed:\n\(bench.stderr.suffix(3000))")
+        let data = Data(bench.stdout.utf8)
+        let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let scenario = try #require((document["scenarios"] as? [[String: Any]])?.first)
+        #expect(scenario["name"] as? String == "alert-hooks")
+        var figures: [String: Double] = [:]
+        for metric in scenario["metrics"] as? [[String: Any]] ?? [] {
+            if let key = metric["key"] as? String, let median = metric["median"] as? Double { figures[key] = median }
+        }
+        for variant in ["none", "hanging", "failing"] {
+            #expect((figures["\(variant)_runs"] ?? 0) > 0, "\(variant): no runs measured: \(figures)")
+            #expect((figures["\(variant)_failed_runs"] ?? 0) > 0, "\(variant): no run failed: \(figures)")
+        }
+        #expect((figures["hanging_commands"] ?? 0) > 0, "no hanging alert command was started: \(figures)")
+        #expect(figures["hanging_left_over"] == 0, "\(figures)")
+    }
 }

@@ -57,6 +57,16 @@ public struct JobDefinition: Sendable, Hashable {
     /// environment. Names starting with `JOB_` are reserved for the variables JobRunner sets itself.
     /// Must be empty for a handler job.
     public var environment: [String: String]
+    /// A command (argv, run without a shell) started when a run of this job ends `failed`, `timeout`
+    /// or `abandoned`, or the job is paused as poison; nil for none.
+    ///
+    /// It gets the same environment and follows the same rules as the runner's own
+    /// ``FailureAlerting/command``: at most one alert per job per ``FailureAlerting/interval``,
+    /// killed after ``FailureAlerting/timeout``, its failures logged and never retried, never
+    /// delaying a claim. Both fire: a runner configured with a command of its own (`jobctl run
+    /// --on-failure`) starts that one too, so a job's owner can add a recipient without taking the
+    /// runner's (the on-call's) away. See <doc:FailureAlerts>.
+    public var onFailure: [String]?
 
     /// Creates a definition. Nothing is validated until the store sees it.
     public init(
@@ -70,7 +80,8 @@ public struct JobDefinition: Sendable, Hashable {
         retry: RetryPolicy = .none,
         jitter: Duration = .zero,
         misfire: MisfirePolicy = .coalesce,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        onFailure: [String]? = nil
     ) {
         self.name = name
         self.queue = queue
@@ -83,6 +94,7 @@ public struct JobDefinition: Sendable, Hashable {
         self.jitter = jitter
         self.misfire = misfire
         self.environment = environment
+        self.onFailure = onFailure
     }
 
     /// Creates a handler job with a typed payload, encoded as JSON.
@@ -98,7 +110,8 @@ public struct JobDefinition: Sendable, Hashable {
         timeout: Duration? = nil,
         retry: RetryPolicy = .none,
         jitter: Duration = .zero,
-        misfire: MisfirePolicy = .coalesce
+        misfire: MisfirePolicy = .coalesce,
+        onFailure: [String]? = nil
     ) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -106,7 +119,7 @@ public struct JobDefinition: Sendable, Hashable {
         self.init(
             name: name, queue: queue, action: .handler(handler), payload: String(decoding: data, as: UTF8.self),
             schedule: schedule, initialDelay: initialDelay, timeout: timeout, retry: retry, jitter: jitter,
-            misfire: misfire
+            misfire: misfire, onFailure: onFailure
         )
     }
 
@@ -123,25 +136,13 @@ public struct JobDefinition: Sendable, Hashable {
             guard let first = argv.first, !first.isEmpty else {
                 throw JobRunnerError.invalidDefinition("a command job needs a non-empty command")
             }
-            if argv.count > JobDefinition.maximumArguments {
-                throw JobRunnerError.invalidDefinition(
-                    "the command has \(argv.count) arguments; the limit is \(JobDefinition.maximumArguments)"
-                )
-            }
-            let size = argv.reduce(0) { $0 + $1.utf8.count + 1 }
-            if size > JobDefinition.maximumCommandSize {
-                throw JobRunnerError.invalidDefinition(
-                    "the command is \(size) bytes long; the limit is \(JobDefinition.maximumCommandSize)"
-                )
-            }
-            if argv.contains(where: { $0.utf8.contains(0) }) {
-                throw JobRunnerError.invalidDefinition("a command argument contains a NUL byte")
-            }
+            try JobDefinition.validateArgv(argv, what: "the command")
             if let directory, !directory.hasPrefix("/") {
                 throw JobRunnerError.invalidDefinition("working directory must be an absolute path: \(directory)")
             }
         }
         try JobDefinition.validateEnvironment(environment, action: action)
+        if let onFailure { try JobDefinition.validateAlertCommand(onFailure) }
         if let payload { try JobDefinition.validatePayload(payload) }
         if case .handler(let handler) = action { try BuiltinHandlers.validatePayload(payload, handler: handler) }
         do {
@@ -246,6 +247,31 @@ public struct JobDefinition: Sendable, Hashable {
         if name.trimmingCharacters(in: .whitespaces) != name {
             throw JobRunnerError.invalidDefinition("\(what) must not start or end with spaces")
         }
+    }
+
+    /// Checks an argv's size and contents (``maximumArguments``, ``maximumCommandSize``, no NUL).
+    private static func validateArgv(_ argv: [String], what: String) throws {
+        if argv.count > maximumArguments {
+            throw JobRunnerError.invalidDefinition(
+                "\(what) has \(argv.count) arguments; the limit is \(maximumArguments)")
+        }
+        let size = argv.reduce(0) { $0 + $1.utf8.count + 1 }
+        if size > maximumCommandSize {
+            throw JobRunnerError.invalidDefinition("\(what) is \(size) bytes long; the limit is \(maximumCommandSize)")
+        }
+        if argv.contains(where: { $0.utf8.contains(0) }) {
+            throw JobRunnerError.invalidDefinition("\(what) contains a NUL byte")
+        }
+    }
+
+    /// Checks a job's ``onFailure`` command: a program name first, then the limits of a command job.
+    ///
+    /// - Throws: ``JobRunnerError`` naming the problem.
+    package static func validateAlertCommand(_ argv: [String]) throws {
+        guard let first = argv.first, !first.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw JobRunnerError.invalidDefinition("the on-failure command must not be empty")
+        }
+        try validateArgv(argv, what: "the on-failure command")
     }
 
     /// Checks a command job's environment: names non-empty, without `=` and not starting with `JOB_`,

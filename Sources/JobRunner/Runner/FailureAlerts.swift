@@ -58,6 +58,12 @@ public struct FailureAlert: Sendable, Hashable {
 /// or command that fails is logged and never retried, and one that hangs is cancelled (a command
 /// killed) after ``timeout``. The runner that records a failure alerts; for an abandoned run, the
 /// runner that rescued it.
+///
+/// A job may carry a command of its own (``JobDefinition/onFailure``, `jobctl add --on-failure`).
+/// Every runner starts it, whether or not it is configured with a policy; the policy's ``interval``
+/// and ``timeout`` (or their defaults, 1 minute each) apply to it too. When both exist, both fire,
+/// at once and independently: the hook, the job's command and this command (started once if it is
+/// the same argv as the job's). See <doc:FailureAlerts>.
 public struct FailureAlerting: Sendable {
     /// Called with each alert, in a task of its own.
     public var hook: (@Sendable (FailureAlert) async -> Void)?
@@ -82,6 +88,14 @@ public struct FailureAlerting: Sendable {
         self.command = command
         self.interval = interval
         self.timeout = timeout
+    }
+
+    /// The commands one alert starts: the job's own and the runner's, both, but one argv only once.
+    static func commands(job: [String]?, runner: [String]?) -> [(source: String, argv: [String])] {
+        var commands: [(source: String, argv: [String])] = []
+        if let job { commands.append(("job", job)) }
+        if let runner, runner != job { commands.append(("runner", runner)) }
+        return commands
     }
 
     /// The most deliveries in flight at once; more are dropped (and logged): a flood of failures of
@@ -145,7 +159,8 @@ final class AlertQueue: Sendable {
 
 extension JobRunner {
     /// Delivers queued alerts until the queue finishes, each in a task of its own, at most
-    /// ``FailureAlerting/maximumInFlight`` at once.
+    /// ``FailureAlerting/maximumInFlight`` at once. `alerting` is the runner's policy, or an empty one
+    /// (no hook, no command, default limits) that delivers only jobs' own commands.
     func alertLoop(_ alerting: FailureAlerting, queue: AlertQueue) async {
         await withDiscardingTaskGroup { group in
             for await alert in queue.stream {
@@ -163,33 +178,66 @@ extension JobRunner {
         }
     }
 
-    /// Runs the hook and the command for one alert, each bounded by the timeout; logs failures.
+    /// Runs the hook, the job's own command and the runner's command for one alert, at once and each
+    /// bounded by the timeout (a hanging one never holds up the others); logs failures.
     private func deliver(_ alert: FailureAlert, _ alerting: FailureAlerting) async {
-        var alertLogger = logger
-        alertLogger[metadataKey: "job.name"] = "\(alert.job)"
-        alertLogger[metadataKey: "job.run_id"] = "\(alert.runID)"
-        if let hook = alerting.hook {
-            let finished = await withTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    await hook(alert)
-                    return true
+        var metadataLogger = logger
+        metadataLogger[metadataKey: "job.name"] = "\(alert.job)"
+        metadataLogger[metadataKey: "job.run_id"] = "\(alert.runID)"
+        let alertLogger = metadataLogger
+        let jobCommand = await jobAlertCommand(alert, logger: alertLogger)
+        await withTaskGroup(of: Void.self) { targets in
+            if let hook = alerting.hook {
+                targets.addTask {
+                    await self.runAlertHook(hook, alert: alert, timeout: alerting.timeout, logger: alertLogger)
                 }
-                group.addTask {
-                    try? await Task.sleep(for: alerting.timeout)
-                    return false
-                }
-                let first = await group.next() ?? false
-                group.cancelAll()
-                return first
             }
-            if !finished {
-                alertLogger.warning(
-                    "the failure alert hook did not return within its timeout; it was cancelled",
-                    metadata: ["alert.timeout": "\(DurationFormat.format(alerting.timeout))"])
+            for (source, command) in FailureAlerting.commands(job: jobCommand, runner: alerting.command) {
+                var sourceLogger = alertLogger
+                sourceLogger[metadataKey: "alert.source"] = "\(source)"
+                let commandLogger = sourceLogger
+                targets.addTask {
+                    await self.runAlertCommand(command, alert: alert, timeout: alerting.timeout, logger: commandLogger)
+                }
             }
         }
-        if let command = alerting.command {
-            await runAlertCommand(command, alert: alert, timeout: alerting.timeout, logger: alertLogger)
+    }
+
+    /// The job's own ``JobDefinition/onFailure`` command, as its definition says now; nil for none, for
+    /// a job removed since, or when the store cannot be read (logged: the runner's own targets are
+    /// still delivered).
+    private func jobAlertCommand(_ alert: FailureAlert, logger: Logger) async -> [String]? {
+        do {
+            return try await backend.job(named: alert.job)?.definition.onFailure
+        } catch {
+            logger.warning(
+                "could not read the job's own failure alert command; only the runner's alerts are delivered",
+                metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func runAlertHook(
+        _ hook: @escaping @Sendable (FailureAlert) async -> Void, alert: FailureAlert, timeout: Duration,
+        logger: Logger
+    ) async {
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await hook(alert)
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !finished {
+            logger.warning(
+                "the failure alert hook did not return within its timeout; it was cancelled",
+                metadata: ["alert.timeout": "\(DurationFormat.format(timeout))"])
         }
     }
 
@@ -257,7 +305,7 @@ extension JobRunner {
 
     /// Alerts on runs this runner recorded (`failed`, `timeout`).
     func alertRecorded(_ run: FinishedRun) {
-        guard let alerts, FailureAlert.alerts(on: run.outcome) else { return }
+        guard FailureAlert.alerts(on: run.outcome) else { return }
         alerts.offer(
             FailureAlert(
                 job: run.jobName, runID: run.runID, outcome: run.outcome, exitCode: run.exitCode, error: run.error,
@@ -267,7 +315,6 @@ extension JobRunner {
 
     /// Alerts on runs this runner rescued (`abandoned`), saying whether their job is now paused as poison.
     func alertRescued(_ runIDs: [Int64]) async {
-        guard let alerts else { return }
         for id in runIDs {
             do {
                 guard let run = try await backend.run(id: id) else { continue }

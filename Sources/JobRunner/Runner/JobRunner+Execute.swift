@@ -15,6 +15,8 @@ extension JobRunner {
         // they measure what the work really saw. (The history keeps the claim's time, written once.)
         var claim = claimed
         claim.startedAt = max(claimed.startedAt, clock.now())
+        metrics.runStarted(queue: claim.queue)
+        defer { metrics.runEnded(queue: claim.queue) }
         var runLogger = logger
         runLogger[metadataKey: "job.name"] = "\(claim.jobName)"
         runLogger[metadataKey: "job.run_id"] = "\(claim.runID)"

@@ -38,8 +38,9 @@ public final class JobRunner: Service {
     let metrics: RunnerMetrics
     /// Its lease as it sees it: renewals, failures to reach the database, self-fencing.
     let lease: LeaseGuard
-    /// Failure alerts waiting to be delivered, when the configuration asks for them.
-    let alerts: AlertQueue?
+    /// Failure alerts waiting to be delivered: to the configured policy's targets and to jobs' own
+    /// commands (``JobDefinition/onFailure``), so there is always a queue.
+    let alerts: AlertQueue
 
     /// Creates a runner. It does nothing until ``run()``.
     ///
@@ -66,9 +67,10 @@ public final class JobRunner: Service {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
-        self.metrics = RunnerMetrics()
+        self.metrics = RunnerMetrics(
+            factory: configuration.metricsFactory ?? MetricsSystem.factory, perJob: configuration.perJobMetrics)
         self.lease = LeaseGuard(lease: configuration.lease, heartbeatInterval: configuration.heartbeatInterval)
-        self.alerts = configuration.onFailure.map { AlertQueue(interval: $0.interval) }
+        self.alerts = AlertQueue(interval: (configuration.onFailure ?? FailureAlerting()).interval)
     }
 
     /// Starts a graceful drain: stop claiming, let in-flight runs finish within `grace`
@@ -129,12 +131,12 @@ public final class JobRunner: Service {
             if let feed {
                 group.addTask { await feed.run { await self.otherProcessChanged(identity) } }
             }
-            if let alerting = self.configuration.onFailure, let alerts = self.alerts {
-                group.addTask { await self.alertLoop(alerting, queue: alerts) }
+            group.addTask {
+                await self.alertLoop(self.configuration.onFailure ?? FailureAlerting(), queue: self.alerts)
             }
             await self.mainLoop(identity, store: self.backend, feed: feed)
             // Alerts still being delivered are cancelled with the other loops (a command gets SIGTERM).
-            self.alerts?.finish()
+            self.alerts.finish()
             group.cancelAll()
         }
         let stopped = identity.id

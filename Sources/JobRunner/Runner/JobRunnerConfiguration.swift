@@ -1,4 +1,5 @@
 import Foundation
+public import Metrics
 
 /// Settings of a ``JobRunner``.
 public struct JobRunnerConfiguration: Sendable {
@@ -34,6 +35,15 @@ public struct JobRunnerConfiguration: Sendable {
     /// What the runner does when a run ends `failed`, `timeout` or `abandoned`: a hook, a command, or
     /// both, rate-limited per job (see ``FailureAlerting``). Nil for nothing.
     public var onFailure: FailureAlerting?
+    /// Also record runs, durations and lateness with a `job` label (`jobrunner_job_runs_total{job,outcome}`,
+    /// `jobrunner_job_run_duration_seconds{job}`, `jobrunner_job_run_lateness_seconds{job}`): one series
+    /// per job name, so only for a bounded, modest number of jobs. Off by default: the standard series
+    /// have no per-job labels. See <doc:EmbeddingInAServiceGroup#Metrics>.
+    public var perJobMetrics: Bool
+    /// Where the runner's metrics go: nil for the global `MetricsSystem.factory` (what
+    /// `MetricsSystem.bootstrap` set), or a backend of its own, e.g. to keep a runner's metrics apart
+    /// or to read them in a test.
+    public var metricsFactory: (any MetricsFactory)?
 
     /// Creates a configuration.
     public init(
@@ -48,7 +58,9 @@ public struct JobRunnerConfiguration: Sendable {
         outputLimit: Int = 4096,
         host: String? = nil,
         historyRetention: HistoryRetention? = .standard,
-        onFailure: FailureAlerting? = nil
+        onFailure: FailureAlerting? = nil,
+        perJobMetrics: Bool = false,
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.concurrency = concurrency
         self.queues = queues
@@ -62,5 +74,7 @@ public struct JobRunnerConfiguration: Sendable {
         self.host = host ?? ProcessInfo.processInfo.hostName
         self.historyRetention = historyRetention
         self.onFailure = onFailure
+        self.perJobMetrics = perJobMetrics
+        self.metricsFactory = metricsFactory
     }
 }

@@ -39,6 +39,8 @@ extension JobRunner {
                 retentionDue.yield()
             }
             await rescue(selfID: identity.id)
+            // After the rescue, so that a runner just declared dead is not counted.
+            if let alive = try? await backend.liveRunners() { metrics.runnersAlive.record(alive.count) }
         }
     }
 

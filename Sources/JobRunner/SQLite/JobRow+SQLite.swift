@@ -6,6 +6,7 @@ extension JobRow.DefinitionValues {
             .string(payload), .text(scheduleKind), .text(schedule), .int(runAt), .int(interval), .bool(fixedDelay),
             .string(cron), .string(timeZone), .int(initialDelay), .int(timeout), .integer(maxRetries),
             .integer(backoff), .integer(jitter), .text(misfire), .string(environment),
+            .string(onFailure),
         ]
     }
 }

@@ -25,7 +25,7 @@ package enum JobRow {
         interval_us, fixed_delay, cron, time_zone, anchor_at, initial_delay_us, timeout_us, max_retries, backoff_us, \
         jitter_us, misfire, state, state_reason, next_run_at, occurrence_at, attempt, trigger_at, running_run_id, \
         run_count, ok_count, failed_count, last_outcome, last_started_at, last_finished_at, created_at, updated_at, \
-        abandoned_streak, environment
+        abandoned_streak, environment, on_failure
         """
 
     package static func encodeArgv(_ argv: [String]) -> String {
@@ -87,7 +87,8 @@ package enum JobRow {
             retry: RetryPolicy(maxRetries: try row.int(18), backoff: .microseconds(try row.int64(19))),
             jitter: .microseconds(try row.int64(20)),
             misfire: MisfirePolicy(rawValue: try row.string(21)) ?? .coalesce,
-            environment: decodeEnvironment(try row.optionalString(38))
+            environment: decodeEnvironment(try row.optionalString(38)),
+            onFailure: try row.optionalString(39).map(decodeArgv)
         )
         return JobRecord(
             id: try row.int64(0),
@@ -118,10 +119,10 @@ package enum JobRow {
     package static let definitionColumns = [
         "queue", "kind", "handler", "command", "working_directory", "payload", "schedule_kind", "schedule", "run_at",
         "interval_us", "fixed_delay", "cron", "time_zone", "initial_delay_us", "timeout_us", "max_retries",
-        "backoff_us", "jitter_us", "misfire", "environment",
+        "backoff_us", "jitter_us", "misfire", "environment", "on_failure",
     ]
 
-    /// A definition as the values of its columns (`command` and `environment` as JSON text).
+    /// A definition as the values of its columns (`command`, `environment` and `on_failure` as JSON text).
     package struct DefinitionValues: Sendable {
         package var queue: String
         package var kind: String
@@ -143,6 +144,7 @@ package enum JobRow {
         package var jitter: Int64
         package var misfire: String
         package var environment: String?
+        package var onFailure: String?
     }
 
     package static func definitionValues(_ d: JobDefinition, now: UnixMicros) -> DefinitionValues {
@@ -179,7 +181,7 @@ package enum JobRow {
             initialDelay: d.initialDelay?.microseconds, timeout: d.timeout?.microseconds,
             maxRetries: Int64(d.retry.maxRetries), backoff: d.retry.backoff.microseconds,
             jitter: d.jitter.microseconds, misfire: d.misfire.rawValue,
-            environment: encodeEnvironment(d.environment))
+            environment: encodeEnvironment(d.environment), onFailure: d.onFailure.map(encodeArgv))
     }
 
     /// The columns of `runs`, in the order ``decodeRun(_:)`` reads them.

@@ -9,12 +9,21 @@ struct Add: AsyncParsableCommand {
             Exactly one schedule (--every, --cron, --in, --at) and one action (--handler NAME, or a command \
             after --, run without a shell; use `sh -c '…'` to ask for one).
 
+            --on-failure COMMAND (one string, split into words as a shell would, without a shell) is the \
+            job's own failure alert: every runner starts it after a run of this job ends failed, timeout or \
+            abandoned, or the job is paused as poison, with the run in its environment (JOB_NAME, \
+            JOB_RUN_ID, JOB_OUTCOME, JOB_EXIT_CODE, JOB_ERROR, JOB_OUTPUT_FILE, …, as for `jobctl run \
+            --on-failure`). A runner started with --on-failure starts its own command too: both fire. At \
+            most one alert per job per the runner's --alert-interval (1m by default); a command that fails \
+            is logged, never retried, and one that runs past 1 minute is killed.
+
             Examples:
               jobctl add heartbeat --every 100ms --handler tick
               jobctl add rotate --cron '0 3 * * *' --tz Europe/Berlin -- /usr/sbin/logrotate /etc/logrotate.conf
               jobctl add webhook-retry --in 30s --retries 5 -- curl -fsS https://example.com/hook
               jobctl add report --every 1h --fixed-delay --delay 0s --timeout 10m -- ./report.sh
               jobctl add backup --cron @daily --env BACKUP_DIR=/srv/backup --env LANG=C -- /usr/local/bin/backup
+              jobctl add nightly --cron @daily --on-failure '/usr/local/bin/notify --team data' -- ./nightly.sh
             """
     )
 
@@ -96,6 +105,12 @@ struct Add: AsyncParsableCommand {
             valueName: "key=value"))
     var environment: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "A command (one string, split into words without a shell) started when a run of this job fails, times out or is abandoned.",
+            valueName: "command"))
+    var onFailure: String?
+
     @Flag(help: "Redefine the job if it exists (history, counters and state are kept).")
     var replace = false
 
@@ -175,7 +190,8 @@ struct Add: AsyncParsableCommand {
             retry: RetryPolicy(maxRetries: retries, backoff: try Parse.duration(backoff, flag: "--backoff")),
             jitter: try Parse.duration(jitter, flag: "--jitter"),
             misfire: policy,
-            environment: try Add.environment(environment, action: action)
+            environment: try Add.environment(environment, action: action),
+            onFailure: try onFailure.map(Add.alertCommand)
         )
         do {
             try definition.validate(now: now)
@@ -204,6 +220,22 @@ struct Add: AsyncParsableCommand {
             throw ValidationError("--env: \(error.message)")
         }
         return result
+    }
+
+    /// `--on-failure COMMAND` as an argv; the library checks the rest (limits).
+    static func alertCommand(_ text: String) throws -> [String] {
+        let argv: [String]
+        do {
+            argv = try CommandWords.split(text)
+        } catch {
+            throw ValidationError("--on-failure: \(error) in \(JobRunnerErrorText.quoted(text))")
+        }
+        do {
+            try JobDefinition.validateAlertCommand(argv)
+        } catch let error as JobRunnerError {
+            throw ValidationError("--on-failure: \(error.message)")
+        }
+        return argv
     }
 
     func run() async throws {

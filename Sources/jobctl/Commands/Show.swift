@@ -53,6 +53,7 @@ struct Show: AsyncParsableCommand {
             }
         }
         if let payload = d.payload { lines.append(("payload", Output.cell(payload, limit: 200))) }
+        lines.append(("on failure", d.onFailure.map { Output.cell(Output.shellWords($0), limit: 400) } ?? "-"))
         lines += [
             (
                 "next run",

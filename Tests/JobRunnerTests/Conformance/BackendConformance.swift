@@ -41,6 +41,9 @@ enum BackendConformance {
 
     /// Every check, in the order of the storage contract.
     static let checks: [Check] = [
+        Check(
+            "definitions: every field round-trips, from any instance, and is changed or taken away",
+            definitionsRoundTrip),
         Check("claim: one claim per occurrence, concurrent runners on one instance") {
             try await claimOncePerOccurrence($0, instances: 1)
         },

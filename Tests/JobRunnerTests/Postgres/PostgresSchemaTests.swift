@@ -1,5 +1,5 @@
 #if PostgreSQL
-    import JobRunnerPostgres
+    @testable import JobRunnerPostgres
     import Testing
     import JobRunner
     import PostgresNIO
@@ -81,10 +81,11 @@
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
                 }
-                #expect(versions == [6, 6, 6, 6])
+                let latest = PostgresJobStore.latestVersion
+                #expect(versions == Array(repeating: latest, count: 4))
 
                 let store = try await PostgresJobStore.open(url: url, clock: clock)
-                #expect(try await store.schemaVersion() == 6)
+                #expect(try await store.schemaVersion() == latest)
                 var applied: [Int64] = []
                 for try await (version, appliedAt) in try await store.client.query(
                     "SELECT version, applied_at FROM schema_migrations ORDER BY version"
@@ -92,7 +93,7 @@
                     applied.append(version)
                     #expect(appliedAt == 1_700_000_000_000_000)
                 }
-                #expect(applied == [1, 2, 3, 4, 5, 6])
+                #expect(applied == Array(1...Int64(latest)))
                 await store.close()
             }
         }
