@@ -86,13 +86,15 @@ struct Run: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "A command (one string, split into words without a shell) started when a run fails, times out or is abandoned.",
+            "A command (one string, split into words without a shell) started when a run fails, times out or is abandoned; jobs' own --on-failure commands (jobctl add) fire too.",
             valueName: "command"))
     var onFailure: String?
 
     @Option(
         parsing: .unconditional,
-        help: ArgumentHelp("At most one failure alert per job this often (default 1m).", valueName: "duration"))
+        help: ArgumentHelp(
+            "At most one failure alert per job this often, to this command and the job's own (default 1m).",
+            valueName: "duration"))
     var alertInterval: String = "1m"
 
     @Option(
@@ -165,9 +167,10 @@ struct Run: AsyncParsableCommand {
     }
 
     /// The failure alerts `--on-failure` and `--alert-interval` ask for; nil without `--on-failure`.
-    func failureAlerting() throws -> FailureAlerting? {
+    func failureAlerting() throws -> FailureAlerting {
         let interval = try Parse.duration(alertInterval, flag: "--alert-interval")
-        guard let onFailure else { return nil }
+        // Without a command of its own the runner still starts jobs' own commands, at this interval.
+        guard let onFailure else { return FailureAlerting(interval: interval) }
         let argv: [String]
         do {
             argv = try CommandWords.split(onFailure)
