@@ -95,7 +95,7 @@
                     }
                 }
                 // Each job's state at the claim, written as the runs before it would have left it.
-                try await Self.withClient(url) { client in
+                try await PostgresTestServer.withClient(url) { client in
                     for (index, c) in cases.enumerated() {
                         let occurrence = c.late.map { Self.now - $0 }
                         let next = occurrence ?? Self.now - 1_000
@@ -171,7 +171,7 @@
                 #expect(idle.nextDue == Self.now + 30_000_000)
 
                 clock.advance(to: Self.now + 30_000_000)
-                try await Self.withClient(url) { client in
+                try await PostgresTestServer.withClient(url) { client in
                     try await client.query("UPDATE runners SET state = 'dead' WHERE id = \(runner)")
                 }
                 let fenced = try await store.claim(runnerID: runner, clock: clock, scope: scope)
@@ -197,7 +197,7 @@
                 }
                 clock.advance(by: .seconds(1))
                 #expect(try await store.heartbeat(runnerID: runner, now: clock.now()).alive)
-                try await Self.withClient(url) { client in
+                try await PostgresTestServer.withClient(url) { client in
                     // Changed behind the heartbeat's back: its count (2) still answers right after it.
                     try await client.query("UPDATE jobs SET next_run_at = NULL WHERE name = 'a'")
                 }
@@ -208,28 +208,12 @@
                 #expect(try await store.dueCount(now: clock.now(), limit: 5) == 1)
                 // Taken more than a quarter of a second before: asks the database.
                 _ = try await store.heartbeat(runnerID: runner, now: clock.now())
-                try await Self.withClient(url) { client in
+                try await PostgresTestServer.withClient(url) { client in
                     try await client.query("UPDATE jobs SET next_run_at = NULL WHERE name = 'b'")
                 }
                 clock.advance(by: .seconds(1))
                 #expect(try await store.dueCount(now: clock.now(), limit: 100_000) == 0)
                 await store.close()
-            }
-        }
-
-        static func withClient(_ url: PostgresURL, _ body: @Sendable (PostgresClient) async throws -> Void)
-            async throws
-        {
-            let client = PostgresClient(configuration: try url.clientConfiguration())
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await client.run() }
-                do {
-                    try await body(client)
-                } catch {
-                    group.cancelAll()
-                    throw error
-                }
-                group.cancelAll()
             }
         }
     }

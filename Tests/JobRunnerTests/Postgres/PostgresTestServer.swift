@@ -60,7 +60,14 @@
         static func withAdminClient(_ body: @Sendable (PostgresClient) async throws -> Void) async throws {
             var admin = try url()
             admin.database = "postgres"
-            let client = PostgresClient(configuration: try admin.clientConfiguration())
+            try await withClient(admin, body)
+        }
+
+        /// Runs `body` with a client of its own on `url` (e.g. a test's database, to set rows up).
+        static func withClient(_ url: PostgresURL, _ body: @Sendable (PostgresClient) async throws -> Void)
+            async throws
+        {
+            let client = PostgresClient(configuration: try url.clientConfiguration())
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 do {
