@@ -255,6 +255,16 @@ extension Reliability {
             try await waitUntil("A learns it was declared dead and re-registers", timeout: .seconds(10)) {
                 eventsA.registrations.count > 1
             }
+            // …and its loop has taken that in and waits again. Its turn may still be under way (a
+            // claim under the dead id, then a short backoff read from A's clock): advanced past
+            // meanwhile, that backoff would end after the time A is given below, and A would never
+            // look for the job again.
+            try await waitUntil("A's loop waits again after re-registering", timeout: .seconds(10)) {
+                let events = eventsA.all
+                guard let again = events.indices.filter({ EventRecorder.isRegistered(events[$0]) }).dropFirst().first
+                else { return false }
+                return events[(again + 1)...].contains(where: EventRecorder.isIdle)
+            }
             // B's next heartbeat rescues whatever still runs under A's dead id.
             clockB.advance(to: start + 13_500_000)
             await clockB.waitUntilSleeping(count: 1)
