@@ -8,7 +8,7 @@
         static let queueLockKey: Int32 = 0x4A52_5155  // "JRQU"
 
         /// Claims due runs for `runnerID` in one round trip: the server-side function
-        /// `jobrunner_claim` (migration 6) runs the claim's statements in the server, and hands back
+        /// `jobrunner_claim` (migrations 6 and 8) runs the claim's statements in the server, and hands back
         /// what it could not decide without the schedule's arithmetic (a misfired occurrence whose
         /// policy needs the next slots computed): ``claimResolving(runnerID:clock:scope:)`` then
         /// claims those, with the slots left.
@@ -23,7 +23,7 @@
                     SELECT c.end_alive, c.end_next_due, c.end_resolve, c.claim_run_id, c.claim_occurrence,
                         c.claim_scheduled_for, c.claim_triggered, \(unescaped: JobRow.jobColumns)
                     FROM jobrunner_claim(\(runnerID), \(now), \(scope.queues)::text[], \(scope.handlers)::text[],
-                        \(Int32(clamping: scope.slots)), \(scope.misfireGrace)) AS c
+                        \(Int32(clamping: scope.slots)), \(scope.misfireGrace), \(max(0, scope.lead))) AS c
                     CROSS JOIN LATERAL (SELECT (c.claim_job).*) AS j
                     """, on: connection, map: { try FunctionClaimRow($0, now: now) })
             }
@@ -61,11 +61,12 @@
                 }
                 let job = try JobRow.decodeJob(OffsetRow(row: row, offset: 7))
                 let triggered = try row.bool(6)
+                let scheduledFor = try row.int64(5)
                 self = .claim(
                     Claim(
                         runID: runID, jobID: job.id, jobName: job.definition.name, queue: job.definition.queue,
                         attempt: triggered ? 1 : job.attempt, occurrence: try row.int64(4),
-                        scheduledFor: try row.int64(5), startedAt: now, action: job.definition.action,
+                        scheduledFor: scheduledFor, startedAt: max(now, scheduledFor), action: job.definition.action,
                         payload: job.definition.payload, timeout: job.definition.timeout, triggered: triggered,
                         environment: job.definition.environment))
             }
@@ -148,7 +149,7 @@
                         """
                         SELECT \(unescaped: JobRow.jobColumns) FROM jobs
                         WHERE queue = \(queue) AND state = 'active' AND running_run_id IS NULL
-                            AND next_run_at IS NOT NULL AND next_run_at <= \(now)
+                            AND next_run_at IS NOT NULL AND next_run_at <= \(now + max(0, scope.lead))
                             AND (kind = 'command' OR handler = ANY(\(handlers)))
                             AND NOT (id = ANY(\(triggeredIDs)))
                         ORDER BY next_run_at LIMIT \(slots) FOR NO KEY UPDATE SKIP LOCKED
@@ -298,11 +299,12 @@
                 r AS (
                     INSERT INTO runs (job_id, job_name, queue, attempt, scheduled_for, started_at, runner_id,
                         outcome, triggered)
-                    SELECT job_id, job_name, queue, attempt, scheduled_for, \(now), \(runnerID), 'running', triggered
+                    SELECT job_id, job_name, queue, attempt, scheduled_for, greatest(\(now), scheduled_for),
+                        \(runnerID), 'running', triggered
                     FROM c ORDER BY ord
                     RETURNING id, job_id
                 )
-                UPDATE jobs SET running_run_id = r.id, last_started_at = \(now),
+                UPDATE jobs SET running_run_id = r.id, last_started_at = greatest(\(now), c.scheduled_for),
                     trigger_at = CASE WHEN c.triggered THEN NULL ELSE jobs.trigger_at END,
                     occurrence_at = CASE WHEN c.triggered THEN jobs.occurrence_at ELSE c.occurrence END
                 FROM r JOIN c ON c.job_id = r.job_id
@@ -321,7 +323,8 @@
                 return Claim(
                     runID: runID, jobID: job.id, jobName: job.definition.name, queue: job.definition.queue,
                     attempt: claim.triggered ? 1 : job.attempt, occurrence: claim.occurrence,
-                    scheduledFor: claim.scheduledFor, startedAt: now, action: job.definition.action,
+                    scheduledFor: claim.scheduledFor, startedAt: max(now, claim.scheduledFor),
+                    action: job.definition.action,
                     payload: job.definition.payload, timeout: job.definition.timeout, triggered: claim.triggered,
                     environment: job.definition.environment)
             }

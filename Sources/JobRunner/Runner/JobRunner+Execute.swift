@@ -10,6 +10,22 @@ extension JobRunner {
     /// `claimedAt` is when the claim committed, on a clock that keeps counting while the process is
     /// stopped (SIGSTOP, a paused VM).
     func execute(_ claimed: Claim, runnerID: Int64, claimedAt: ContinuousClock.Instant) async {
+        // A run claimed ahead of its due time (the claim lead) waits for it. Cancelled meanwhile (a
+        // drain's grace over, a stop, a self-fence), it never starts.
+        let ahead = Duration.microseconds(max(0, claimed.scheduledFor - clock.now()))
+        if ahead > .zero {
+            do {
+                try await clock.sleep(until: claimed.scheduledFor)
+            } catch {
+                var completion = FinishedRun(claimed, runnerID: runnerID, outcome: .interrupted)
+                completion.error =
+                    control.fenceReason(claimed.runID)
+                    ?? "cancelled by drain or shutdown before its due time: not started"
+                completion.finishedAt = clock.now()
+                control.complete(completion)
+                return
+            }
+        }
         // The run starts now, which may be a little after the claim (a burst claims many at once):
         // the run's deadline, its log line and the runner's metrics count from this moment, so that
         // they measure what the work really saw. (The history keeps the claim's time, written once.)
@@ -24,8 +40,9 @@ extension JobRunner {
         var completion = FinishedRun(claim, runnerID: runnerID)
         // A runner stopped between its claim and this point for a good part of its lease may have been
         // declared dead meanwhile, and the run given to another runner: starting it now would run the
-        // job twice at once. So after such a gap, start only if the run is still this runner's.
-        if ContinuousClock.now - claimedAt > configuration.lease / 4 {
+        // job twice at once. So after such a gap (beyond the wait for the due time), start only if the
+        // run is still this runner's.
+        if ContinuousClock.now - claimedAt > configuration.lease / 4 + ahead {
             let stillOurs = (try? await backend.isStillClaimed(runID: claim.runID, runnerID: runnerID)) ?? false
             guard stillOurs else {
                 runLogger.warning(

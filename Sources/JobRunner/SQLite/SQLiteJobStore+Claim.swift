@@ -73,7 +73,7 @@ extension SQLiteJobStore {
                         AND next_run_at <= ? AND (kind = 'command' OR handler IN (SELECT value FROM json_each(?)))
                     ORDER BY next_run_at LIMIT ?
                     """,
-                    [.text(queue), .integer(now), .text(handlers), .integer(Int64(limit))]
+                    [.text(queue), .integer(now + max(0, scope.lead)), .text(handlers), .integer(Int64(limit))]
                 ) { try JobRow.decodeJob($0) }
                 var taken = 0
                 for job in due {
@@ -146,6 +146,8 @@ extension SQLiteJobStore {
         triggered: Bool
     ) throws -> Claim {
         let attempt = triggered ? 1 : job.attempt
+        // A run claimed ahead of its due time (ClaimScope.lead) starts then, not now.
+        let startedAt = max(now, scheduledFor)
         try connection.execute(
             """
             INSERT INTO runs (id, job_id, job_name, queue, attempt, scheduled_for, started_at, runner_id, outcome, triggered)
@@ -155,24 +157,24 @@ extension SQLiteJobStore {
             [
                 .integer(job.id), .text(job.definition.name), .text(job.definition.queue), .integer(Int64(attempt)),
                 .integer(scheduledFor),
-                .integer(now), .integer(runnerID), .bool(triggered),
+                .integer(startedAt), .integer(runnerID), .bool(triggered),
             ]
         )
         let runID = connection.lastInsertRowID
         if triggered {
             try connection.execute(
                 "UPDATE jobs SET running_run_id = ?, last_started_at = ?, trigger_at = NULL WHERE id = ?",
-                [.integer(runID), .integer(now), .integer(job.id)]
+                [.integer(runID), .integer(startedAt), .integer(job.id)]
             )
         } else {
             try connection.execute(
                 "UPDATE jobs SET running_run_id = ?, last_started_at = ?, occurrence_at = ? WHERE id = ?",
-                [.integer(runID), .integer(now), .integer(occurrence), .integer(job.id)]
+                [.integer(runID), .integer(startedAt), .integer(occurrence), .integer(job.id)]
             )
         }
         return Claim(
             runID: runID, jobID: job.id, jobName: job.definition.name, queue: job.definition.queue, attempt: attempt,
-            occurrence: occurrence, scheduledFor: scheduledFor, startedAt: now, action: job.definition.action,
+            occurrence: occurrence, scheduledFor: scheduledFor, startedAt: startedAt, action: job.definition.action,
             payload: job.definition.payload, timeout: job.definition.timeout, triggered: triggered,
             environment: job.definition.environment
         )

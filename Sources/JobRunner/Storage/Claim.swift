@@ -68,6 +68,12 @@ package struct ClaimScope: Sendable {
     package var slots: Int
     /// How late an occurrence may start before the misfire policy counts it as missed.
     package var misfireGrace: Int64
+    /// How far ahead of its due time (microseconds) a run may be claimed: jobs due up to `now + lead`
+    /// are claimed, and the runner starts each at its due time. 0 claims only what is due.
+    ///
+    /// A store a network away spends milliseconds on a claim; claiming a little ahead takes that
+    /// time off the runs' lateness. Triggers and misfire policies still go by `now`.
+    package var lead: Int64 = 0
 }
 
 /// What happened to a run, as the store records it: the run's identity and schedule slot, and its end.

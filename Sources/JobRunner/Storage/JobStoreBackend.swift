@@ -14,6 +14,10 @@ package protocol JobStoreBackend: Actor {
     nonisolated var clock: any JobClock { get }
     /// What a command run from this database gets as `JOB_DATABASE`, and how messages name it.
     nonisolated var databaseName: String { get }
+    /// How far ahead of their due time a runner claims runs unless configured otherwise
+    /// (``JobRunnerConfiguration/claimLead``): about what a claim costs at its slowest, so that the
+    /// claim is over when the run is due. Zero (the default) for a store in the same process.
+    nonisolated var defaultClaimLead: Duration { get }
     /// The error to show a caller for one thrown by this backend: native database errors become
     /// ``JobStoreError``; JobRunner's own errors pass through.
     nonisolated func publicError(_ error: any Error) -> any Error
@@ -104,6 +108,8 @@ package protocol JobStoreBackend: Actor {
 }
 
 extension JobStoreBackend {
+    package nonisolated var defaultClaimLead: Duration { .zero }
+
     /// Applies a history retention at `now`: deletes finished runs older than its age and, per job,
     /// all but the newest runs beyond its cap, then reclaims the space (``reclaimSpace()``). Counters
     /// are kept; a run in flight is never deleted.

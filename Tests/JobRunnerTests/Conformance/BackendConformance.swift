@@ -51,6 +51,7 @@ enum BackendConformance {
             try await claimOncePerOccurrence($0, instances: 2)
         },
         Check("claim: queues and handlers outside the scope are left alone", claimRespectsScope),
+        Check("claim: a lead claims runs due within it, to start at their due time", claimAhead),
         Check("finish: history, counters and next occurrence in one step", finishRecordsScheduleAndHistory),
         Check("finish: another instance never sees half a finish", finishIsAtomicForOtherInstances),
         Check("fencing: a runner declared dead claims nothing and its late results change nothing", fencing),

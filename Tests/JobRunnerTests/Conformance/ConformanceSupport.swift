@@ -104,9 +104,12 @@ extension BackendConformance {
             slots: Int = 10,
             queues: [String]? = nil,
             handlers: [String] = [BackendConformance.handler],
-            grace: Duration = BackendConformance.grace
+            grace: Duration = BackendConformance.grace,
+            lead: Duration = .zero
         ) async throws -> ClaimBatch {
-            let scope = ClaimScope(queues: queues, handlers: handlers, slots: slots, misfireGrace: grace.microseconds)
+            let scope = ClaimScope(
+                queues: queues, handlers: handlers, slots: slots, misfireGrace: grace.microseconds,
+                lead: lead.microseconds)
             return try await (instance ?? backend).claim(runnerID: runnerID, clock: clock, scope: scope)
         }
 

@@ -36,8 +36,9 @@
                 .cron(try CronExpression("0 * * * *"), timeZone: .gmt),
                 .at(now - 5_000_000),
             ]
+            // Negative: due ahead of now, claimed only within a lead (50 ms ahead: within 100 ms).
             let lateness: [Int64?] = [
-                0, 300_000, 900_000, 1_500_000, 3_000_000, 9_999_999, 15_000_000, 7_200_000_000, nil,
+                -150_000, -50_000, 0, 300_000, 900_000, 1_500_000, 3_000_000, 9_999_999, 15_000_000, 7_200_000_000, nil,
             ]
             var cases: [Case] = []
             for schedule in schedules {
@@ -61,6 +62,7 @@
         struct Outcome: Equatable, CustomStringConvertible {
             var occurrence: UnixMicros?
             var scheduledFor: UnixMicros?
+            var startedAt: UnixMicros?
             var attempt: Int?
             var triggered: Bool?
             var occurrenceAt: UnixMicros?
@@ -71,6 +73,7 @@
 
             var description: String {
                 "run(occurrence: \(occurrence.map(String.init) ?? "-"), scheduled: \(scheduledFor.map(String.init) ?? "-"), "
+                    + "started: \(startedAt.map(String.init) ?? "-"), "
                     + "attempt: \(attempt.map(String.init) ?? "-"), triggered: \(triggered.map(String.init) ?? "-")) "
                     + "job(occurrence_at: \(occurrenceAt.map(String.init) ?? "nil"), "
                     + "next_run_at: \(nextRunAt.map(String.init) ?? "nil"), \(state), "
@@ -78,8 +81,10 @@
             }
         }
 
-        @Test("jobrunner_claim claims what the client's claim claims, misfire policies and triggers included")
-        func agreesWithTheClientsClaim() async throws {
+        @Test(
+            "jobrunner_claim claims what the client's claim claims, misfire policies, triggers and a lead included",
+            arguments: [Int64(0), 100_000])
+        func agreesWithTheClientsClaim(lead: Int64) async throws {
             let cases = try Self.cases()
             try await PostgresTestServer.withDatabase { url in
                 let clock = ManualJobClock(now: Self.now - 86_400_000_000)
@@ -118,7 +123,7 @@
                         now: clock.now())
                 }
                 func scope(_ queue: String) -> ClaimScope {
-                    ClaimScope(queues: [queue], handlers: ["h"], slots: 1000, misfireGrace: Self.grace)
+                    ClaimScope(queues: [queue], handlers: ["h"], slots: 1000, misfireGrace: Self.grace, lead: lead)
                 }
                 let byFunction = try await store.claim(runnerID: runners["fn"]!, clock: clock, scope: scope("fn"))
                 let byClient = try await store.claimResolving(
@@ -128,6 +133,9 @@
                 #expect(byFunction.skipped == byClient.skipped)
                 #expect(byClient.skipped > 0, "the cases include occurrences skipped by the policy")
                 #expect(byClient.claims.count > cases.count / 2)
+                let ahead = byFunction.claims.filter { $0.scheduledFor > Self.now }
+                #expect(lead == 0 ? ahead.isEmpty : !ahead.isEmpty, "runs claimed ahead only with a lead")
+                #expect(ahead.allSatisfy { $0.scheduledFor <= Self.now + lead && $0.startedAt == $0.scheduledFor })
                 func outcomes(_ queue: String, _ batch: ClaimBatch) async throws -> [Outcome] {
                     var runs: [String: Claim] = [:]
                     for claim in batch.claims { runs[claim.jobName] = claim }
@@ -138,7 +146,8 @@
                         let run = runs[name]
                         out.append(
                             Outcome(
-                                occurrence: run?.occurrence, scheduledFor: run?.scheduledFor, attempt: run?.attempt,
+                                occurrence: run?.occurrence, scheduledFor: run?.scheduledFor, startedAt: run?.startedAt,
+                                attempt: run?.attempt,
                                 triggered: run?.triggered, occurrenceAt: job.occurrenceAt, nextRunAt: job.nextRunAt,
                                 state: job.state, triggerAt: job.triggerAt, running: job.runningRunID != nil))
                     }

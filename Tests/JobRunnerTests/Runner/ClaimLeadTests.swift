@@ -1,0 +1,100 @@
+import Synchronization
+import Testing
+
+@testable import JobRunner
+
+/// A runner with a claim lead (``JobRunnerConfiguration/claimLead``) claims runs before their due
+/// time and starts each at that time, never before; one cancelled while it waits never starts.
+@Suite("Claim lead", .timeLimit(.minutes(1)))
+struct ClaimLeadTests {
+    static let due = newYear2026 + 10_000_000
+
+    /// The clock's times at handler entry.
+    final class Entries: Sendable {
+        let times = Mutex<[UnixMicros]>([])
+    }
+
+    /// A job due at ``due`` whose handler records the clock's time at entry.
+    static func setUp(_ store: JobStore, clock: ManualJobClock, entries: Entries) async throws
+        -> JobRunner
+    {
+        try await store.add(JobDefinition(name: "soon", action: .handler("entry"), schedule: .after(.seconds(10))))
+        var registry = JobRegistry()
+        registry.register("entry") { _ in
+            let now = clock.now()
+            entries.times.withLock { $0.append(now) }
+        }
+        var configuration = manualRunnerConfiguration()
+        configuration.claimLead = .milliseconds(100)
+        return JobRunner(
+            store: store, registry: registry, configuration: configuration, clock: clock, logger: quietLogger)
+    }
+
+    @Test("a run claimed ahead starts at its due time; the loop wakes half the lead before it")
+    func startsAtItsDueTime() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        let entries = Entries()
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            let runner = try await Self.setUp(store, clock: clock, entries: entries)
+            try await withRunner(runner) { events in
+                await clock.waitUntilSleeping(count: 2)
+                #expect(clock.earliestDeadline == Self.due - 50_000)
+                clock.advance(to: Self.due - 50_000)
+                let claimed = await events.next { if case .claimed = $0 { true } else { false } }
+                guard case .claimed(let runID, _) = claimed else { return }
+                // The heartbeat's sleep and the run's wait for its due time.
+                await clock.waitUntilSleeping(count: 2)
+                #expect(clock.earliestDeadline == Self.due)
+                #expect(entries.times.withLock { $0.isEmpty }, "the handler waits for the due time")
+                let running = try #require(try await store.run(id: runID))
+                #expect(running.outcome == .running)
+                #expect(running.startedAt == Self.due)
+                clock.advance(to: Self.due)
+                #expect(await events.finished(1).first?.outcome == .ok)
+            }
+            #expect(entries.times.withLock { $0 } == [Self.due])
+            let run = try #require(try await store.history(HistoryQuery(job: "soon")).first)
+            #expect(run.scheduledFor == Self.due)
+            #expect(run.startedAt == Self.due)
+        }
+    }
+
+    @Test("a run cancelled while it waits for its due time is recorded interrupted, not started")
+    func cancelledBeforeItsDueTime() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        let entries = Entries()
+        try await withTemporaryDatabase(clock: clock) { store, _ in
+            let runner = try await Self.setUp(store, clock: clock, entries: entries)
+            try await withRunner(runner) { events in
+                await clock.waitUntilSleeping(count: 2)
+                clock.advance(to: Self.due - 50_000)
+                _ = await events.next { if case .claimed = $0 { true } else { false } }
+                await clock.waitUntilSleeping(count: 2)
+                runner.drain(grace: .zero)
+                let finished = await events.finished(1)
+                #expect(finished.first?.outcome == .interrupted)
+            }
+            #expect(entries.times.withLock { $0.isEmpty }, "the handler never ran")
+            let run = try #require(try await store.history(HistoryQuery(job: "soon")).first)
+            #expect(run.outcome == .interrupted)
+            #expect(run.error?.contains("before its due time") == true)
+        }
+    }
+
+    @Test("the lead is bounded by 1 s and an eighth of the lease; none by default on SQLite")
+    func bounds() async throws {
+        try await withTemporaryDatabase { store, _ in
+            var configuration = manualRunnerConfiguration(lease: .seconds(4))
+            let runner = { JobRunner(store: store, configuration: configuration, logger: quietLogger) }
+            #expect(runner().claimLead(store.backend.defaultClaimLead) == .zero)
+            configuration.claimLead = .seconds(5)
+            #expect(runner().claimLead(.zero) == .milliseconds(500))
+            configuration.lease = .seconds(60)
+            #expect(runner().claimLead(.zero) == .seconds(1))
+            configuration.claimLead = .milliseconds(-3)
+            #expect(runner().claimLead(.milliseconds(100)) == .zero)
+            configuration.claimLead = nil
+            #expect(runner().claimLead(.milliseconds(100)) == .milliseconds(100))
+        }
+    }
+}
