@@ -146,6 +146,8 @@
                     )
                 }
             }
+            // Those it does not find dead, and the caller: the runners alive once it is done.
+            rescueLiveCount = (now, look.compactMap(\.runner).filter { !isDead($0) }.count + (selfID == nil ? 0 : 1))
             guard look.contains(where: { $0.orphaned || $0.runner.map(isDead) == true }) else { return [] }
             return try await write { connection in
                 let runners = try await liveRunnerRows(except: selfID, lock: true, now: now, on: connection)
@@ -183,6 +185,22 @@
                 }
                 if !abandoned.isEmpty { try await notifyRunners(on: connection) }
                 return abandoned
+            }
+        }
+
+        /// How many runners are alive: as the rescue's look just counted them when it was at most a
+        /// quarter of a second before `now` (a runner's gauge, right after its rescue pass: one round
+        /// trip fewer per heartbeat), or counted now.
+        package func liveRunnerCount(now: UnixMicros) async throws -> Int {
+            if let taken = rescueLiveCount, (0...250_000).contains(now - taken.now) {
+                rescueLiveCount = nil
+                return taken.count
+            }
+            return try await read { connection in
+                Int(
+                    try await first(
+                        "SELECT count(*) FROM runners WHERE state IN ('running', 'draining')", on: connection,
+                        map: { try $0.int64(0) }) ?? 0)
             }
         }
 

@@ -35,6 +35,8 @@
         private var clockTask: Task<Void, Never>?
         /// The due count the last heartbeat read in its own statement (see ``dueCount(now:limit:)``).
         var heartbeatDueCount: (now: UnixMicros, limit: Int, count: Int)?
+        /// The live runners the last rescue's look counted (see ``liveRunnerCount(now:)``).
+        var rescueLiveCount: (now: UnixMicros, count: Int)?
 
         /// The migrations this build knows.
         static var migrations: [PostgresMigration] { PostgresBundledMigrations.all }

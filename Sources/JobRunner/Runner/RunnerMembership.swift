@@ -40,7 +40,7 @@ extension JobRunner {
             }
             await rescue(selfID: identity.id)
             // After the rescue, so that a runner just declared dead is not counted.
-            if let alive = try? await backend.liveRunners() { metrics.runnersAlive.record(alive.count) }
+            if let alive = try? await backend.liveRunnerCount(now: clock.now()) { metrics.runnersAlive.record(alive) }
         }
     }
 

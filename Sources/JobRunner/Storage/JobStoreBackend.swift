@@ -57,6 +57,9 @@ package protocol JobStoreBackend: Actor {
     func status(perJobLimit: Int?) async throws -> StoreStatus
     func dueCount(now: UnixMicros, limit: Int) async throws -> Int
     func liveRunners() async throws -> [RunnerRecord]
+    /// How many runners are alive, for a runner's gauge right after its rescue pass (a store may
+    /// answer from what that pass read, at `now`).
+    func liveRunnerCount(now: UnixMicros) async throws -> Int
     func runners(limit: Int) async throws -> [RunnerRecord]
     func runCursor(job: String?) async throws -> RunCursor
     func finishedRuns(after cursor: RunCursor, limit: Int) async throws -> (runs: [RunRecord], cursor: RunCursor)
@@ -109,6 +112,8 @@ package protocol JobStoreBackend: Actor {
 
 extension JobStoreBackend {
     package nonisolated var defaultClaimLead: Duration { .zero }
+
+    package func liveRunnerCount(now: UnixMicros) async throws -> Int { try await liveRunners().count }
 
     /// Applies a history retention at `now`: deletes finished runs older than its age and, per job,
     /// all but the newest runs beyond its cap, then reclaims the space (``reclaimSpace()``). Counters

@@ -266,3 +266,23 @@ extension BackendConformance {
         }
     }
 }
+
+extension BackendConformance {
+    /// The runners' gauge, read right after a rescue pass, counts the runners alive once it is done
+    /// (a store may answer from what the pass read), and later changes are counted at the next read.
+    static func liveRunnerCountAfterRescue(_ factory: BackendFactory) async throws {
+        try await withHarness(factory) { h in
+            let me = try await h.register(pid: 1000)
+            _ = try await h.register(pid: 1001)
+            let expired = try await h.register(pid: 1002, lease: .seconds(5))
+            h.advance(by: .seconds(10))
+            _ = try await h.rescue(selfID: me)
+            #expect(try await h.runner(expired).state == .dead)
+            #expect(try await h.backend.liveRunnerCount(now: h.now) == 2)
+            #expect(try await h.backend.liveRunners().count == 2)
+            _ = try await h.register(pid: 1003)
+            h.advance(by: .seconds(1))
+            #expect(try await h.backend.liveRunnerCount(now: h.now) == 3)
+        }
+    }
+}
