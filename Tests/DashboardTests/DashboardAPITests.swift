@@ -1,5 +1,6 @@
 #if Dashboard
     import Foundation
+    import JobRunner
     import TestSupport
     import Testing
 
@@ -45,10 +46,38 @@
             let page = try await fixture.get(base + "/api/jobs?limit=2&offset=1")
             let paged = try JSONSerialization.jsonObject(with: Data(page.body.utf8)) as? [[String: Any]]
             #expect(paged?.compactMap { $0["name"] as? String } == Array(names[1...2]))
+            #expect(page.headers["x-total-count"] == "3")
+            #expect(
+                page.headers["link"]
+                    == #"</api/jobs?limit=2&offset=0>; rel="prev", </api/jobs?limit=2&offset=0>; rel="first""#,
+                "the page ends the list: no next")
+            let second = try await fixture.get(base + "/api/jobs?limit=1&offset=1")
+            #expect(
+                second.headers["link"]
+                    == #"</api/jobs?limit=1&offset=2>; rel="next", </api/jobs?limit=1&offset=0>; rel="prev", </api/jobs?limit=1&offset=0>; rel="first""#
+            )
             let short = try await fixture.get(base + "/api/status?perJobLimit=1")
             let shortStatus = try JSONSerialization.jsonObject(with: Data(short.body.utf8)) as? [String: Any]
             #expect((shortStatus?["perJob"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == [names[0]])
-            #expect(try await fixture.get(base + "/api/jobs?limit=0").status == 400)
+            #expect(short.headers["x-total-count"] == "3", "how many jobs perJob would list in all")
+            // One page holds the whole list: no Link; the Link pages of one job each walk to list --json.
+            let whole = try await fixture.get(base + "/api/jobs")
+            #expect(whole.headers["x-total-count"] == "3")
+            #expect(whole.headers["link"] == nil)
+            let walked = try await Self.walkPages(fixture, base, "/api/jobs?limit=1")
+            #expect(walked.pages == 3)
+            #expect(
+                NSArray(array: walked.elements).isEqual(to: list as? [Any] ?? []), "the pages differ from list --json")
+            let failingWalk = try await Self.walkPages(fixture, base, "/api/jobs?state=failing&limit=1")
+            let failingList = try JSONSerialization.jsonObject(
+                with: Data(try await fixture.jsonOutput(["list", "--state", "failing", "--json"]).utf8))
+            #expect(NSArray(array: failingWalk.elements).isEqual(to: failingList as? [Any] ?? []))
+            for bad in [
+                "/api/jobs?limit=0", "/api/jobs?limit=1001", "/api/jobs?offset=-1", "/api/status?perJobLimit=10001",
+            ] {
+                let answer = try await fixture.get(base + bad)
+                #expect(answer.status == 400, "\(bad): \(answer.body)")
+            }
             // The hostile name is a JSON string, not markup that a page could pick up.
             let job = try await fixture.get(base + "/api/job?name=\(name)")
             let object = try JSONSerialization.jsonObject(with: Data(job.body.utf8)) as? [String: Any]
@@ -75,6 +104,74 @@
                 #expect((400...404).contains(answer.status), "\(bad): \(answer.status)")
                 #expect(answer.body.contains("\"error\""), "\(bad): \(answer.body)")
             }
+        }
+
+        @Test("/api/jobs and /api/status answer a bounded page by default; the Link pages walk to --json")
+        func defaultPagesAreBounded() async throws {
+            let fixture = try await DashboardFixture(runs: 1)
+            // 1,200 more jobs, added through the library: more than a default page of either document.
+            let store = try await JobStore.open(path: fixture.database)
+            for index in 0..<1200 {
+                _ = try await store.add(
+                    JobDefinition(
+                        name: "bulk-\(String(format: "%04d", index))", action: .handler("tick"),
+                        schedule: .every(.seconds(3600))))
+            }
+            let (server, base) = try await fixture.serve()
+            defer { server.killAndReap() }
+            let list =
+                try JSONSerialization.jsonObject(
+                    with: Data(try await fixture.jsonOutput(["list", "--json"]).utf8)) as? [Any] ?? []
+            #expect(list.count == 1203)
+
+            let first = try await fixture.get(base + "/api/jobs")
+            #expect(first.status == 200)
+            let firstPage = try JSONSerialization.jsonObject(with: Data(first.body.utf8)) as? [Any] ?? []
+            #expect(firstPage.count == 500, "the default page")
+            #expect(NSArray(array: firstPage).isEqual(to: Array(list.prefix(500))), "the first 500 of list --json")
+            #expect(first.headers["x-total-count"] == "1203")
+            #expect(first.headers["link"] == #"</api/jobs?limit=500&offset=500>; rel="next""#)
+            let walked = try await Self.walkPages(fixture, base, "/api/jobs")
+            #expect(walked.pages == 3)
+            #expect(NSArray(array: walked.elements).isEqual(to: list), "the Link pages differ from list --json")
+            let biggest = try await fixture.get(base + "/api/jobs?limit=1000&offset=1000")
+            #expect((try JSONSerialization.jsonObject(with: Data(biggest.body.utf8)) as? [Any])?.count == 203)
+
+            // status: perJob holds the first 1000 jobs by name; everything else is status --json's.
+            let status = try await fixture.jsonObject(["status", "--json"])
+            let answer = try await fixture.get(base + "/api/status")
+            #expect(answer.headers["x-total-count"] == "1203")
+            var document = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any] ?? [:]
+            let perJob = document.removeValue(forKey: "perJob") as? [Any] ?? []
+            var whole = status
+            let wholePerJob = whole.removeValue(forKey: "perJob") as? [Any] ?? []
+            #expect(wholePerJob.count == 1203)
+            #expect(NSArray(array: perJob).isEqual(to: Array(wholePerJob.prefix(1000))))
+            #expect(NSDictionary(dictionary: document).isEqual(to: whole))
+            let all = try await fixture.get(base + "/api/status?perJobLimit=10000")
+            #expect(all.body == (try await fixture.jsonOutput(["status", "--json"])), "perJobLimit asks for more")
+        }
+
+        /// Follows the `Link: <…>; rel="next"` headers from `path`, collecting every page's elements.
+        static func walkPages(_ fixture: DashboardFixture, _ base: String, _ path: String) async throws -> (
+            elements: [Any], pages: Int
+        ) {
+            var elements: [Any] = []
+            var next: String? = path
+            var pages = 0
+            while let path = next {
+                pages += 1
+                guard pages <= 100 else { throw HarnessError("more than 100 pages: the Link headers loop") }
+                let answer = try await fixture.get(base + path)
+                guard answer.status == 200 else { throw HarnessError("\(path): \(answer.status) \(answer.body)") }
+                elements += try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [Any] ?? []
+                next = answer.headers["link"].flatMap { header in
+                    header.components(separatedBy: ", ").first { $0.hasSuffix(#"; rel="next""#) }.map {
+                        String($0.dropFirst().prefix { $0 != ">" })
+                    }
+                }
+            }
+            return (elements, pages)
         }
 
         @Test("actions are refused without the token, with a wrong one, and without or with a bad CSRF token")

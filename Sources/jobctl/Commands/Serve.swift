@@ -11,9 +11,12 @@ struct Serve: AsyncParsableCommand {
             /runners, /queues. They work without JavaScript and refresh themselves every 5 seconds \
             with it.
 
-            JSON API, with the documents of the --json outputs: /api/status (status --json; \
-            perJobLimit=N lists only the first N jobs' counts), /api/jobs?queue=Q&state=S (list \
-            --json; limit=N&offset=M for a page of it, by name), /api/job?name=NAME&runs=N (show --json), \
+            JSON API, with the documents of the --json outputs, in bounded pages: /api/status \
+            (status --json; perJob lists the first 1000 jobs by name, perJobLimit=N up to 10000 \
+            asks for another number; X-Total-Count says how many jobs there are), \
+            /api/jobs?queue=Q&state=S (list --json, 500 jobs a page by name; limit=N up to 1000 and \
+            offset=M; X-Total-Count and an RFC 8288 Link header with rel="next" while more remain), \
+            /api/job?name=NAME&runs=N (show --json), \
             /api/history?job=NAME&status=S&limit=N&since=T (history --json), /api/run?id=RUN \
             (logs --json), /api/queues (queue list --json), /api/runners.
 

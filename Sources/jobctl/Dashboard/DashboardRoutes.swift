@@ -48,8 +48,19 @@
 
         private func route(_ request: DashboardRequest) async throws -> DashboardResponse {
             switch (request.method, request.path) {
-            case ("GET", "/api/status"): return .json(try Output.jsonData(try await statusDocument(request)))
-            case ("GET", "/api/jobs"): return .json(try Output.jsonData(try await jobs(request).map { JobJSON($0) }))
+            case ("GET", "/api/status"):
+                let (document, jobs) = try await statusDocument(request)
+                var response = DashboardResponse.json(try Output.jsonData(document))
+                response.headers.append(("X-Total-Count", "\(jobs)"))
+                return response
+            case ("GET", "/api/jobs"):
+                let (page, query) = try await jobs(request)
+                var response = DashboardResponse.json(try Output.jsonData(page.jobs.map { JobJSON($0) }))
+                response.headers.append(("X-Total-Count", "\(page.total)"))
+                if let links = DashboardRoutes.links(request, query: query, shown: page.jobs.count, total: page.total) {
+                    response.headers.append(("Link", links))
+                }
+                return response
             case ("GET", "/api/job"): return .json(try Output.jsonData(try await jobDocument(request)))
             case ("GET", "/api/history"):
                 return .json(try Output.jsonData(try await history(request).map(RunJSON.init)))
@@ -97,23 +108,30 @@
 
         // MARK: Documents, shared by the API and the pages
 
-        /// `status --json`; with `perJobLimit=N`, `perJob` lists only the first N jobs by name (the
-        /// whole list of a large database is megabytes).
-        func statusDocument(_ request: DashboardRequest) async throws -> Status.StatusJSON {
-            let limit = try request.parameter("perJobLimit").map { _ in
-                try count(request, "perJobLimit", default: 0, in: 0...1_000_000_000)
-            }
+        /// Jobs in an answer of `/api/jobs` without `limit`, and the most that `limit` may ask for: a
+        /// page of 500 jobs is about 350 kB of JSON, the whole list of a large database tens of MB.
+        static let jobsPageDefault = 500
+        static let jobsPageMaximum = 1000
+        /// Jobs listed in `perJob` of `/api/status` without `perJobLimit`, and the most it may ask for.
+        static let perJobDefault = 1000
+        static let perJobMaximum = 10_000
+
+        /// `status --json`, with `perJob` limited to the first `perJobLimit` jobs by name (1000 by
+        /// default); and how many jobs there are in all (what `perJob` lists without a limit).
+        func statusDocument(_ request: DashboardRequest) async throws -> (document: Status.StatusJSON, jobs: Int) {
+            let limit = try count(
+                request, "perJobLimit", default: DashboardRoutes.perJobDefault, in: 0...DashboardRoutes.perJobMaximum)
             await store.rescueIfPossible()
             let status = try await store.status(perJobLimit: limit)
-            return Status.StatusJSON(status, now: store.clock.now())
+            return (Status.StatusJSON(status, now: store.clock.now()), status.jobsByState.values.reduce(0, +))
         }
 
-        /// `list --json`: `queue` and `state` as `list --queue --state` take them; by name, as `list`
-        /// reads them. The database filters (so a filter that keeps few of many jobs reads few).
-        func jobs(_ request: DashboardRequest) async throws -> [JobRecord] {
+        /// A page of `list --json`: `queue` and `state` as `list --queue --state` take them; by name,
+        /// as `list` reads them; `limit` (500 by default, at most 1000) jobs from `offset`. The
+        /// database filters and counts (so a filter that keeps few of many jobs reads few).
+        func jobs(_ request: DashboardRequest) async throws -> (page: JobsPage, query: JobsPageQuery) {
             var query = JobsPageQuery()
             query.sort = .name
-            query.limit = Int(Int64.max)
             if let queue = request.parameter("queue") {
                 do { try Queue.validate(queue) } catch { throw BadRequest(status: 400, message: "queue: \(error)") }
                 query.queue = queue
@@ -129,12 +147,29 @@
                 query.failing = state == "failing"
                 query.state = JobState(rawValue: state)
             }
-            // `limit` and `offset` page the list (in name order), for a large database.
-            if request.parameter("limit") != nil || request.parameter("offset") != nil {
-                query.limit = try count(request, "limit", default: 1000, in: 1...1_000_000)
-                query.offset = try count(request, "offset", default: 0, in: 0...1_000_000_000)
+            query.limit = try count(
+                request, "limit", default: DashboardRoutes.jobsPageDefault, in: 1...DashboardRoutes.jobsPageMaximum)
+            query.offset = try count(request, "offset", default: 0, in: 0...1_000_000_000)
+            return (try await store.jobsPage(query), query)
+        }
+
+        /// The RFC 8288 `Link` header of a page of `/api/jobs`: `next` while jobs remain after it,
+        /// `prev` and `first` after the first page; nil when there is one page only.
+        static func links(_ request: DashboardRequest, query: JobsPageQuery, shown: Int, total: Int) -> String? {
+            func link(_ offset: Int, _ relation: String) -> String {
+                let parameters = HTML.query([
+                    ("queue", request.parameter("queue")), ("state", request.parameter("state")),
+                    ("limit", "\(query.limit)"), ("offset", "\(offset)"),
+                ])
+                return "<\(request.path)\(parameters)>; rel=\"\(relation)\""
             }
-            return try await store.jobsPage(query).jobs
+            var links: [String] = []
+            if query.offset + shown < total { links.append(link(query.offset + shown, "next")) }
+            if query.offset > 0 {
+                links.append(link(max(0, query.offset - query.limit), "prev"))
+                links.append(link(0, "first"))
+            }
+            return links.isEmpty ? nil : links.joined(separator: ", ")
         }
 
         /// A job by `name`, or 404.
