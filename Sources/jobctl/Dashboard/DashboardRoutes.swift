@@ -63,7 +63,16 @@
                 return response
             case ("GET", "/api/job"): return .json(try Output.jsonData(try await jobDocument(request)))
             case ("GET", "/api/history"):
-                return .json(try Output.jsonData(try await history(request).map(RunJSON.init)))
+                let (runs, more) = try await history(request)
+                var response = DashboardResponse.json(try Output.jsonData(runs.map(RunJSON.init)))
+                if more, let last = runs.last {
+                    let parameters = HTML.query(
+                        ["job", "status", "since", "limit"].map { ($0, request.parameter($0)) } + [
+                            ("before", "\(last.id)")
+                        ])
+                    response.headers.append(("Link", "</api/history\(parameters)>; rel=\"next\""))
+                }
+                return response
             case ("GET", "/api/run"): return .json(try Output.jsonData(RunJSON(try await run(request))))
             case ("GET", "/api/queues"):
                 return .json(try Output.jsonData(try await store.queues().map(Queue.ListQueues.QueueJSON.init)))
@@ -190,10 +199,13 @@
             return JobJSON(job, recentRuns: try await store.history(HistoryQuery(jobID: job.id, limit: runs)))
         }
 
-        /// `history --json` with `job`, `status`, `since`, `limit` as the command takes them.
-        func history(_ request: DashboardRequest) async throws -> [RunRecord] {
+        /// `history --json` with `job`, `status`, `since`, `limit` as the command takes them, and
+        /// `before=RUN` for the runs older than that one (the next page); and whether older runs remain.
+        func history(_ request: DashboardRequest) async throws -> (runs: [RunRecord], more: Bool) {
             var query = HistoryQuery(job: request.parameter("job"))
-            query.limit = try count(request, "limit", default: 50, in: 1...1_000_000)
+            let limit = try count(request, "limit", default: 50, in: 1...1_000_000)
+            query.limit = limit + 1
+            query.before = try runID(request, "before")
             if let status = request.parameter("status") {
                 guard let outcome = RunOutcome(rawValue: status) else {
                     throw BadRequest(
@@ -211,7 +223,19 @@
                     throw BadRequest(status: 400, message: "\(error)")
                 }
             }
-            return try await store.history(query)
+            let runs = try await store.history(query)
+            return (Array(runs.prefix(limit)), runs.count > limit)
+        }
+
+        /// A run id parameter (`before`, `after`), nil when absent.
+        func runID(_ request: DashboardRequest, _ name: String) throws -> Int64? {
+            try request.parameter(name).map { text in
+                guard let id = Int64(text), id > 0 else {
+                    throw BadRequest(
+                        status: 400, message: "\(name) must be a run id, not \(JobRunnerErrorText.quoted(text))")
+                }
+                return id
+            }
         }
 
         /// `logs RUN --json`.
