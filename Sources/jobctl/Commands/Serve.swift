@@ -7,7 +7,7 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve the dashboard, the JSON API and /metrics over HTTP.",
         discussion: """
             Pages: / (overview), /jobs (filter by queue and state, sorted, paginated), /job?name=NAME \
-            (definition, counters, next runs, history with output, lateness and duration plots), \
+            (definition, counters, next runs, history with output paged by run id, lateness and duration plots), \
             /runners, /queues. They work without JavaScript and refresh themselves every 5 seconds \
             with it.
 
@@ -17,7 +17,8 @@ struct Serve: AsyncParsableCommand {
             /api/jobs?queue=Q&state=S (list --json, 500 jobs a page by name; limit=N up to 1000 and \
             offset=M; X-Total-Count and an RFC 8288 Link header with rel="next" while more remain), \
             /api/job?name=NAME&runs=N (show --json), \
-            /api/history?job=NAME&status=S&limit=N&since=T (history --json), /api/run?id=RUN \
+            /api/history?job=NAME&status=S&limit=N&since=T (history --json; before=RUN for the runs \
+            older than that one, with a Link header to the next page), /api/run?id=RUN \
             (logs --json), /api/queues (queue list --json), /api/runners.
 
             /metrics: Prometheus text format, read from the database at each scrape: runs by \
