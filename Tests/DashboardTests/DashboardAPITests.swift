@@ -224,12 +224,13 @@
             #expect(try await state() == "paused")
 
             // The browser's way: sign in, then a form with the session's CSRF token.
-            #expect(try await fixture.http("POST", base + "/login", form: ["token": "wrong"]).status == 401)
-            let login = try await fixture.http("POST", base + "/login", form: ["token": token])
+            #expect(try await fixture.signIn(base, token: "wrong").status == 401)
+            let login = try await fixture.signIn(base, token: token)
             #expect(login.status == 303)
-            let cookie = try #require(login.headers["set-cookie"]?.split(separator: ";").first.map(String.init))
-            #expect(login.headers["set-cookie"]?.contains("HttpOnly") == true)
-            #expect(login.headers["set-cookie"]?.contains("SameSite=Strict") == true)
+            let cookie = "jobctl_session=" + (try #require(login.cookie("jobctl_session")))
+            let sessionHeader = try #require(login.setCookies.first { $0.hasPrefix("jobctl_session=") })
+            #expect(sessionHeader.contains("HttpOnly"))
+            #expect(sessionHeader.contains("SameSite=Strict"))
             let resume = base + "/api/job/resume"
             let noCSRF = try await fixture.http("POST", resume, headers: ["Cookie": cookie], form: ["name": name])
             #expect(noCSRF.status == 403)
@@ -249,6 +250,61 @@
             #expect(try await state() == "active")
             // Without a session the page offers no action.
             #expect(!(try await fixture.get(base + "/job?name=\(name)").body.contains("name=\"csrf\"")))
+        }
+
+        @Test("signing in needs the sign-in form's CSRF token: its cookie and its field, alike")
+        func signInNeedsLoginCSRF() async throws {
+            let fixture = try await DashboardFixture(runs: 1)
+            let token = "t0ken-for-the-dashboard-tests-0123456789"
+            let (server, base) = try await fixture.serve(token: token)
+            defer { server.killAndReap() }
+            // The form: a random token in an HttpOnly, SameSite=Strict cookie for /login, and the same
+            // in a hidden field; a new one each time.
+            let page = try await fixture.get(base + "/login")
+            let header = try #require(page.setCookies.first { $0.hasPrefix("jobctl_login_csrf=") })
+            for attribute in ["HttpOnly", "SameSite=Strict", "Path=/login"] {
+                #expect(header.contains(attribute), "\(header)")
+            }
+            let value = try #require(page.cookie("jobctl_login_csrf"))
+            #expect(value.count == 64)
+            #expect(page.body.contains("name=\"login_csrf\" value=\"\(value)\""))
+            let (cookie, field) = try await fixture.loginForm(base)
+            let (otherCookie, otherField) = try await fixture.loginForm(base)
+            #expect(field != otherField)
+            func post(_ headers: [String: String], _ form: [String: String]) async throws
+                -> DashboardFixture.HTTPResult
+            {
+                try await fixture.http("POST", base + "/login", headers: headers, form: form)
+            }
+            // Missing (no cookie, no field, neither) and bad (another form's field; an empty pair).
+            let refusals: [(String, [String: String], [String: String], String)] = [
+                ("neither", [:], ["token": token], "is missing"),
+                ("no cookie", [:], ["token": token, "login_csrf": field], "is missing"),
+                ("no field", ["Cookie": cookie], ["token": token], "is missing"),
+                (
+                    "another form's field", ["Cookie": cookie], ["token": token, "login_csrf": otherField],
+                    "does not match"
+                ),
+                (
+                    "another form's cookie", ["Cookie": otherCookie], ["token": token, "login_csrf": field],
+                    "does not match"
+                ),
+                ("empty", ["Cookie": "jobctl_login_csrf="], ["token": token, "login_csrf": ""], "is missing"),
+            ]
+            for (label, headers, form, message) in refusals {
+                let answer = try await post(headers, form)
+                #expect(answer.status == 403, "\(label): \(answer.status)")
+                #expect(answer.body.contains("CSRF token \(message)"), "\(label): \(answer.body)")
+                #expect(answer.cookie("jobctl_session") == nil, "\(label): signed in")
+            }
+            // Good: the cookie and its field. A wrong token with them is still a wrong token.
+            #expect(try await post(["Cookie": cookie], ["token": "wrong", "login_csrf": field]).status == 401)
+            let good = try await post(["Cookie": cookie], ["token": token, "login_csrf": field])
+            #expect(good.status == 303)
+            let session = try #require(good.cookie("jobctl_session"))
+            #expect(good.cookie("jobctl_login_csrf") == "", "the form's cookie is cleared")
+            let signedIn = try await fixture.get(base + "/runners", headers: ["Cookie": "jobctl_session=" + session])
+            #expect(signedIn.body.contains("drain every runner"), "the session works")
         }
 
         @Test("serve refuses to listen beyond loopback without a token, and a bad --listen")

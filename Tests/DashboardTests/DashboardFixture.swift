@@ -123,6 +123,17 @@
             var status: Int
             var headers: [String: String]
             var body: String
+            /// Every `Set-Cookie` header, in order (`headers` has only the last).
+            var setCookies: [String] = []
+
+            /// The value of the cookie `name` that the answer sets, if it does.
+            func cookie(_ name: String) -> String? {
+                setCookies.compactMap { header -> String? in
+                    let pair = header.prefix { $0 != ";" }
+                    guard pair.hasPrefix(name + "=") else { return nil }
+                    return String(pair.dropFirst(name.count + 1))
+                }.last
+            }
         }
 
         /// One request with curl (no redirects followed), returning the status, headers (lower-cased
@@ -145,20 +156,40 @@
             let headerText = try String(contentsOfFile: headerFile, encoding: .utf8)
             var status = 0
             var fields: [String: String] = [:]
+            var cookies: [String] = []
             for line in headerText.split(whereSeparator: \.isNewline) {
                 if line.hasPrefix("HTTP/") {
                     status = Int(line.split(separator: " ")[1]) ?? 0
                 } else if let colon = line.firstIndex(of: ":") {
-                    fields[line[..<colon].lowercased()] = line[line.index(after: colon)...]
-                        .trimmingCharacters(in: .whitespaces)
+                    let name = line[..<colon].lowercased()
+                    let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    fields[name] = value
+                    if name == "set-cookie" { cookies.append(value) }
                 }
             }
             let body = (try? String(contentsOfFile: bodyFile, encoding: .utf8)) ?? ""
-            return HTTPResult(status: status, headers: fields, body: body)
+            return HTTPResult(status: status, headers: fields, body: body, setCookies: cookies)
         }
 
         func get(_ url: String, headers: [String: String] = [:]) async throws -> HTTPResult {
             try await http("GET", url, headers: headers)
+        }
+
+        /// The sign-in form's CSRF token: its cookie (`name=value`) and its hidden field, from GET /login.
+        func loginForm(_ base: String) async throws -> (cookie: String, field: String) {
+            let page = try await get(base + "/login")
+            guard let value = page.cookie("jobctl_login_csrf"),
+                let start = page.body.range(of: "name=\"login_csrf\" value=\"")?.upperBound
+            else { throw HarnessError("GET /login gave no CSRF cookie or field: \(page)") }
+            return ("jobctl_login_csrf=" + value, String(page.body[start...].prefix { $0 != "\"" }))
+        }
+
+        /// Signs in with `token` as a browser does (the form's CSRF token included); the answer.
+        func signIn(_ base: String, token: String) async throws -> HTTPResult {
+            let form = try await loginForm(base)
+            return try await http(
+                "POST", base + "/login", headers: ["Cookie": form.cookie],
+                form: ["token": token, "login_csrf": form.field])
         }
 
         /// The python of the test venv (scripts/dashboard-test/setup-venv), with prometheus_client.

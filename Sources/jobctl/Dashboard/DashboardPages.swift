@@ -383,15 +383,21 @@
 
         // MARK: Sign-in, script and style
 
-        static func login(message: String?, readOnly: Bool) -> String {
+        /// The sign-in page; `csrf` goes in the form's hidden `login_csrf` field (its cookie is set
+        /// by the route).
+        static func login(message: String?, readOnly: Bool, csrf: String?) -> String {
             HTML.page(title: "Sign in", active: "", signedIn: false) {
                 var html = "<h1>Sign in</h1>"
                 if let message { html += "<p class=\"error\">\(HTML.escape(message))</p>" }
                 if readOnly {
                     return html + "<p>This server is read-only: it was started without --token-file.</p>"
                 }
+                html += "<form method=\"post\" action=\"/login\">"
+                if let csrf {
+                    html += "<input type=\"hidden\" name=\"login_csrf\" value=\"\(HTML.escape(csrf))\">"
+                }
                 html +=
-                    "<form method=\"post\" action=\"/login\"><label>Token <input type=\"password\" name=\"token\" autocomplete=\"current-password\"></label>"
+                    "<label>Token <input type=\"password\" name=\"token\" autocomplete=\"current-password\"></label>"
                 return html + "<button type=\"submit\">Sign in</button></form>"
             }
         }

@@ -93,7 +93,7 @@
             case (_, "/api/job/trigger"), (_, "/api/job/pause"), (_, "/api/job/resume"), (_, "/api/job/stop"),
                 (_, "/api/drain"):
                 return try await action(request)
-            case ("GET", "/login"): return .html(DashboardPages.login(message: nil, readOnly: auth.readOnly))
+            case ("GET", "/login"): return loginPage(message: nil, status: 200)
             case ("POST", "/login"): return login(request)
             case ("POST", "/logout"):
                 if auth.refusal(of: request) == nil, let id = request.sessionCookie { auth.endSession(id) }
@@ -294,18 +294,49 @@
             return .json(document)
         }
 
-        private func login(_ request: DashboardRequest) -> DashboardResponse {
+        /// The sign-in form, with a new pre-session CSRF token: in a cookie (HttpOnly, SameSite=Strict,
+        /// for /login only) and in a hidden field, which a sign-in must send back alike. A page of
+        /// another site can post to /login but can neither read the field nor set the cookie, so it
+        /// cannot sign a browser in with the attacker's token (login CSRF).
+        private func loginPage(message: String?, status: Int) -> DashboardResponse {
             guard !auth.readOnly else {
-                return .html(DashboardPages.login(message: "This server is read-only.", readOnly: true), status: 403)
+                return .html(DashboardPages.login(message: message, readOnly: true, csrf: nil), status: status)
             }
+            let csrf = DashboardAuth.randomToken()
+            var response = DashboardResponse.html(
+                DashboardPages.login(message: message, readOnly: false, csrf: csrf), status: status)
+            response.headers.append(
+                ("Set-Cookie", "\(DashboardRoutes.loginCSRFCookie)=\(csrf); Path=/login; HttpOnly; SameSite=Strict"))
+            return response
+        }
+
+        /// The cookie of the sign-in form's CSRF token.
+        static let loginCSRFCookie = "jobctl_login_csrf"
+
+        private func login(_ request: DashboardRequest) -> DashboardResponse {
+            guard !auth.readOnly else { return loginPage(message: "This server is read-only.", status: 403) }
             if let origin = request.origin, let host = request.host, origin != "http://" + host {
-                return .html(DashboardPages.login(message: "Refused: another site.", readOnly: false), status: 403)
+                return loginPage(message: "Refused: another site.", status: 403)
+            }
+            guard let cookie = request.loginCSRFCookie, !cookie.isEmpty, let field = request.form["login_csrf"] else {
+                return loginPage(
+                    message:
+                        "Refused: the sign-in form's CSRF token is missing (sign in from this form, with cookies on).",
+                    status: 403)
+            }
+            guard DashboardAuth.same(field, cookie) else {
+                return loginPage(
+                    message: "Refused: the sign-in form's CSRF token does not match its cookie; sign in again.",
+                    status: 403)
             }
             guard let given = request.form["token"], auth.isToken(given) else {
-                return .html(DashboardPages.login(message: "Wrong token.", readOnly: false), status: 401)
+                return loginPage(message: "Wrong token.", status: 401)
             }
             let session = auth.newSession()
             var response = DashboardResponse.redirect(to: "/")
+            response.headers.append(
+                ("Set-Cookie", "\(DashboardRoutes.loginCSRFCookie)=; Path=/login; Max-Age=0; HttpOnly; SameSite=Strict")
+            )
             response.headers.append(("Set-Cookie", "jobctl_session=\(session.id); Path=/; HttpOnly; SameSite=Strict"))
             return response
         }
