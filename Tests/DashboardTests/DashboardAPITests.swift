@@ -326,13 +326,86 @@
             }
             // A token too short is refused before anything listens; no database is created.
             let short = sandbox.root + "/short"
-            try Data("abc\n".utf8).write(to: URL(fileURLWithPath: short))
+            try DashboardFixture.writeTokenFile(short, "abc\n")
             let result = try await sandbox.run(
                 executable: sandbox.jobctlPath,
                 ["serve", "--db", sandbox.db, "--listen", "0.0.0.0:0", "--token-file", short])
             #expect(result.status == 1, "\(result)")
             #expect(result.stderr.contains("at least 16"))
             #expect(!FileManager.default.fileExists(atPath: sandbox.db))
+        }
+
+        @Test("--token-file is refused unless a regular file of its owner's alone holding a token of 16 characters")
+        func tokenFileIsChecked() async throws {
+            let sandbox = try Sandbox("dashboard", exportsDatabase: false)
+            defer { sandbox.cleanup() }
+            let token = "0123456789abcdef0123"
+            let good = sandbox.root + "/good"
+            try DashboardFixture.writeTokenFile(good, token + "\n")
+            let directory = sandbox.root + "/a-directory"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+            let fifo = sandbox.root + "/a-fifo"
+            let made = try await sandbox.run(executable: "/usr/bin/mkfifo", ["-m", "600", fifo])
+            #expect(made.status == 0, "\(made)")
+            var cases: [(label: String, path: String, message: String)] = [
+                ("missing", sandbox.root + "/nope", "cannot be opened"),
+                ("a directory", directory, "is not a regular file"),
+                ("a FIFO", fifo, "is not a regular file"),
+            ]
+            for mode in [0o644, 0o640, 0o604, 0o620, 0o602, 0o660, 0o610] {
+                let path = sandbox.root + "/mode-\(String(mode, radix: 8))"
+                try DashboardFixture.writeTokenFile(path, token + "\n", mode: mode)
+                cases.append(("mode \(String(mode, radix: 8))", path, "chmod 600"))
+            }
+            for (label, text, message) in [
+                ("empty", "", "is empty"), ("a newline only", "\n", "is empty"),
+                ("15 characters", String(token.prefix(15)) + "\n", "at least 16"),
+                ("two newlines", token + "\n\n", "one line"), ("two words", "0123456789 abcdef0123", "one line"),
+                ("a leading space", " " + token, "one line"),
+                ("too large", String(repeating: "a", count: 5000), "larger than 4096 bytes"),
+            ] {
+                let path = sandbox.root + "/content-\(UUID().uuidString)"
+                try DashboardFixture.writeTokenFile(path, text)
+                cases.append((label, path, message))
+            }
+            for (label, path, message) in cases {
+                let result = try await sandbox.run(
+                    executable: sandbox.jobctlPath,
+                    ["serve", "--db", sandbox.db, "--listen", "127.0.0.1:0", "--token-file", path],
+                    timeout: .seconds(30))
+                #expect(result.status == 1, "\(label): \(result)")
+                #expect(result.stderrLines.count == 1, "\(label): \(result.stderr)")
+                #expect(result.stderr.contains("--token-file: "), "\(label): \(result.stderr)")
+                #expect(result.stderr.contains(message), "\(label): \(result.stderr)")
+                #expect(!result.stdout.contains("listening"), "\(label): it started")
+                #expect(!FileManager.default.fileExists(atPath: sandbox.db), "\(label): a database was created")
+            }
+            // The good file (mode 0600, one trailing newline; also with CRLF): serve starts, and
+            // signing in takes the token without its newline.
+            let add = try await sandbox.run(
+                executable: sandbox.jobctlPath,
+                ["add", "tick", "--every", "1h", "--handler", "tick", "--db", sandbox.db])
+            #expect(add.status == 0, "\(add)")
+            let crlf = sandbox.root + "/crlf"
+            try DashboardFixture.writeTokenFile(crlf, token + "\r\n")
+            for path in [good, crlf] {
+                let server = try sandbox.launch(
+                    executable: sandbox.jobctlPath,
+                    ["serve", "--db", sandbox.db, "--listen", "127.0.0.1:0", "--token-file", path])
+                defer { server.killAndReap() }
+                let base = try await waitFor("serve listens", timeout: .seconds(30)) { () -> String? in
+                    if let status = server.poll() {
+                        throw HarnessError("serve exited (\(status)): \(server.transcript())")
+                    }
+                    guard let range = server.stdout.range(of: "listening on http://") else { return nil }
+                    return "http://" + server.stdout[range.upperBound...].prefix { $0 != "/" }
+                }
+                let csrf = try await sandbox.run(
+                    executable: "/usr/bin/curl",
+                    ["-sS", "-H", "Authorization: Bearer \(token)", base + "/api/csrf"])
+                #expect(csrf.stdout.contains("\"csrf\""), "\(path): the token is not the file's line: \(csrf)")
+            }
         }
 
         @Test("/metrics parses with prometheus_client and its figures equal status --json")

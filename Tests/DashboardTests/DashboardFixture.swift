@@ -101,7 +101,7 @@
             var arguments = ["serve", "--db", database, "--listen", "127.0.0.1:0"]
             if let token {
                 let path = sandbox.root + "/token-\(UUID().uuidString)"
-                try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: path))
+                try DashboardFixture.writeTokenFile(path, token + "\n")
                 arguments += ["--token-file", path]
             }
             let process = try sandbox.launch(executable: sandbox.jobctlPath, arguments)
@@ -115,6 +115,12 @@
                 return "http://" + rest[..<slash]
             }
             return (process, base)
+        }
+
+        /// Writes a token file as an operator should: mode 0600.
+        static func writeTokenFile(_ path: String, _ text: String, mode: Int = 0o600) throws {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
         }
 
         // MARK: HTTP
