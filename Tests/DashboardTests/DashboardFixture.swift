@@ -18,8 +18,9 @@
         let database: String
 
         /// Creates the database and fills it: each job runs at least `runs` times, then the runner drains.
-        /// `database` is a PostgreSQL URL to use instead of the sandbox's SQLite file.
-        init(runs: Int = 3, database: String? = nil) async throws {
+        /// `database` is a PostgreSQL URL to use instead of the sandbox's SQLite file. `extraNames`
+        /// are more jobs, each a command that prints markup (an SVG whose onload calls alert).
+        init(runs: Int = 3, database: String? = nil, extraNames: [String] = []) async throws {
             sandbox = try Sandbox("dashboard", exportsDatabase: false)
             self.database = database ?? sandbox.db
             do {
@@ -33,6 +34,12 @@
                     "add", DashboardFixture.hostileName, "--every", "150ms", "--delay", "0s", "--", "echo",
                     "<img src=x onerror=alert(1)>",
                 ])
+                for name in extraNames {
+                    try await succeed([
+                        "add", name, "--every", "150ms", "--delay", "0s", "--", "echo", "<svg onload=alert('output')>",
+                    ])
+                }
+                let jobs = 3 + extraNames.count
                 let runner = try sandbox.launch(
                     executable: sandbox.jobctlPath, ["run", "--db", self.database, "--concurrency", "4"])
                 try await waitUntil(
@@ -40,7 +47,7 @@
                 ) {
                     let status = try await self.jsonObject(["status", "--json"])
                     let perJob = status["perJob"] as? [[String: Any]] ?? []
-                    return perJob.count == 3 && perJob.allSatisfy { ($0["runCount"] as? Int ?? 0) >= runs }
+                    return perJob.count == jobs && perJob.allSatisfy { ($0["runCount"] as? Int ?? 0) >= runs }
                 }
                 try await succeed(["drain", "--timeout", "30s"])
                 guard await runner.waitForExit(timeout: .seconds(30)) else {
@@ -48,8 +55,8 @@
                 }
                 // With no runner, every job falls due within one interval and stays so: from then on
                 // the database holds still, and any two readings of it agree.
-                try await waitUntil("all three jobs are due", timeout: .seconds(30), interval: .milliseconds(50)) {
-                    try await self.jsonObject(["status", "--json"])["due"] as? Int == 3
+                try await waitUntil("all \(jobs) jobs are due", timeout: .seconds(30), interval: .milliseconds(50)) {
+                    try await self.jsonObject(["status", "--json"])["due"] as? Int == jobs
                 }
             } catch {
                 sandbox.cleanup()
