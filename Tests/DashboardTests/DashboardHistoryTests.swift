@@ -106,6 +106,15 @@
             #expect(try await page(fixture, base, "/job?name=\(name)&before=\(all[0] + 1000)").runs == all)
             #expect(try await page(fixture, base, "/job?name=\(name)&after=\(all[0])").runs == [])
             #expect(try await page(fixture, base, "/job?name=\(name)&before=1").runs == [])
+            for extreme in ["before=9223372036854775807", "after=9223372036854775807"] {
+                let shown = try await page(fixture, base, "/job?name=\(name)&\(extreme)")
+                #expect(shown.links["first"] == "/job?name=\(name)", "\(extreme)")
+            }
+            #expect(
+                try await page(fixture, base, "/job?name=\(name)&after=\((all.last ?? 1) - 1)&limit=1").runs == [
+                    all.last ?? 0
+                ])
+            #expect(try await fixture.get(base + "/job?name=\(name)&before=9223372036854775808").status == 400)
             for bad in ["before=x", "before=0", "after=-3"] {
                 #expect(try await fixture.get(base + "/job?name=\(name)&\(bad)").status == 400, "\(bad)")
             }

@@ -323,15 +323,16 @@
                 runs = Array(runs.prefix(limit))
                 newer = false
             }
-            // The other side: whether a run lies beyond this page's newest (or oldest) one.
+            // The other side: whether a run lies beyond this page's newest (or oldest) one. An empty
+            // page has no run to link from: it offers the newest runs only.
             query.limit = 1
-            if before != nil {
+            if before != nil, let first = runs.first {
                 query.before = nil
-                query.after = runs.first?.id ?? (before.map { $0 - 1 })
+                query.after = first.id
                 newer = !(try await store.history(query)).isEmpty
-            } else if after != nil {
+            } else if after != nil, let last = runs.last {
                 query.after = nil
-                query.before = runs.last?.id ?? (after.map { $0 + 1 })
+                query.before = last.id
                 older = !(try await store.history(query)).isEmpty
             }
             func link(_ label: String, _ rel: String, _ key: (String, Int64)?) -> String {
