@@ -27,16 +27,21 @@
             return try await read { connection in
                 // A NULL filter is folded away when the statement is planned with its values, so each
                 // filter that is set can use its index (runs_job_name, runs_job).
-                let runs = try await all(
+                // Keyset paging by id (`before`, `after`); after a run, the runs right after it are
+                // read oldest first and returned newest first.
+                var runs = try await all(
                     """
                     SELECT \(unescaped: JobRow.runColumns) FROM runs
                     WHERE (\(query.job)::text IS NULL OR job_name = \(query.job))
                         AND (\(query.jobID)::bigint IS NULL OR job_id = \(query.jobID))
                         AND (\(query.since)::bigint IS NULL OR started_at >= \(query.since))
                         AND (\(outcome)::text IS NULL OR outcome = \(outcome))
-                    ORDER BY id DESC LIMIT \(limit)
+                        AND (\(query.before)::bigint IS NULL OR id < \(query.before))
+                        AND (\(query.after)::bigint IS NULL OR id > \(query.after))
+                    ORDER BY id \(unescaped: query.after == nil ? "DESC" : "ASC") LIMIT \(limit)
                     """, on: connection
                 ) { try JobRow.decodeRun($0) }
+                if query.after != nil { runs.reverse() }
                 if runs.isEmpty, let job = query.job, try await findJob(named: job, on: connection) == nil {
                     throw JobRunnerError.jobNotFound(job)
                 }

@@ -1,5 +1,6 @@
 #if Dashboard
     import Foundation
+    import JobRunner
     import TestSupport
     import Testing
 
@@ -45,10 +46,38 @@
             let page = try await fixture.get(base + "/api/jobs?limit=2&offset=1")
             let paged = try JSONSerialization.jsonObject(with: Data(page.body.utf8)) as? [[String: Any]]
             #expect(paged?.compactMap { $0["name"] as? String } == Array(names[1...2]))
+            #expect(page.headers["x-total-count"] == "3")
+            #expect(
+                page.headers["link"]
+                    == #"</api/jobs?limit=2&offset=0>; rel="prev", </api/jobs?limit=2&offset=0>; rel="first""#,
+                "the page ends the list: no next")
+            let second = try await fixture.get(base + "/api/jobs?limit=1&offset=1")
+            #expect(
+                second.headers["link"]
+                    == #"</api/jobs?limit=1&offset=2>; rel="next", </api/jobs?limit=1&offset=0>; rel="prev", </api/jobs?limit=1&offset=0>; rel="first""#
+            )
             let short = try await fixture.get(base + "/api/status?perJobLimit=1")
             let shortStatus = try JSONSerialization.jsonObject(with: Data(short.body.utf8)) as? [String: Any]
             #expect((shortStatus?["perJob"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == [names[0]])
-            #expect(try await fixture.get(base + "/api/jobs?limit=0").status == 400)
+            #expect(short.headers["x-total-count"] == "3", "how many jobs perJob would list in all")
+            // One page holds the whole list: no Link; the Link pages of one job each walk to list --json.
+            let whole = try await fixture.get(base + "/api/jobs")
+            #expect(whole.headers["x-total-count"] == "3")
+            #expect(whole.headers["link"] == nil)
+            let walked = try await Self.walkPages(fixture, base, "/api/jobs?limit=1")
+            #expect(walked.pages == 3)
+            #expect(
+                NSArray(array: walked.elements).isEqual(to: list as? [Any] ?? []), "the pages differ from list --json")
+            let failingWalk = try await Self.walkPages(fixture, base, "/api/jobs?state=failing&limit=1")
+            let failingList = try JSONSerialization.jsonObject(
+                with: Data(try await fixture.jsonOutput(["list", "--state", "failing", "--json"]).utf8))
+            #expect(NSArray(array: failingWalk.elements).isEqual(to: failingList as? [Any] ?? []))
+            for bad in [
+                "/api/jobs?limit=0", "/api/jobs?limit=1001", "/api/jobs?offset=-1", "/api/status?perJobLimit=10001",
+            ] {
+                let answer = try await fixture.get(base + bad)
+                #expect(answer.status == 400, "\(bad): \(answer.body)")
+            }
             // The hostile name is a JSON string, not markup that a page could pick up.
             let job = try await fixture.get(base + "/api/job?name=\(name)")
             let object = try JSONSerialization.jsonObject(with: Data(job.body.utf8)) as? [String: Any]
@@ -75,6 +104,74 @@
                 #expect((400...404).contains(answer.status), "\(bad): \(answer.status)")
                 #expect(answer.body.contains("\"error\""), "\(bad): \(answer.body)")
             }
+        }
+
+        @Test("/api/jobs and /api/status answer a bounded page by default; the Link pages walk to --json")
+        func defaultPagesAreBounded() async throws {
+            let fixture = try await DashboardFixture(runs: 1)
+            // 1,200 more jobs, added through the library: more than a default page of either document.
+            let store = try await JobStore.open(path: fixture.database)
+            for index in 0..<1200 {
+                _ = try await store.add(
+                    JobDefinition(
+                        name: "bulk-\(String(format: "%04d", index))", action: .handler("tick"),
+                        schedule: .every(.seconds(3600))))
+            }
+            let (server, base) = try await fixture.serve()
+            defer { server.killAndReap() }
+            let list =
+                try JSONSerialization.jsonObject(
+                    with: Data(try await fixture.jsonOutput(["list", "--json"]).utf8)) as? [Any] ?? []
+            #expect(list.count == 1203)
+
+            let first = try await fixture.get(base + "/api/jobs")
+            #expect(first.status == 200)
+            let firstPage = try JSONSerialization.jsonObject(with: Data(first.body.utf8)) as? [Any] ?? []
+            #expect(firstPage.count == 500, "the default page")
+            #expect(NSArray(array: firstPage).isEqual(to: Array(list.prefix(500))), "the first 500 of list --json")
+            #expect(first.headers["x-total-count"] == "1203")
+            #expect(first.headers["link"] == #"</api/jobs?limit=500&offset=500>; rel="next""#)
+            let walked = try await Self.walkPages(fixture, base, "/api/jobs")
+            #expect(walked.pages == 3)
+            #expect(NSArray(array: walked.elements).isEqual(to: list), "the Link pages differ from list --json")
+            let biggest = try await fixture.get(base + "/api/jobs?limit=1000&offset=1000")
+            #expect((try JSONSerialization.jsonObject(with: Data(biggest.body.utf8)) as? [Any])?.count == 203)
+
+            // status: perJob holds the first 1000 jobs by name; everything else is status --json's.
+            let status = try await fixture.jsonObject(["status", "--json"])
+            let answer = try await fixture.get(base + "/api/status")
+            #expect(answer.headers["x-total-count"] == "1203")
+            var document = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any] ?? [:]
+            let perJob = document.removeValue(forKey: "perJob") as? [Any] ?? []
+            var whole = status
+            let wholePerJob = whole.removeValue(forKey: "perJob") as? [Any] ?? []
+            #expect(wholePerJob.count == 1203)
+            #expect(NSArray(array: perJob).isEqual(to: Array(wholePerJob.prefix(1000))))
+            #expect(NSDictionary(dictionary: document).isEqual(to: whole))
+            let all = try await fixture.get(base + "/api/status?perJobLimit=10000")
+            #expect(all.body == (try await fixture.jsonOutput(["status", "--json"])), "perJobLimit asks for more")
+        }
+
+        /// Follows the `Link: <…>; rel="next"` headers from `path`, collecting every page's elements.
+        static func walkPages(_ fixture: DashboardFixture, _ base: String, _ path: String) async throws -> (
+            elements: [Any], pages: Int
+        ) {
+            var elements: [Any] = []
+            var next: String? = path
+            var pages = 0
+            while let path = next {
+                pages += 1
+                guard pages <= 100 else { throw HarnessError("more than 100 pages: the Link headers loop") }
+                let answer = try await fixture.get(base + path)
+                guard answer.status == 200 else { throw HarnessError("\(path): \(answer.status) \(answer.body)") }
+                elements += try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [Any] ?? []
+                next = answer.headers["link"].flatMap { header in
+                    header.components(separatedBy: ", ").first { $0.hasSuffix(#"; rel="next""#) }.map {
+                        String($0.dropFirst().prefix { $0 != ">" })
+                    }
+                }
+            }
+            return (elements, pages)
         }
 
         @Test("actions are refused without the token, with a wrong one, and without or with a bad CSRF token")
@@ -127,12 +224,13 @@
             #expect(try await state() == "paused")
 
             // The browser's way: sign in, then a form with the session's CSRF token.
-            #expect(try await fixture.http("POST", base + "/login", form: ["token": "wrong"]).status == 401)
-            let login = try await fixture.http("POST", base + "/login", form: ["token": token])
+            #expect(try await fixture.signIn(base, token: "wrong").status == 401)
+            let login = try await fixture.signIn(base, token: token)
             #expect(login.status == 303)
-            let cookie = try #require(login.headers["set-cookie"]?.split(separator: ";").first.map(String.init))
-            #expect(login.headers["set-cookie"]?.contains("HttpOnly") == true)
-            #expect(login.headers["set-cookie"]?.contains("SameSite=Strict") == true)
+            let cookie = "jobctl_session=" + (try #require(login.cookie("jobctl_session")))
+            let sessionHeader = try #require(login.setCookies.first { $0.hasPrefix("jobctl_session=") })
+            #expect(sessionHeader.contains("HttpOnly"))
+            #expect(sessionHeader.contains("SameSite=Strict"))
             let resume = base + "/api/job/resume"
             let noCSRF = try await fixture.http("POST", resume, headers: ["Cookie": cookie], form: ["name": name])
             #expect(noCSRF.status == 403)
@@ -154,6 +252,61 @@
             #expect(!(try await fixture.get(base + "/job?name=\(name)").body.contains("name=\"csrf\"")))
         }
 
+        @Test("signing in needs the sign-in form's CSRF token: its cookie and its field, alike")
+        func signInNeedsLoginCSRF() async throws {
+            let fixture = try await DashboardFixture(runs: 1)
+            let token = "t0ken-for-the-dashboard-tests-0123456789"
+            let (server, base) = try await fixture.serve(token: token)
+            defer { server.killAndReap() }
+            // The form: a random token in an HttpOnly, SameSite=Strict cookie for /login, and the same
+            // in a hidden field; a new one each time.
+            let page = try await fixture.get(base + "/login")
+            let header = try #require(page.setCookies.first { $0.hasPrefix("jobctl_login_csrf=") })
+            for attribute in ["HttpOnly", "SameSite=Strict", "Path=/login"] {
+                #expect(header.contains(attribute), "\(header)")
+            }
+            let value = try #require(page.cookie("jobctl_login_csrf"))
+            #expect(value.count == 64)
+            #expect(page.body.contains("name=\"login_csrf\" value=\"\(value)\""))
+            let (cookie, field) = try await fixture.loginForm(base)
+            let (otherCookie, otherField) = try await fixture.loginForm(base)
+            #expect(field != otherField)
+            func post(_ headers: [String: String], _ form: [String: String]) async throws
+                -> DashboardFixture.HTTPResult
+            {
+                try await fixture.http("POST", base + "/login", headers: headers, form: form)
+            }
+            // Missing (no cookie, no field, neither) and bad (another form's field; an empty pair).
+            let refusals: [(String, [String: String], [String: String], String)] = [
+                ("neither", [:], ["token": token], "is missing"),
+                ("no cookie", [:], ["token": token, "login_csrf": field], "is missing"),
+                ("no field", ["Cookie": cookie], ["token": token], "is missing"),
+                (
+                    "another form's field", ["Cookie": cookie], ["token": token, "login_csrf": otherField],
+                    "does not match"
+                ),
+                (
+                    "another form's cookie", ["Cookie": otherCookie], ["token": token, "login_csrf": field],
+                    "does not match"
+                ),
+                ("empty", ["Cookie": "jobctl_login_csrf="], ["token": token, "login_csrf": ""], "is missing"),
+            ]
+            for (label, headers, form, message) in refusals {
+                let answer = try await post(headers, form)
+                #expect(answer.status == 403, "\(label): \(answer.status)")
+                #expect(answer.body.contains("CSRF token \(message)"), "\(label): \(answer.body)")
+                #expect(answer.cookie("jobctl_session") == nil, "\(label): signed in")
+            }
+            // Good: the cookie and its field. A wrong token with them is still a wrong token.
+            #expect(try await post(["Cookie": cookie], ["token": "wrong", "login_csrf": field]).status == 401)
+            let good = try await post(["Cookie": cookie], ["token": token, "login_csrf": field])
+            #expect(good.status == 303)
+            let session = try #require(good.cookie("jobctl_session"))
+            #expect(good.cookie("jobctl_login_csrf") == "", "the form's cookie is cleared")
+            let signedIn = try await fixture.get(base + "/runners", headers: ["Cookie": "jobctl_session=" + session])
+            #expect(signedIn.body.contains("drain every runner"), "the session works")
+        }
+
         @Test("serve refuses to listen beyond loopback without a token, and a bad --listen")
         func refusesNonLoopbackWithoutToken() async throws {
             let sandbox = try Sandbox("dashboard", exportsDatabase: false)
@@ -173,13 +326,86 @@
             }
             // A token too short is refused before anything listens; no database is created.
             let short = sandbox.root + "/short"
-            try Data("abc\n".utf8).write(to: URL(fileURLWithPath: short))
+            try DashboardFixture.writeTokenFile(short, "abc\n")
             let result = try await sandbox.run(
                 executable: sandbox.jobctlPath,
                 ["serve", "--db", sandbox.db, "--listen", "0.0.0.0:0", "--token-file", short])
             #expect(result.status == 1, "\(result)")
             #expect(result.stderr.contains("at least 16"))
             #expect(!FileManager.default.fileExists(atPath: sandbox.db))
+        }
+
+        @Test("--token-file is refused unless a regular file of its owner's alone holding a token of 16 characters")
+        func tokenFileIsChecked() async throws {
+            let sandbox = try Sandbox("dashboard", exportsDatabase: false)
+            defer { sandbox.cleanup() }
+            let token = "0123456789abcdef0123"
+            let good = sandbox.root + "/good"
+            try DashboardFixture.writeTokenFile(good, token + "\n")
+            let directory = sandbox.root + "/a-directory"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+            let fifo = sandbox.root + "/a-fifo"
+            let made = try await sandbox.run(executable: "/usr/bin/mkfifo", ["-m", "600", fifo])
+            #expect(made.status == 0, "\(made)")
+            var cases: [(label: String, path: String, message: String)] = [
+                ("missing", sandbox.root + "/nope", "cannot be opened"),
+                ("a directory", directory, "is not a regular file"),
+                ("a FIFO", fifo, "is not a regular file"),
+            ]
+            for mode in [0o644, 0o640, 0o604, 0o620, 0o602, 0o660, 0o610] {
+                let path = sandbox.root + "/mode-\(String(mode, radix: 8))"
+                try DashboardFixture.writeTokenFile(path, token + "\n", mode: mode)
+                cases.append(("mode \(String(mode, radix: 8))", path, "chmod 600"))
+            }
+            for (label, text, message) in [
+                ("empty", "", "is empty"), ("a newline only", "\n", "is empty"),
+                ("15 characters", String(token.prefix(15)) + "\n", "at least 16"),
+                ("two newlines", token + "\n\n", "one line"), ("two words", "0123456789 abcdef0123", "one line"),
+                ("a leading space", " " + token, "one line"),
+                ("too large", String(repeating: "a", count: 5000), "larger than 4096 bytes"),
+            ] {
+                let path = sandbox.root + "/content-\(UUID().uuidString)"
+                try DashboardFixture.writeTokenFile(path, text)
+                cases.append((label, path, message))
+            }
+            for (label, path, message) in cases {
+                let result = try await sandbox.run(
+                    executable: sandbox.jobctlPath,
+                    ["serve", "--db", sandbox.db, "--listen", "127.0.0.1:0", "--token-file", path],
+                    timeout: .seconds(30))
+                #expect(result.status == 1, "\(label): \(result)")
+                #expect(result.stderrLines.count == 1, "\(label): \(result.stderr)")
+                #expect(result.stderr.contains("--token-file: "), "\(label): \(result.stderr)")
+                #expect(result.stderr.contains(message), "\(label): \(result.stderr)")
+                #expect(!result.stdout.contains("listening"), "\(label): it started")
+                #expect(!FileManager.default.fileExists(atPath: sandbox.db), "\(label): a database was created")
+            }
+            // The good file (mode 0600, one trailing newline; also with CRLF): serve starts, and
+            // signing in takes the token without its newline.
+            let add = try await sandbox.run(
+                executable: sandbox.jobctlPath,
+                ["add", "tick", "--every", "1h", "--handler", "tick", "--db", sandbox.db])
+            #expect(add.status == 0, "\(add)")
+            let crlf = sandbox.root + "/crlf"
+            try DashboardFixture.writeTokenFile(crlf, token + "\r\n")
+            for path in [good, crlf] {
+                let server = try sandbox.launch(
+                    executable: sandbox.jobctlPath,
+                    ["serve", "--db", sandbox.db, "--listen", "127.0.0.1:0", "--token-file", path])
+                defer { server.killAndReap() }
+                let base = try await waitFor("serve listens", timeout: .seconds(30)) { () -> String? in
+                    if let status = server.poll() {
+                        throw HarnessError("serve exited (\(status)): \(server.transcript())")
+                    }
+                    guard let range = server.stdout.range(of: "listening on http://") else { return nil }
+                    return "http://" + server.stdout[range.upperBound...].prefix { $0 != "/" }
+                }
+                let csrf = try await sandbox.run(
+                    executable: "/usr/bin/curl",
+                    ["-sS", "-H", "Authorization: Bearer \(token)", base + "/api/csrf"])
+                #expect(csrf.stdout.contains("\"csrf\""), "\(path): the token is not the file's line: \(csrf)")
+            }
         }
 
         @Test("/metrics parses with prometheus_client and its figures equal status --json")

@@ -114,5 +114,96 @@
                 #expect((figures?["dominantShare"] as? Double ?? 1) < 0.98, "\(stats.stdout)")
             }
         }
+
+        /// Job names that call alert() if they ever become markup: in element content, in a quoted
+        /// attribute, in SVG (the plots' titles), and one that closes the plot's `<text>`.
+        static let alertNames = [
+            "<script>alert(1)</script>", #""><img src=x onerror=alert(2)>"#, "'><svg onload=alert(3)>",
+            "</text></svg><svg onload=alert(4)>",
+        ]
+
+        @Test("no dialog opens on any page, seen over the DevTools protocol; the detector sees one that does")
+        func noDialogOpens() async throws {
+            let fixture = try await DashboardFixture(runs: 1, extraNames: Self.alertNames)
+            let (server, base) = try await fixture.serve()
+            defer { server.killAndReap() }
+            let names = [DashboardFixture.hostileName, DashboardFixture.okName] + Self.alertNames
+            var paths = [
+                "/", "/jobs", "/jobs?sort=name&order=desc", "/jobs?state=active", "/runners", "/queues", "/login",
+            ]
+            for name in names {
+                let encoded = FormDecodingForTests.encode(name)
+                paths += ["/job?name=\(encoded)", "/job?name=\(encoded)&outcome=ok&limit=1"]
+            }
+            // The pages as served (with their Content-Security-Policy), once the page's own script ran;
+            // one of them also after its live refresh replaced the page's content.
+            let ran = "document.getElementById('live').textContent.indexOf('Live:') === 0"
+            let refreshed = "document.getElementById('live').textContent.indexOf('Live: updated') === 0"
+            var pages: [[String: String]] = paths.map { ["url": base + $0, "until": ran] }
+            pages.append([
+                "url": base + "/job?name=\(FormDecodingForTests.encode(Self.alertNames[0]))", "until": refreshed,
+            ])
+            // The same HTML from files: no Content-Security-Policy there, so escaping alone keeps
+            // the names' scripts from running.
+            var copies: [String] = []
+            for (index, path) in paths.enumerated() {
+                let answer = try await fixture.get(base + path)
+                #expect(answer.status == 200, "\(path): \(answer.status)")
+                let file = fixture.sandbox.root + "/copy-\(index).html"
+                try Data(answer.body.utf8).write(to: URL(fileURLWithPath: file))
+                copies.append("file://" + file)
+                pages.append(["url": "file://" + file])
+            }
+            // Positive controls: a page that calls alert(), and a copy of the jobs page in which the
+            // names were left unescaped (what a missing HTML.escape would serve): in its text and in
+            // its data-job attributes.
+            let control = "data:text/html,%3Cscript%3Ealert(%22control%22)%3C/script%3E"
+            pages.append(["url": control])
+            let jobPage = try await fixture.get(base + "/jobs?sort=name")
+            var unescaped = jobPage.body
+            for name in Self.alertNames {
+                unescaped = unescaped.replacingOccurrences(of: HTMLForTests.escape(name), with: name)
+            }
+            #expect(unescaped != jobPage.body, "the jobs page shows the names escaped")
+            let unescapedFile = fixture.sandbox.root + "/unescaped.html"
+            try Data(unescaped.utf8).write(to: URL(fileURLWithPath: unescapedFile))
+            pages.append(["url": "file://" + unescapedFile])
+
+            let input = fixture.sandbox.root + "/pages.json"
+            try JSONSerialization.data(withJSONObject: pages).write(to: URL(fileURLWithPath: input))
+            let result = try await fixture.sandbox.run(
+                executable: try DashboardFixture.python(),
+                [
+                    DashboardFixture.helpers + "/cdp_dialogs.py", try DashboardFixture.chromium(),
+                    fixture.sandbox.root + "/cdp-profile", input,
+                ],
+                timeout: .seconds(240))
+            #expect(result.status == 0, "\(result)")
+            let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] ?? []
+            #expect(report.count == pages.count, "every page was loaded: \(result.stdout)")
+            func dialogs(_ url: String) -> [String]? {
+                (report.first { $0["url"] as? String == url }?["dialogs"] as? [[String: Any]])?.compactMap {
+                    $0["message"] as? String
+                }
+            }
+            #expect(dialogs(control) == ["control"], "the detector missed a dialog: \(result.stdout)")
+            let opened = Set(dialogs("file://" + unescapedFile) ?? [])
+            #expect(opened.isSuperset(of: ["1", "2", "3", "4"]), "unescaped names must open dialogs: \(opened)")
+            for page in pages.dropLast(2) {
+                let url = page["url"] ?? ""
+                #expect(dialogs(url) == [], "\(url): a dialog opened: \(String(describing: dialogs(url)))")
+            }
+        }
+    }
+#endif
+
+#if Dashboard
+    /// The escaping the pages promise (`&`, `<`, `>`, `"`, `'`), to find the names in a page's HTML.
+    enum HTMLForTests {
+        static func escape(_ text: String) -> String {
+            text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+                .replacingOccurrences(of: "'", with: "&#39;")
+        }
     }
 #endif

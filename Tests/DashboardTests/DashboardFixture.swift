@@ -18,8 +18,9 @@
         let database: String
 
         /// Creates the database and fills it: each job runs at least `runs` times, then the runner drains.
-        /// `database` is a PostgreSQL URL to use instead of the sandbox's SQLite file.
-        init(runs: Int = 3, database: String? = nil) async throws {
+        /// `database` is a PostgreSQL URL to use instead of the sandbox's SQLite file. `extraNames`
+        /// are more jobs, each a command that prints markup (an SVG whose onload calls alert).
+        init(runs: Int = 3, database: String? = nil, extraNames: [String] = []) async throws {
             sandbox = try Sandbox("dashboard", exportsDatabase: false)
             self.database = database ?? sandbox.db
             do {
@@ -33,6 +34,12 @@
                     "add", DashboardFixture.hostileName, "--every", "150ms", "--delay", "0s", "--", "echo",
                     "<img src=x onerror=alert(1)>",
                 ])
+                for name in extraNames {
+                    try await succeed([
+                        "add", name, "--every", "150ms", "--delay", "0s", "--", "echo", "<svg onload=alert('output')>",
+                    ])
+                }
+                let jobs = 3 + extraNames.count
                 let runner = try sandbox.launch(
                     executable: sandbox.jobctlPath, ["run", "--db", self.database, "--concurrency", "4"])
                 try await waitUntil(
@@ -40,7 +47,7 @@
                 ) {
                     let status = try await self.jsonObject(["status", "--json"])
                     let perJob = status["perJob"] as? [[String: Any]] ?? []
-                    return perJob.count == 3 && perJob.allSatisfy { ($0["runCount"] as? Int ?? 0) >= runs }
+                    return perJob.count == jobs && perJob.allSatisfy { ($0["runCount"] as? Int ?? 0) >= runs }
                 }
                 try await succeed(["drain", "--timeout", "30s"])
                 guard await runner.waitForExit(timeout: .seconds(30)) else {
@@ -48,8 +55,8 @@
                 }
                 // With no runner, every job falls due within one interval and stays so: from then on
                 // the database holds still, and any two readings of it agree.
-                try await waitUntil("all three jobs are due", timeout: .seconds(30), interval: .milliseconds(50)) {
-                    try await self.jsonObject(["status", "--json"])["due"] as? Int == 3
+                try await waitUntil("all \(jobs) jobs are due", timeout: .seconds(30), interval: .milliseconds(50)) {
+                    try await self.jsonObject(["status", "--json"])["due"] as? Int == jobs
                 }
             } catch {
                 sandbox.cleanup()
@@ -101,7 +108,7 @@
             var arguments = ["serve", "--db", database, "--listen", "127.0.0.1:0"]
             if let token {
                 let path = sandbox.root + "/token-\(UUID().uuidString)"
-                try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: path))
+                try DashboardFixture.writeTokenFile(path, token + "\n")
                 arguments += ["--token-file", path]
             }
             let process = try sandbox.launch(executable: sandbox.jobctlPath, arguments)
@@ -117,12 +124,29 @@
             return (process, base)
         }
 
+        /// Writes a token file as an operator should: mode 0600.
+        static func writeTokenFile(_ path: String, _ text: String, mode: Int = 0o600) throws {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+        }
+
         // MARK: HTTP
 
         struct HTTPResult {
             var status: Int
             var headers: [String: String]
             var body: String
+            /// Every `Set-Cookie` header, in order (`headers` has only the last).
+            var setCookies: [String] = []
+
+            /// The value of the cookie `name` that the answer sets, if it does.
+            func cookie(_ name: String) -> String? {
+                setCookies.compactMap { header -> String? in
+                    let pair = header.prefix { $0 != ";" }
+                    guard pair.hasPrefix(name + "=") else { return nil }
+                    return String(pair.dropFirst(name.count + 1))
+                }.last
+            }
         }
 
         /// One request with curl (no redirects followed), returning the status, headers (lower-cased
@@ -145,20 +169,40 @@
             let headerText = try String(contentsOfFile: headerFile, encoding: .utf8)
             var status = 0
             var fields: [String: String] = [:]
+            var cookies: [String] = []
             for line in headerText.split(whereSeparator: \.isNewline) {
                 if line.hasPrefix("HTTP/") {
                     status = Int(line.split(separator: " ")[1]) ?? 0
                 } else if let colon = line.firstIndex(of: ":") {
-                    fields[line[..<colon].lowercased()] = line[line.index(after: colon)...]
-                        .trimmingCharacters(in: .whitespaces)
+                    let name = line[..<colon].lowercased()
+                    let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    fields[name] = value
+                    if name == "set-cookie" { cookies.append(value) }
                 }
             }
             let body = (try? String(contentsOfFile: bodyFile, encoding: .utf8)) ?? ""
-            return HTTPResult(status: status, headers: fields, body: body)
+            return HTTPResult(status: status, headers: fields, body: body, setCookies: cookies)
         }
 
         func get(_ url: String, headers: [String: String] = [:]) async throws -> HTTPResult {
             try await http("GET", url, headers: headers)
+        }
+
+        /// The sign-in form's CSRF token: its cookie (`name=value`) and its hidden field, from GET /login.
+        func loginForm(_ base: String) async throws -> (cookie: String, field: String) {
+            let page = try await get(base + "/login")
+            guard let value = page.cookie("jobctl_login_csrf"),
+                let start = page.body.range(of: "name=\"login_csrf\" value=\"")?.upperBound
+            else { throw HarnessError("GET /login gave no CSRF cookie or field: \(page)") }
+            return ("jobctl_login_csrf=" + value, String(page.body[start...].prefix { $0 != "\"" }))
+        }
+
+        /// Signs in with `token` as a browser does (the form's CSRF token included); the answer.
+        func signIn(_ base: String, token: String) async throws -> HTTPResult {
+            let form = try await loginForm(base)
+            return try await http(
+                "POST", base + "/login", headers: ["Cookie": form.cookie],
+                form: ["token": token, "login_csrf": form.field])
         }
 
         /// The python of the test venv (scripts/dashboard-test/setup-venv), with prometheus_client.

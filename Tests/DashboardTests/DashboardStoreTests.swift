@@ -75,6 +75,25 @@
                     #expect(answer.status == 200, "\(api): \(answer.body)")
                     #expect(answer.body == (try await fixture.jsonOutput(command)), "\(api) differs from --json")
                 }
+                // History by keyset on PostgreSQL: the next links walk to history --json; a page
+                // after a run lists the runs right after it.
+                let walked = try await DashboardAPITests.walkPages(fixture, base, "/api/history?limit=2")
+                let whole = try JSONSerialization.jsonObject(
+                    with: Data(try await fixture.jsonOutput(["history", "--limit", "1000", "--json"]).utf8))
+                #expect(NSArray(array: walked.elements).isEqual(to: whole as? [Any] ?? []))
+                #expect(walked.pages > 2)
+                let ids = (whole as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
+                let jobIDs = try await {
+                    let text = try await fixture.jsonOutput(["history", "failing-job", "--limit", "1000", "--json"])
+                    return (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] ?? [])
+                        .compactMap { $0["id"] as? Int }
+                }()
+                #expect(ids.count > 4 && jobIDs.count >= 3)
+                let after = try await fixture.get(base + "/job?name=failing-job&limit=1&after=\(jobIDs[2])")
+                let shown = after.body.components(separatedBy: "<tr data-run=\"").dropFirst().compactMap {
+                    Int($0.prefix { $0 != "\"" })
+                }
+                #expect(shown == [jobIDs[1]], "the run right after \(jobIDs[2])")
                 let metrics = try await fixture.get(base + "/metrics")
                 let status = try await fixture.jsonObject(["status", "--json"])
                 for (outcome, count) in status["runs"] as? [String: Int] ?? [:] where outcome != "total" {

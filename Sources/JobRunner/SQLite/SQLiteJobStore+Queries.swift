@@ -27,14 +27,27 @@ extension SQLiteJobStore {
             conditions.append("outcome = ?")
             args.append(.text(outcome.rawValue))
         }
+        // Keyset paging: the id bounds are ranges of the primary key, or of runs_job/runs_job_name
+        // after the job, so a page deep in the history costs what the first one does.
+        if let before = query.before {
+            conditions.append("id < ?")
+            args.append(.integer(before))
+        }
+        if let after = query.after {
+            conditions.append("id > ?")
+            args.append(.integer(after))
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         args.append(.integer(Int64(max(0, query.limit))))
+        // After a run: the runs right after it, read oldest first, returned newest first.
+        let order = query.after == nil ? "DESC" : "ASC"
         return try connection.read {
-            let runs = try connection.all(
-                "SELECT \(JobRow.runColumns) FROM runs \(filter) ORDER BY id DESC LIMIT ?",
+            var runs = try connection.all(
+                "SELECT \(JobRow.runColumns) FROM runs \(filter) ORDER BY id \(order) LIMIT ?",
                 args,
                 map: JobRow.decodeRun
             )
+            if query.after != nil { runs.reverse() }
             if runs.isEmpty, let job = query.job, try findJob(named: job) == nil {
                 throw JobRunnerError.jobNotFound(job)
             }

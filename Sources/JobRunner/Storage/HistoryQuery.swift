@@ -10,15 +10,23 @@ public struct HistoryQuery: Sendable, Hashable {
     public var outcome: RunOutcome?
     /// At most this many runs, newest first.
     public var limit: Int
+    /// Only runs older than this run (with a smaller id): the page after one that ended with it.
+    public var before: Int64?
+    /// Only runs newer than this run (with a larger id), and of those the `limit` oldest (still
+    /// listed newest first): the page before one that began with it.
+    public var after: Int64?
 
     /// Creates a query.
     public init(
-        job: String? = nil, jobID: Int64? = nil, since: UnixMicros? = nil, outcome: RunOutcome? = nil, limit: Int = 50
+        job: String? = nil, jobID: Int64? = nil, since: UnixMicros? = nil, outcome: RunOutcome? = nil, limit: Int = 50,
+        before: Int64? = nil, after: Int64? = nil
     ) {
         self.job = job
         self.jobID = jobID
         self.since = since
         self.outcome = outcome
         self.limit = limit
+        self.before = before
+        self.after = after
     }
 }

@@ -16,6 +16,8 @@
         var csrfHeader: String?
         /// The `jobctl_session` cookie.
         var sessionCookie: String?
+        /// The `jobctl_login_csrf` cookie: the sign-in form's CSRF token, before there is a session.
+        var loginCSRFCookie: String?
         /// `Origin`, and `Host`, to refuse a cross-site POST.
         var origin: String?
         var host: String?

@@ -203,7 +203,8 @@
                 return outcome
             }
             let limit = try routes.count(request, "limit", default: 50, in: 1...1000)
-            let runs = try await store.history(HistoryQuery(jobID: job.id, outcome: outcome, limit: limit))
+            let history = try await historyPage(job, outcome: outcome, limit: limit)
+            let runs = history.runs
             let plotted = try await store.history(HistoryQuery(jobID: job.id, limit: 300)).filter {
                 $0.finishedAt != nil
             }
@@ -295,7 +296,58 @@
                 }
                 html += "</tbody></table>"
             }
+            html += history.navigation
             return page("Job \(d.name)", "/jobs", html)
+        }
+
+        /// A page of a job's history, newest first, by keyset: `before=RUN` shows the `limit` runs
+        /// older than that run, `after=RUN` the `limit` runs right after it, neither the newest. Each
+        /// page is one bounded query on runs_job (job id, run id), however deep it is, plus one of a
+        /// single row for each link that depends on whether runs remain on that side. The links keep
+        /// the outcome filter and the limit.
+        private func historyPage(_ job: JobRecord, outcome: RunOutcome?, limit: Int) async throws -> (
+            runs: [RunRecord], navigation: String
+        ) {
+            let before = try routes.runID(request, "before")
+            let after = before == nil ? try routes.runID(request, "after") : nil
+            var query = HistoryQuery(jobID: job.id, outcome: outcome, limit: limit + 1, before: before, after: after)
+            var runs = try await store.history(query)
+            var newer: Bool
+            var older: Bool
+            if after != nil {
+                newer = runs.count > limit
+                runs = Array(runs.suffix(limit))
+                older = false
+            } else {
+                older = runs.count > limit
+                runs = Array(runs.prefix(limit))
+                newer = false
+            }
+            // The other side: whether a run lies beyond this page's newest (or oldest) one. An empty
+            // page has no run to link from: it offers the newest runs only.
+            query.limit = 1
+            if before != nil, let first = runs.first {
+                query.before = nil
+                query.after = first.id
+                newer = !(try await store.history(query)).isEmpty
+            } else if after != nil, let last = runs.last {
+                query.after = nil
+                query.before = last.id
+                older = !(try await store.history(query)).isEmpty
+            }
+            func link(_ label: String, _ rel: String, _ key: (String, Int64)?) -> String {
+                var pairs: [(String, String?)] = [("name", job.definition.name), ("outcome", outcome?.rawValue)]
+                if request.parameter("limit") != nil { pairs.append(("limit", "\(limit)")) }
+                if let key { pairs.append((key.0, "\(key.1)")) }
+                return "<a href=\"/job\(HTML.escape(HTML.query(pairs)))\" rel=\"\(rel)\">\(label)</a>"
+            }
+            var links: [String] = []
+            if before != nil || after != nil { links.append(link("Newest runs", "first", nil)) }
+            if newer, let first = runs.first { links.append(link("← Newer runs", "prev", ("after", first.id))) }
+            if older, let last = runs.last { links.append(link("Older runs →", "next", ("before", last.id))) }
+            let navigation =
+                links.isEmpty ? "" : "<nav class=\"pages history-pages\">" + links.joined(separator: " ") + "</nav>"
+            return (runs, navigation)
         }
 
         // MARK: Runners and queues
@@ -332,15 +384,21 @@
 
         // MARK: Sign-in, script and style
 
-        static func login(message: String?, readOnly: Bool) -> String {
+        /// The sign-in page; `csrf` goes in the form's hidden `login_csrf` field (its cookie is set
+        /// by the route).
+        static func login(message: String?, readOnly: Bool, csrf: String?) -> String {
             HTML.page(title: "Sign in", active: "", signedIn: false) {
                 var html = "<h1>Sign in</h1>"
                 if let message { html += "<p class=\"error\">\(HTML.escape(message))</p>" }
                 if readOnly {
                     return html + "<p>This server is read-only: it was started without --token-file.</p>"
                 }
+                html += "<form method=\"post\" action=\"/login\">"
+                if let csrf {
+                    html += "<input type=\"hidden\" name=\"login_csrf\" value=\"\(HTML.escape(csrf))\">"
+                }
                 html +=
-                    "<form method=\"post\" action=\"/login\"><label>Token <input type=\"password\" name=\"token\" autocomplete=\"current-password\"></label>"
+                    "<label>Token <input type=\"password\" name=\"token\" autocomplete=\"current-password\"></label>"
                 return html + "<button type=\"submit\">Sign in</button></form>"
             }
         }

@@ -48,11 +48,31 @@
 
         private func route(_ request: DashboardRequest) async throws -> DashboardResponse {
             switch (request.method, request.path) {
-            case ("GET", "/api/status"): return .json(try Output.jsonData(try await statusDocument(request)))
-            case ("GET", "/api/jobs"): return .json(try Output.jsonData(try await jobs(request).map { JobJSON($0) }))
+            case ("GET", "/api/status"):
+                let (document, jobs) = try await statusDocument(request)
+                var response = DashboardResponse.json(try Output.jsonData(document))
+                response.headers.append(("X-Total-Count", "\(jobs)"))
+                return response
+            case ("GET", "/api/jobs"):
+                let (page, query) = try await jobs(request)
+                var response = DashboardResponse.json(try Output.jsonData(page.jobs.map { JobJSON($0) }))
+                response.headers.append(("X-Total-Count", "\(page.total)"))
+                if let links = DashboardRoutes.links(request, query: query, shown: page.jobs.count, total: page.total) {
+                    response.headers.append(("Link", links))
+                }
+                return response
             case ("GET", "/api/job"): return .json(try Output.jsonData(try await jobDocument(request)))
             case ("GET", "/api/history"):
-                return .json(try Output.jsonData(try await history(request).map(RunJSON.init)))
+                let (runs, more) = try await history(request)
+                var response = DashboardResponse.json(try Output.jsonData(runs.map(RunJSON.init)))
+                if more, let last = runs.last {
+                    let parameters = HTML.query(
+                        ["job", "status", "since", "limit"].map { ($0, request.parameter($0)) } + [
+                            ("before", "\(last.id)")
+                        ])
+                    response.headers.append(("Link", "</api/history\(parameters)>; rel=\"next\""))
+                }
+                return response
             case ("GET", "/api/run"): return .json(try Output.jsonData(RunJSON(try await run(request))))
             case ("GET", "/api/queues"):
                 return .json(try Output.jsonData(try await store.queues().map(Queue.ListQueues.QueueJSON.init)))
@@ -73,7 +93,7 @@
             case (_, "/api/job/trigger"), (_, "/api/job/pause"), (_, "/api/job/resume"), (_, "/api/job/stop"),
                 (_, "/api/drain"):
                 return try await action(request)
-            case ("GET", "/login"): return .html(DashboardPages.login(message: nil, readOnly: auth.readOnly))
+            case ("GET", "/login"): return loginPage(message: nil, status: 200)
             case ("POST", "/login"): return login(request)
             case ("POST", "/logout"):
                 if auth.refusal(of: request) == nil, let id = request.sessionCookie { auth.endSession(id) }
@@ -97,23 +117,30 @@
 
         // MARK: Documents, shared by the API and the pages
 
-        /// `status --json`; with `perJobLimit=N`, `perJob` lists only the first N jobs by name (the
-        /// whole list of a large database is megabytes).
-        func statusDocument(_ request: DashboardRequest) async throws -> Status.StatusJSON {
-            let limit = try request.parameter("perJobLimit").map { _ in
-                try count(request, "perJobLimit", default: 0, in: 0...1_000_000_000)
-            }
+        /// Jobs in an answer of `/api/jobs` without `limit`, and the most that `limit` may ask for: a
+        /// page of 500 jobs is about 350 kB of JSON, the whole list of a large database tens of MB.
+        static let jobsPageDefault = 500
+        static let jobsPageMaximum = 1000
+        /// Jobs listed in `perJob` of `/api/status` without `perJobLimit`, and the most it may ask for.
+        static let perJobDefault = 1000
+        static let perJobMaximum = 10_000
+
+        /// `status --json`, with `perJob` limited to the first `perJobLimit` jobs by name (1000 by
+        /// default); and how many jobs there are in all (what `perJob` lists without a limit).
+        func statusDocument(_ request: DashboardRequest) async throws -> (document: Status.StatusJSON, jobs: Int) {
+            let limit = try count(
+                request, "perJobLimit", default: DashboardRoutes.perJobDefault, in: 0...DashboardRoutes.perJobMaximum)
             await store.rescueIfPossible()
             let status = try await store.status(perJobLimit: limit)
-            return Status.StatusJSON(status, now: store.clock.now())
+            return (Status.StatusJSON(status, now: store.clock.now()), status.jobsByState.values.reduce(0, +))
         }
 
-        /// `list --json`: `queue` and `state` as `list --queue --state` take them; by name, as `list`
-        /// reads them. The database filters (so a filter that keeps few of many jobs reads few).
-        func jobs(_ request: DashboardRequest) async throws -> [JobRecord] {
+        /// A page of `list --json`: `queue` and `state` as `list --queue --state` take them; by name,
+        /// as `list` reads them; `limit` (500 by default, at most 1000) jobs from `offset`. The
+        /// database filters and counts (so a filter that keeps few of many jobs reads few).
+        func jobs(_ request: DashboardRequest) async throws -> (page: JobsPage, query: JobsPageQuery) {
             var query = JobsPageQuery()
             query.sort = .name
-            query.limit = Int(Int64.max)
             if let queue = request.parameter("queue") {
                 do { try Queue.validate(queue) } catch { throw BadRequest(status: 400, message: "queue: \(error)") }
                 query.queue = queue
@@ -129,12 +156,29 @@
                 query.failing = state == "failing"
                 query.state = JobState(rawValue: state)
             }
-            // `limit` and `offset` page the list (in name order), for a large database.
-            if request.parameter("limit") != nil || request.parameter("offset") != nil {
-                query.limit = try count(request, "limit", default: 1000, in: 1...1_000_000)
-                query.offset = try count(request, "offset", default: 0, in: 0...1_000_000_000)
+            query.limit = try count(
+                request, "limit", default: DashboardRoutes.jobsPageDefault, in: 1...DashboardRoutes.jobsPageMaximum)
+            query.offset = try count(request, "offset", default: 0, in: 0...1_000_000_000)
+            return (try await store.jobsPage(query), query)
+        }
+
+        /// The RFC 8288 `Link` header of a page of `/api/jobs`: `next` while jobs remain after it,
+        /// `prev` and `first` after the first page; nil when there is one page only.
+        static func links(_ request: DashboardRequest, query: JobsPageQuery, shown: Int, total: Int) -> String? {
+            func link(_ offset: Int, _ relation: String) -> String {
+                let parameters = HTML.query([
+                    ("queue", request.parameter("queue")), ("state", request.parameter("state")),
+                    ("limit", "\(query.limit)"), ("offset", "\(offset)"),
+                ])
+                return "<\(request.path)\(parameters)>; rel=\"\(relation)\""
             }
-            return try await store.jobsPage(query).jobs
+            var links: [String] = []
+            if query.offset + shown < total { links.append(link(query.offset + shown, "next")) }
+            if query.offset > 0 {
+                links.append(link(max(0, query.offset - query.limit), "prev"))
+                links.append(link(0, "first"))
+            }
+            return links.isEmpty ? nil : links.joined(separator: ", ")
         }
 
         /// A job by `name`, or 404.
@@ -155,10 +199,13 @@
             return JobJSON(job, recentRuns: try await store.history(HistoryQuery(jobID: job.id, limit: runs)))
         }
 
-        /// `history --json` with `job`, `status`, `since`, `limit` as the command takes them.
-        func history(_ request: DashboardRequest) async throws -> [RunRecord] {
+        /// `history --json` with `job`, `status`, `since`, `limit` as the command takes them, and
+        /// `before=RUN` for the runs older than that one (the next page); and whether older runs remain.
+        func history(_ request: DashboardRequest) async throws -> (runs: [RunRecord], more: Bool) {
             var query = HistoryQuery(job: request.parameter("job"))
-            query.limit = try count(request, "limit", default: 50, in: 1...1_000_000)
+            let limit = try count(request, "limit", default: 50, in: 1...1_000_000)
+            query.limit = limit + 1
+            query.before = try runID(request, "before")
             if let status = request.parameter("status") {
                 guard let outcome = RunOutcome(rawValue: status) else {
                     throw BadRequest(
@@ -176,7 +223,19 @@
                     throw BadRequest(status: 400, message: "\(error)")
                 }
             }
-            return try await store.history(query)
+            let runs = try await store.history(query)
+            return (Array(runs.prefix(limit)), runs.count > limit)
+        }
+
+        /// A run id parameter (`before`, `after`), nil when absent.
+        func runID(_ request: DashboardRequest, _ name: String) throws -> Int64? {
+            try request.parameter(name).map { text in
+                guard let id = Int64(text), id > 0 else {
+                    throw BadRequest(
+                        status: 400, message: "\(name) must be a run id, not \(JobRunnerErrorText.quoted(text))")
+                }
+                return id
+            }
         }
 
         /// `logs RUN --json`.
@@ -235,18 +294,49 @@
             return .json(document)
         }
 
-        private func login(_ request: DashboardRequest) -> DashboardResponse {
+        /// The sign-in form, with a new pre-session CSRF token: in a cookie (HttpOnly, SameSite=Strict,
+        /// for /login only) and in a hidden field, which a sign-in must send back alike. A page of
+        /// another site can post to /login but can neither read the field nor set the cookie, so it
+        /// cannot sign a browser in with the attacker's token (login CSRF).
+        private func loginPage(message: String?, status: Int) -> DashboardResponse {
             guard !auth.readOnly else {
-                return .html(DashboardPages.login(message: "This server is read-only.", readOnly: true), status: 403)
+                return .html(DashboardPages.login(message: message, readOnly: true, csrf: nil), status: status)
             }
+            let csrf = DashboardAuth.randomToken()
+            var response = DashboardResponse.html(
+                DashboardPages.login(message: message, readOnly: false, csrf: csrf), status: status)
+            response.headers.append(
+                ("Set-Cookie", "\(DashboardRoutes.loginCSRFCookie)=\(csrf); Path=/login; HttpOnly; SameSite=Strict"))
+            return response
+        }
+
+        /// The cookie of the sign-in form's CSRF token.
+        static let loginCSRFCookie = "jobctl_login_csrf"
+
+        private func login(_ request: DashboardRequest) -> DashboardResponse {
+            guard !auth.readOnly else { return loginPage(message: "This server is read-only.", status: 403) }
             if let origin = request.origin, let host = request.host, origin != "http://" + host {
-                return .html(DashboardPages.login(message: "Refused: another site.", readOnly: false), status: 403)
+                return loginPage(message: "Refused: another site.", status: 403)
+            }
+            guard let cookie = request.loginCSRFCookie, !cookie.isEmpty, let field = request.form["login_csrf"] else {
+                return loginPage(
+                    message:
+                        "Refused: the sign-in form's CSRF token is missing (sign in from this form, with cookies on).",
+                    status: 403)
+            }
+            guard DashboardAuth.same(field, cookie) else {
+                return loginPage(
+                    message: "Refused: the sign-in form's CSRF token does not match its cookie; sign in again.",
+                    status: 403)
             }
             guard let given = request.form["token"], auth.isToken(given) else {
-                return .html(DashboardPages.login(message: "Wrong token.", readOnly: false), status: 401)
+                return loginPage(message: "Wrong token.", status: 401)
             }
             let session = auth.newSession()
             var response = DashboardResponse.redirect(to: "/")
+            response.headers.append(
+                ("Set-Cookie", "\(DashboardRoutes.loginCSRFCookie)=; Path=/login; Max-Age=0; HttpOnly; SameSite=Strict")
+            )
             response.headers.append(("Set-Cookie", "jobctl_session=\(session.id); Path=/; HttpOnly; SameSite=Strict"))
             return response
         }

@@ -78,6 +78,8 @@
                         let pair = part.trimmingCharacters(in: .whitespaces)
                         if pair.hasPrefix("jobctl_session=") {
                             dashboardRequest.sessionCookie = String(pair.dropFirst("jobctl_session=".count))
+                        } else if pair.hasPrefix("jobctl_login_csrf=") {
+                            dashboardRequest.loginCSRFCookie = String(pair.dropFirst("jobctl_login_csrf=".count))
                         }
                     }
                 }
