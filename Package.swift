@@ -81,7 +81,11 @@ let package = Package(
         // bench/dashboard's seeder: a large database (100,000 jobs, 10,000,000 runs) in seconds.
         .executableTarget(
             name: "DashboardBenchSeed",
-            dependencies: ["JobRunner"],
+            dependencies: [
+                "JobRunner",
+                // Seeds a `postgres://…` database with the PostgreSQL trait.
+                .target(name: "JobRunnerPostgres", condition: .when(traits: ["PostgreSQL"])),
+            ],
             swiftSettings: strictness
         ),
         .executableTarget(

@@ -66,6 +66,14 @@ package protocol JobStoreBackend: Actor {
     func requestDrain(grace: Duration?) async throws -> DrainRequest
     func drainProgress(runnerIDs: [Int64], since: UnixMicros) async throws -> DrainProgress
 
+    // MARK: The dashboard (bounded however many jobs and runs there are)
+
+    /// One page of jobs, filtered, sorted and counted by the database, in the order of
+    /// ``JobsPageQuery/precedes(_:_:)`` (names in byte order).
+    func jobsPage(_ query: JobsPageQuery) async throws -> JobsPage
+    /// Runs in flight per runner id, without reading the history.
+    func inFlightByRunner() async throws -> [Int64: Int]
+
     // MARK: History size (in short transactions; cancelling the caller stops between two)
 
     func prune(finishedBefore cutoff: UnixMicros, batchSize: Int) async throws -> Int

@@ -35,7 +35,9 @@ package struct JobsPageQuery: Sendable, Hashable {
         return true
     }
 
-    /// Whether `a` comes before `b` in this order.
+    /// Whether `a` comes before `b` in this order. Names are in Unicode NFC (a definition must be), so
+    /// `String`'s order is the order of their code points, which is the byte order of their UTF-8 in
+    /// which the stores compare them (SQLite's `BINARY`, PostgreSQL's `"C"`).
     package func precedes(_ a: JobRecord, _ b: JobRecord) -> Bool {
         func key(_ job: JobRecord) -> (Int64, String, String) {
             switch sort {
@@ -55,30 +57,22 @@ package struct JobsPageQuery: Sendable, Hashable {
 package struct JobsPage: Sendable {
     package var jobs: [JobRecord]
     package var total: Int
+
+    package init(jobs: [JobRecord], total: Int) {
+        self.jobs = jobs
+        self.total = total
+    }
 }
 
 extension JobStore {
-    /// A page of jobs. On SQLite one query for the page and one for the count; other stores filter
-    /// and sort ``jobs(queue:)`` in memory.
+    /// A page of jobs: one bounded query for the page, and one for the count when the page does not
+    /// tell it, on every store.
     package func jobsPage(_ query: JobsPageQuery) async throws -> JobsPage {
-        if let sqlite = backend as? SQLiteJobStore {
-            do { return try await sqlite.jobsPage(query) } catch { throw backend.publicError(error) }
-        }
-        // By name ascending is the store's own order (its collation), as `jobs(queue:)` gives it.
-        let filtered = try await jobs(queue: query.queue).filter(query.matches)
-        let all = query.sort == .name && !query.descending ? filtered : filtered.sorted(by: query.precedes)
-        return JobsPage(jobs: Array(all.dropFirst(max(0, query.offset)).prefix(max(0, query.limit))), total: all.count)
+        do { return try await backend.jobsPage(query) } catch { throw backend.publicError(error) }
     }
 
     /// Runs in flight per runner id.
     package func inFlightByRunner() async throws -> [Int64: Int] {
-        if let sqlite = backend as? SQLiteJobStore {
-            do { return try await sqlite.inFlightByRunner() } catch { throw backend.publicError(error) }
-        }
-        var counts: [Int64: Int] = [:]
-        for run in try await history(HistoryQuery(outcome: .running, limit: 100_000)) {
-            if let runner = run.runnerID { counts[runner, default: 0] += 1 }
-        }
-        return counts
+        do { return try await backend.inFlightByRunner() } catch { throw backend.publicError(error) }
     }
 }

@@ -44,13 +44,16 @@ struct Run: AsyncParsableCommand {
             Metrics: --metrics-listen HOST:PORT serves the runner's own instruments at /metrics in \
             Prometheus text format (jobrunner_runs_total by outcome, jobrunner_run_duration_seconds and \
             jobrunner_run_lateness_seconds histograms, jobrunner_due_waiting). It needs a jobctl built \
-            with the Dashboard trait (swift build --traits Dashboard).
+            with the Dashboard trait (swift build --traits Dashboard). --metrics-per-job adds series \
+            labelled with each job's name (runs by outcome, duration, lateness): one set per job, so \
+            only where the jobs are few and their names known.
 
             Examples:
               jobctl run --queue default --concurrency 8 --grace 30s --keep-history 7d
               jobctl run --on-failure '/usr/local/bin/page-oncall --team ops' --alert-interval 10m
               jobctl run --log-format json 2>> /var/log/jobrunner.jsonl
               jobctl run --metrics-listen 127.0.0.1:9464
+              jobctl run --metrics-listen 127.0.0.1:9464 --metrics-per-job
             """
     )
 
@@ -103,6 +106,12 @@ struct Run: AsyncParsableCommand {
             valueName: "host:port"))
     var metricsListen: String?
 
+    @Flag(
+        help: ArgumentHelp(
+            "With --metrics-listen: per-job series too (jobrunner_job_runs_total{job,outcome}, jobrunner_job_run_duration_seconds{job}, jobrunner_job_run_lateness_seconds{job}), one per job name: for a bounded set of jobs."
+        ))
+    var metricsPerJob = false
+
     @Option(
         help: ArgumentHelp("SQLite synchronous mode: normal, or full for power-loss durability.", valueName: "mode"))
     var synchronous: String = "normal"
@@ -147,6 +156,10 @@ struct Run: AsyncParsableCommand {
         }
         _ = try historyRetention()
         if let metricsListen { _ = try ListenAddress(parsing: metricsListen, flag: "--metrics-listen") }
+        if metricsPerJob && metricsListen == nil {
+            throw ValidationError(
+                "--metrics-per-job needs --metrics-listen HOST:PORT (it adds series to that endpoint)")
+        }
     }
 
     /// The lease and the heartbeat interval the flags ask for. The lease must span at least three
@@ -245,7 +258,8 @@ struct Run: AsyncParsableCommand {
                 heartbeatInterval: try leaseAndHeartbeat().heartbeat,
                 lease: try leaseAndHeartbeat().lease,
                 historyRetention: try historyRetention(),
-                onFailure: try failureAlerting()
+                onFailure: try failureAlerting(),
+                perJobMetrics: metricsPerJob
             ),
             logger: logger
         )

@@ -72,5 +72,6 @@ enum BackendConformance {
         Check("retries: backoff doubles, attempts count up, then the job moves on", retries),
         Check("triggers: one run each, paused or not, schedule untouched", triggers),
         Check("change feed: reports another instance's commits, returns when cancelled", changeFeed),
+        Check("dashboard: pages of jobs filtered, sorted and counted as sorting all of them; runs in flight", jobsPage),
     ]
 }

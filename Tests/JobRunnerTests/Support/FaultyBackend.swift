@@ -87,6 +87,8 @@ actor FaultyBackend: JobStoreBackend {
     func drainProgress(runnerIDs: [Int64], since: UnixMicros) async throws -> DrainProgress {
         try await inner.drainProgress(runnerIDs: runnerIDs, since: since)
     }
+    func jobsPage(_ query: JobsPageQuery) async throws -> JobsPage { try await inner.jobsPage(query) }
+    func inFlightByRunner() async throws -> [Int64: Int] { try await inner.inFlightByRunner() }
 
     func prune(finishedBefore cutoff: UnixMicros, batchSize: Int) async throws -> Int {
         try await inner.prune(finishedBefore: cutoff, batchSize: batchSize)
