@@ -113,8 +113,14 @@ extension Reliability {
             } catch {
                 throw HarnessError("\(error)\n\(frozen.child.transcript(limit: 6000))")
             }
-            let reRegistered = try await waitFor("the resumed runner re-registers", timeout: .seconds(30)) {
-                try frozen.runnerID().flatMap { $0 == frozenID ? nil : $0 }
+            let reRegistered: Int64
+            do {
+                reRegistered = try await waitFor("the resumed runner re-registers", timeout: .seconds(30)) {
+                    try frozen.runnerID().flatMap { $0 == frozenID ? nil : $0 }
+                }
+            } catch {
+                let runners = (try? sandbox.probe().runners()).map { "\($0)" } ?? "?"
+                throw HarnessError("\(error)\nrunners: \(runners)\n\(frozen.child.transcript(limit: 6000))")
             }
             let counts = try sandbox.runCounts()
             do {
