@@ -205,6 +205,19 @@ struct ParsingTests: CommandLineParsing {
         expectUsageError(["run", "--heartbeat", "soon"], mentioning: "--heartbeat")
     }
 
+    @Test("run --claim-lead: the store's default unless given; at most 1s and an eighth of the lease")
+    func runClaimLead() throws {
+        #expect(try parse(["run"], as: Run.self).claimLeadDuration() == nil)
+        #expect(try parse(["run", "--claim-lead", "50ms"], as: Run.self).claimLeadDuration() == .milliseconds(50))
+        #expect(try parse(["run", "--claim-lead", "0s"], as: Run.self).claimLeadDuration() == .zero)
+        #expect(
+            try parse(["run", "--claim-lead", "1s", "--lease", "8s"], as: Run.self).claimLeadDuration() == .seconds(1))
+        expectUsageError(["run", "--claim-lead", "2s", "--lease", "60s"], mentioning: "at most 1s")
+        expectUsageError(["run", "--claim-lead", "1s", "--lease", "6s"], mentioning: "an eighth of --lease")
+        expectUsageError(["run", "--claim-lead", "soon"], mentioning: "--claim-lead")
+        expectUsageError(["run", "--claim-lead", "-5ms"], mentioning: "--claim-lead")
+    }
+
     @Test("run --on-failure is one string split into words without a shell; a bad one is a usage error")
     func runOnFailure() throws {
         // Without a command of its own, the runner still rate-limits jobs' own commands at --alert-interval.

@@ -30,6 +30,21 @@ struct ClaimLeadTests {
             store: store, registry: registry, configuration: configuration, clock: clock, logger: quietLogger)
     }
 
+    /// Lets the runner wake half the lead before ``due`` and claim the run; returns once the run
+    /// waits for its due time (with the heartbeat, the two sleepers on the clock), with its id.
+    static func claimAhead(_ clock: ManualJobClock, _ events: EventLog) async throws -> Int64 {
+        await clock.waitUntilSleeping(count: 2)
+        #expect(clock.earliestDeadline == due - 50_000, "the loop wakes half the lead before the due time")
+        clock.advance(to: due - 50_000)
+        let claimed = await events.next { if case .claimed = $0 { true } else { false } }
+        guard case .claimed(let runID, _) = claimed else { throw ClaimMissing() }
+        await clock.waitUntilSleeping(count: 2)
+        #expect(clock.earliestDeadline == due, "the run waits for its due time")
+        return runID
+    }
+
+    struct ClaimMissing: Error {}
+
     @Test("a run claimed ahead starts at its due time; the loop wakes half the lead before it")
     func startsAtItsDueTime() async throws {
         let clock = ManualJobClock(now: newYear2026)
@@ -37,14 +52,7 @@ struct ClaimLeadTests {
         try await withTemporaryDatabase(clock: clock) { store, _ in
             let runner = try await Self.setUp(store, clock: clock, entries: entries)
             try await withRunner(runner) { events in
-                await clock.waitUntilSleeping(count: 2)
-                #expect(clock.earliestDeadline == Self.due - 50_000)
-                clock.advance(to: Self.due - 50_000)
-                let claimed = await events.next { if case .claimed = $0 { true } else { false } }
-                guard case .claimed(let runID, _) = claimed else { return }
-                // The heartbeat's sleep and the run's wait for its due time.
-                await clock.waitUntilSleeping(count: 2)
-                #expect(clock.earliestDeadline == Self.due)
+                let runID = try await Self.claimAhead(clock, events)
                 #expect(entries.times.withLock { $0.isEmpty }, "the handler waits for the due time")
                 let running = try #require(try await store.run(id: runID))
                 #expect(running.outcome == .running)
@@ -66,10 +74,7 @@ struct ClaimLeadTests {
         try await withTemporaryDatabase(clock: clock) { store, _ in
             let runner = try await Self.setUp(store, clock: clock, entries: entries)
             try await withRunner(runner) { events in
-                await clock.waitUntilSleeping(count: 2)
-                clock.advance(to: Self.due - 50_000)
-                _ = await events.next { if case .claimed = $0 { true } else { false } }
-                await clock.waitUntilSleeping(count: 2)
+                _ = try await Self.claimAhead(clock, events)
                 runner.drain(grace: .zero)
                 let finished = await events.finished(1)
                 #expect(finished.first?.outcome == .interrupted)
