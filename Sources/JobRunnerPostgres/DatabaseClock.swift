@@ -35,11 +35,11 @@
             for _ in 0..<samples {
                 let sent = local.now()
                 var server: Int64 = 0
-                for try await value in try await client.query(
-                    "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint", logger: logger
-                ).decode(Int64.self) {
-                    server = value
+                let rows = try await client.withConnection { connection in
+                    try await connection.rows(
+                        of: "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint", logger: logger)
                 }
+                for row in rows { server = try row.decode(Int64.self) }
                 let received = local.now()
                 let sample = (rtt: received - sent, offset: server - received)
                 if let kept = best, kept.rtt <= sample.rtt { continue }

@@ -60,38 +60,23 @@
             }
         }
 
-        /// Sends `query` on `connection`, unless the connection is closed already.
-        ///
-        /// postgres-nio 1.33.2 writes a statement to its channel without a write promise
-        /// (`PostgresConnection.query`): on a channel already closed (the server restarted, and the
-        /// pool has not noticed yet) the write fails unseen and the statement waits forever. Measured
-        /// with `pg_ctl restart` under load: a runner's claim hung for good on its second statement,
-        /// and with it every claim and drain. So every statement is sent only on an open connection;
-        /// the connection then fails as closed, and the caller retries on another.
-        func send(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> PostgresRowSequence {
-            guard !connection.isClosed else { throw PostgresStoreError.connectionClosed }
-            return try await connection.query(query, logger: logger)
+        /// The rows of `query`, sent on `connection` (see ``PostgresConnection/rows(of:logger:)``).
+        func send(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> [PostgresRow] {
+            try await connection.rows(of: query, logger: logger)
         }
 
         /// Rows of `query`, each mapped by `map`.
         func all<T>(
             _ query: PostgresQuery, on connection: PostgresConnection, map: (PostgresStoreRow) throws -> T
         ) async throws -> [T] {
-            var out: [T] = []
-            for try await row in try await send(query, on: connection) {
-                out.append(try map(PostgresStoreRow(row: row.makeRandomAccess())))
-            }
-            return out
+            try await send(query, on: connection).map { try map(PostgresStoreRow(row: $0.makeRandomAccess())) }
         }
 
         /// The first row of `query`, mapped by `map`, or nil.
         func first<T>(
             _ query: PostgresQuery, on connection: PostgresConnection, map: (PostgresStoreRow) throws -> T
         ) async throws -> T? {
-            for try await row in try await send(query, on: connection) {
-                return try map(PostgresStoreRow(row: row.makeRandomAccess()))
-            }
-            return nil
+            try await send(query, on: connection).first.map { try map(PostgresStoreRow(row: $0.makeRandomAccess())) }
         }
 
         /// The first column of the first row of `query` as an integer, or nil (no row, or NULL).
@@ -101,14 +86,12 @@
 
         /// Runs a statement and discards its rows.
         func execute(_ query: PostgresQuery, on connection: PostgresConnection) async throws {
-            for try await _ in try await send(query, on: connection) {}
+            _ = try await send(query, on: connection)
         }
 
         /// The number of rows `query` returns (a write with `RETURNING 1` counts what it changed).
         func count(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> Int {
-            var n = 0
-            for try await _ in try await send(query, on: connection) { n += 1 }
-            return n
+            try await send(query, on: connection).count
         }
 
         static func sqlState(_ error: PSQLError) -> String? { error.serverInfo?[.sqlState] }
@@ -117,6 +100,30 @@
         static func isRetryableAbort(_ error: PSQLError) -> Bool {
             guard let state = sqlState(error) else { return false }
             return state == "40001" || state == "40P01"
+        }
+    }
+
+    extension PostgresConnection {
+        /// Sends `query` and collects its rows; fails with ``PostgresStoreError/connectionClosed`` at
+        /// once when the connection is closed, instead of waiting forever.
+        ///
+        /// postgres-nio 1.33.2 hands a statement to its channel without a write promise: on a channel
+        /// that has closed, the write fails unseen and the statement waits forever, keeping its pool
+        /// lease. Checking `isClosed` before the call is not enough: the event loop may notice the
+        /// close between the check and the write. That happened after `pg_ctl restart` under load, and
+        /// in 1 run in 4 of a runner thawed after a SIGSTOP longer than the server's
+        /// `idle_in_transaction_session_timeout`: all its threads woke at once, and its claims, its
+        /// heartbeat and its re-registration each hung on a dead connection until the pool had none.
+        /// So the check and the write happen in one turn of the connection's own event loop, where
+        /// a write reaches the connection's handler synchronously: either the channel is closed and
+        /// the statement fails here, or the handler holds the statement and fails it when the
+        /// channel closes.
+        func rows(of query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+            let loop = eventLoop
+            return try await loop.flatSubmit { () -> EventLoopFuture<PostgresQueryResult> in
+                guard !self.isClosed else { return loop.makeFailedFuture(PostgresStoreError.connectionClosed) }
+                return self.query(query, logger: logger)
+            }.get().rows
         }
     }
 #endif
