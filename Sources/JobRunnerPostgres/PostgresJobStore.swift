@@ -16,9 +16,11 @@
     /// drains) NOTIFY; runners LISTEN on a session connection of their own (``PostgresChangeFeed``).
     /// The default clock is the server's (``DatabaseClock``).
     ///
-    /// Not yet (issue 11): a runner does not yet fence itself when it cannot renew its lease, and a
-    /// runner back from a database outage does not yet wait a reconnect grace before rescuing; on
-    /// several hosts a partitioned runner's run may therefore overlap its rescue by up to its lease.
+    /// Across hosts, the runner does the rest: it fences itself (stops its runs) when it cannot renew
+    /// its lease, and after failing to reach the database it declares nobody dead for one lease, so
+    /// that an outage or a restart of the server is not taken for every other runner's death.
+    /// Every statement is checked and written in one turn of its connection's event loop, so a
+    /// connection that closed meanwhile fails the statement instead of holding it forever.
     public actor PostgresJobStore {
         /// The advisory lock key every migrating process takes (`pg_advisory_xact_lock(bigint)`): the
         /// bytes "JobRunMg" as a big-endian integer.
