@@ -19,47 +19,51 @@
             }
         }
 
-        /// Renews the lease of a live runner, takes its pending drain orders, lists the runs it holds
-        /// and counts the jobs due (kept for the gauge's ``dueCount(now:limit:)`` right after), in one
-        /// statement: one round trip every heartbeat, which is most of an idle runner's work.
+        /// Renews the lease of a live runner, takes its pending drain orders, lists the runs it holds,
+        /// counts the jobs due (kept for the gauge's ``dueCount(now:limit:)`` right after) and takes the
+        /// rescue's look (kept for ``rescueOrphans(selfID:now:local:)`` right after), in one statement:
+        /// one round trip every heartbeat, which is most of an idle runner's work.
+        ///
+        /// The statement's first two values are `$1` (now) and `$2` (the runner's id), as the look's
+        /// ``liveRunnersSQL(lock:)`` expects; its first row carries the heartbeat's columns, and each
+        /// row one live runner (one row of NULLs for none).
         package func heartbeat(runnerID: Int64, now: UnixMicros) async throws -> Heartbeat {
-            var sql = PostgresQuery.StringInterpolation(literalCapacity: 1024, interpolationCount: 8)
+            var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 8)
             sql.appendLiteral("WITH beat AS (UPDATE runners SET heartbeat_at = ")
             sql.appendInterpolation(now)
             sql.appendLiteral(" WHERE id = ")
             sql.appendInterpolation(runnerID)
             sql.appendLiteral(
                 """
-                 AND state IN ('running', 'draining') RETURNING 1), drains AS (UPDATE control SET handled_at = 
+                 AND state IN ('running', 'draining') RETURNING 1), drains AS (UPDATE control SET handled_at = $1 \
+                WHERE runner_id = $2 AND handled_at IS NULL AND kind = 'drain' RETURNING grace_us) \
+                SELECT h.*, r.* FROM (SELECT (SELECT count(*) FROM beat), (SELECT count(*) FROM drains), \
+                (SELECT min(grace_us) FROM drains), \
+                ARRAY(SELECT id FROM runs WHERE runner_id = $2 AND outcome = 'running' ORDER BY id), (
                 """)
-            sql.appendInterpolation(now)
-            sql.appendLiteral(" WHERE runner_id = ")
-            sql.appendInterpolation(runnerID)
-            sql.appendLiteral(
-                """
-                 AND handled_at IS NULL AND kind = 'drain' RETURNING grace_us) \
-                SELECT (SELECT count(*) FROM beat), (SELECT count(*) FROM drains), (SELECT min(grace_us) FROM drains), \
-                ARRAY(SELECT id FROM runs WHERE runner_id = 
-                """)
-            sql.appendInterpolation(runnerID)
-            sql.appendLiteral(" AND outcome = 'running' ORDER BY id), (")
             Self.appendDueCount(to: &sql, now: now, limit: Self.heartbeatDueLimit)
-            sql.appendLiteral(")")
+            sql.appendLiteral(
+                "), \(Self.orphanedSQL)) AS h LEFT JOIN LATERAL (\(Self.liveRunnersSQL(lock: false))) AS r ON true")
             let query = PostgresQuery(stringInterpolation: sql)
-            let (beat, due) = try await read { connection in
-                try await first(query, on: connection) { row in
+            let rows = try await read { connection in
+                try await all(query, on: connection) { row in
                     (
-                        Heartbeat(
+                        beat: Heartbeat(
                             alive: try row.int64(0) == 1,
                             drain: try row.int64(1) > 0
                                 ? DrainOrder(grace: try row.optionalInt64(2).map { Duration.microseconds($0) }) : nil,
                             held: try row.int64Array(3)),
-                        Int(try row.int64(4))
+                        due: Int(try row.int64(4)),
+                        look: RescueLook(
+                            orphaned: try row.bool(5),
+                            runner: try row.optionalInt64(6).map { _ in try Self.liveRunner(row, at: 6) })
                     )
-                } ?? (Heartbeat(alive: false, drain: nil), 0)
+                }
             }
-            heartbeatDueCount = (now: now, limit: Self.heartbeatDueLimit, count: due)
-            return beat
+            guard let first = rows.first else { return Heartbeat(alive: false, drain: nil) }
+            heartbeatDueCount = (now: now, limit: Self.heartbeatDueLimit, count: first.due)
+            heartbeatLook = (now: now, runnerID: runnerID, rows: rows.map(\.look))
+            return first.beat
         }
 
         package func takeDrainOrder(runnerID: Int64, now: UnixMicros) async throws -> DrainOrder? {
@@ -127,23 +131,24 @@
                 runner.heartbeat + runner.lease < now || (runner.hostKey == hostKey && !local.isAlive(runner.pid))
             }
             // A look first, in one statement and without locks: almost always nobody died. Whether a
-            // run's runner is gone, then the live runners (one row of NULLs for none).
-            let look = try await read { connection in
-                try await all(
-                    PostgresQuery(
-                        unsafeSQL: """
-                            SELECT o.orphaned, r.* FROM (
-                                SELECT EXISTS (
-                                    SELECT 1 FROM runs r LEFT JOIN runners n ON n.id = r.runner_id
-                                    WHERE r.outcome = 'running' AND (n.id IS NULL OR n.state NOT IN ('running', 'draining'))
-                                ) AS orphaned) AS o
-                            LEFT JOIN LATERAL (\(Self.liveRunnersSQL(lock: false))) AS r ON true
-                            """, binds: Self.liveRunnersBinds(now, selfID)), on: connection
-                ) { row in
-                    (
-                        orphaned: try row.bool(0),
-                        runner: try row.optionalInt64(1).map { _ in try Self.liveRunner(row, at: 1) }
-                    )
+            // run's runner is gone, then the live runners (one row of NULLs for none). The caller's
+            // heartbeat took it a moment ago, in its own statement; else it is taken now.
+            let look: [RescueLook]
+            if let taken = heartbeatLook, taken.runnerID == selfID, (0...250_000).contains(now - taken.now) {
+                heartbeatLook = nil
+                look = taken.rows
+            } else {
+                look = try await read { connection in
+                    try await all(
+                        PostgresQuery(
+                            unsafeSQL:
+                                "SELECT \(Self.orphanedSQL), r.* FROM (SELECT 1) AS o LEFT JOIN LATERAL (\(Self.liveRunnersSQL(lock: false))) AS r ON true",
+                            binds: Self.liveRunnersBinds(now, selfID)), on: connection
+                    ) { row in
+                        RescueLook(
+                            orphaned: try row.bool(0),
+                            runner: try row.optionalInt64(1).map { _ in try Self.liveRunner(row, at: 1) })
+                    }
                 }
             }
             // Those it does not find dead, and the caller: the runners alive once it is done.
@@ -222,6 +227,16 @@
         }
 
         typealias LiveRunner = (id: Int64, hostKey: String?, pid: Int32, heartbeat: Int64, lease: Int64)
+
+        /// One row of the rescue's look: whether some run's runner is gone (the same in every row),
+        /// and one live runner, if any.
+        typealias RescueLook = (orphaned: Bool, runner: LiveRunner?)
+
+        /// Whether a run in flight belongs to a runner that is no longer live: the rescue's look.
+        static let orphanedSQL = """
+            EXISTS (SELECT 1 FROM runs r LEFT JOIN runners n ON n.id = r.runner_id \
+            WHERE r.outcome = 'running' AND (n.id IS NULL OR n.state NOT IN ('running', 'draining'))) AS orphaned
+            """
 
         /// The statement of ``liveRunnerRows(except:lock:now:on:)``, with `$1` for now and `$2` for
         /// the caller's id: the same text in the rescue's look, where it is a lateral subquery.

@@ -37,6 +37,9 @@
         private var clockTask: Task<Void, Never>?
         /// The due count the last heartbeat read in its own statement (see ``dueCount(now:limit:)``).
         var heartbeatDueCount: (now: UnixMicros, limit: Int, count: Int)?
+        /// The rescue's look the last heartbeat took in its own statement (see
+        /// ``rescueOrphans(selfID:now:local:)``).
+        var heartbeatLook: (now: UnixMicros, runnerID: Int64, rows: [RescueLook])?
         /// The live runners the last rescue's look counted (see ``liveRunnerCount(now:)``).
         var rescueLiveCount: (now: UnixMicros, count: Int)?
 

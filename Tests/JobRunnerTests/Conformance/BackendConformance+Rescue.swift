@@ -285,4 +285,40 @@ extension BackendConformance {
             #expect(try await h.backend.liveRunnerCount(now: h.now) == 3)
         }
     }
+
+    /// A runner's heartbeat and, right after it, its rescue pass (as the heartbeat loop does; on
+    /// PostgreSQL the pass reuses the look the heartbeat took in its own statement): with several
+    /// runners alive the heartbeat answers for its own runner only, the expired runner is found dead
+    /// and its run abandoned once, and the live ones are counted right.
+    static func rescueRightAfterHeartbeat(_ factory: BackendFactory) async throws {
+        try await withHarness(factory) { h in
+            try await h.add(job("tick", queue: "t", initialDelay: .zero))
+            try await h.add(job("mine", queue: "m", initialDelay: .zero))
+            let expired = try await h.register(pid: 2000, lease: .seconds(5))
+            let claim = try await h.claimOne(expired, queues: ["t"])
+            let me = try await h.register(pid: 2001)
+            let mine = try await h.claimOne(me, queues: ["m"])
+            let others = [try await h.register(pid: 2002), try await h.register(pid: 2003)]
+            h.advance(by: .seconds(10))
+            let request = try await h.backend.requestDrain(grace: .seconds(7))
+            #expect(Set(request.runners.map(\.id)).isSuperset(of: [me] + others))
+
+            let beat = try await h.backend.heartbeat(runnerID: me, now: h.now)
+            #expect(beat.alive)
+            #expect(beat.drain == DrainOrder(grace: .seconds(7)))
+            #expect(beat.held == [mine.runID], "only this runner's runs, however many runners are alive")
+            #expect(try await h.rescue(selfID: me) == [claim.runID])
+            #expect(try await h.runner(expired).state == .dead)
+            #expect(try await h.run(claim.runID).outcome == .abandoned)
+            #expect(try await h.backend.liveRunnerCount(now: h.now) == 3)
+            #expect(try await h.rescue(selfID: me) == [], "a run is abandoned once")
+            #expect(try await h.backend.heartbeat(runnerID: me, now: h.now).drain == nil, "an order is taken once")
+
+            let theirs = try await h.backend.heartbeat(runnerID: others[0], now: h.now)
+            #expect(theirs.drain == DrainOrder(grace: .seconds(7)), "each runner takes its own order")
+            #expect(theirs.held.isEmpty)
+            #expect(try await h.rescue(selfID: others[0]) == [])
+            #expect(try await h.backend.liveRunnerCount(now: h.now) == 3)
+        }
+    }
 }

@@ -60,6 +60,7 @@ enum BackendConformance {
         Check("rescue: a namesake host with another boot or PID namespace waits for the lease", rescueNamesakeHost),
         Check("rescue: abandoned runs in a row pause the job", abandonStreakPausesJob),
         Check("rescue: the live runners counted right after a rescue pass", liveRunnerCountAfterRescue),
+        Check("rescue: a pass right after the heartbeat, with several runners alive", rescueRightAfterHeartbeat),
         Check(
             "heartbeat: lists the runs held; an unknown one is released, only while its runner's", releaseUnknownRuns),
         Check("drain: orders taken once, draining shown, leftovers interrupted", drain),
