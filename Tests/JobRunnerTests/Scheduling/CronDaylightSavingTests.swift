@@ -171,7 +171,9 @@ struct CronDaylightSavingTests {
         }
     }
 
-    @Test("next() is fast in bulk")
+    /// Long chains of next() land where the calendar says; the time per call is printed, for
+    /// reading only (speed is `jobctl bench`'s and the fuzzing scenarios' business, not a unit test's).
+    @Test("next() in long chains")
     func bulkSpeed() throws {
         let clock = ContinuousClock()
         let berlin = try SchedulingFixtures.zone("Europe/Berlin")
@@ -192,7 +194,6 @@ struct CronDaylightSavingTests {
                     }
                 }
                 #expect(count == 25_000)
-                #expect(elapsed < .seconds(5))
                 results.append("\(cron) in \(tz.identifier): \(elapsed / 25_000) per call")
             }
         }
@@ -206,7 +207,6 @@ struct CronDaylightSavingTests {
         }
         // 100,000 quarter hours = 1041d16h, plus 3h for the three skipped fall-back repeats.
         #expect(t == (try SchedulingFixtures.instant("2028-11-07T19:00:00Z")))
-        #expect(elapsed < .seconds(5), "100,000 next() calls took \(elapsed)")
         results.append("100,000 x */15 in Europe/Berlin: \(elapsed)")
         print(results.joined(separator: "\n"))
     }
@@ -245,7 +245,6 @@ struct CronDaylightSavingTests {
         }
         #expect(parsed > 5_000)
         #expect(rejected > 5_000)
-        #expect(elapsed < .seconds(10))
         print("random property: \(parsed) parsed, \(rejected) rejected in \(elapsed)")
     }
 }
