@@ -50,6 +50,30 @@
             }
         }
 
+        @Test("every pooled connection has JobRunner's session settings: no JIT, the idle-in-transaction timeout")
+        func sessionSettings() async throws {
+            try await PostgresTestServer.withDatabase { url in
+                let store = try await PostgresJobStore.open(url: url)
+                let settings = try await store.client.withConnection { connection in
+                    var found: [String: String] = [:]
+                    for try await (name, value) in try await connection.query(
+                        """
+                        SELECT name, setting FROM pg_settings
+                        WHERE name IN ('jit', 'idle_in_transaction_session_timeout', 'application_name')
+                        """, logger: Self.logger
+                    ).decode((String, String).self) {
+                        found[name] = value
+                    }
+                    return found
+                }
+                #expect(
+                    settings == [
+                        "jit": "off", "idle_in_transaction_session_timeout": "5000", "application_name": "jobrunner",
+                    ])
+                await store.close()
+            }
+        }
+
         @Test("the default clock is the server's, and never ahead of it")
         func databaseClockIsNeverAheadOfTheServer() async throws {
             try await PostgresTestServer.withDatabase { url in
