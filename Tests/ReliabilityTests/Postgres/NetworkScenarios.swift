@@ -300,10 +300,13 @@
                     (try probe.run(id: $0)?.finishedAt ?? .max) < lastHeartbeat + Self.lease.microseconds
                 }
                 let deadClaims = try probe.runsClaimedAfterDeath(of: victimID)
-                let recordedByHost2 = try victimRuns.filter {
-                    let run = try probe.run(id: $0)
-                    return run?.outcome == "ok" && run?.runnerID == victimID
+                // Recorded by host 2 itself: finished `ok`, or stopped by its own fence (see below).
+                let recordedByHost2 = try victimRuns.compactMap { try probe.run(id: $0) }.filter {
+                    $0.runnerID == victimID
+                        && ($0.outcome == "ok"
+                            || ($0.outcome == "interrupted" && $0.error?.contains("self-fencing") == true))
                 }
+                let finishedByHost2 = recordedByHost2.filter { $0.outcome == "ok" }.count
                 let invariants = try sandbox.expectInvariants(acknowledged: acknowledged)
                 let witness = try sandbox.expectWitness(log: log, jobs: witnessed)
                 if cut.fences {
@@ -318,11 +321,21 @@
                     #expect(
                         victimState == "stopped",
                         "host 2's runner was never declared dead (drained: \(victimState ?? "?"))")
-                    #expect(selfFenced == 0, "host 2 fenced itself although its lease held:\n\(transcript)")
+                    // Not required: no self-fencing. The runner fences itself 2 s (lease − 2 heartbeats) after the
+                    // last heartbeat that went through, and a cut of 1.5 s almost always outlasts that: the
+                    // heartbeat before the cut began up to one interval (and the loop's other queries) earlier,
+                    // and after the cut a stalled connection resumes only at TCP's next retransmission. Counted
+                    // in the figures (RELIABILITY.md, D23). What the cut must not do is below.
+                    if selfFenced > 0 {
+                        #expect(
+                            stderr.contains("the lease is renewed; claiming again"),
+                            "host 2 fenced itself and lifted its fence when a heartbeat went through:\n\(transcript)")
+                    }
+                    #expect(!stderr.contains("declared dead"), "host 2 was never declared dead:\n\(transcript)")
                     #expect(fenced == 0, "host 2 discarded results although its lease held:\n\(transcript)")
                     #expect(
-                        recordedByHost2 == victimRuns,
-                        "host 2's runs in flight finished and were recorded ok by it: \(recordedByHost2) of \(victimRuns)"
+                        recordedByHost2.map(\.id) == victimRuns,
+                        "host 2's runs in flight were recorded by it (ok, or stopped by its own fence): \(recordedByHost2) of \(victimRuns)"
                     )
                     #expect(invariants.runs("abandoned") == 0, "runs abandoned although no runner died")
                 }
@@ -332,7 +345,8 @@
                     [
                         "round": round, "lease_seconds": Self.lease.seconds, "cut_seconds": cutFor.seconds,
                         "runs_in_flight_when_cut": inFlightAtCut.count, "rescued_after_seconds": rescued,
-                        "recorded_by_the_cut_host": recordedByHost2.count, "runner_state": victimState ?? "none",
+                        "recorded_by_the_cut_host": recordedByHost2.count,
+                        "finished_ok_by_the_cut_host": finishedByHost2, "runner_state": victimState ?? "none",
                         "self_fencing_warnings": selfFenced, "late_results_fenced": fenced,
                         "claims_after_declared_dead": deadClaims.count, "runs": Int(invariants.totalRuns),
                         "abandoned": Int(invariants.runs("abandoned")), "command_executions": witness.executions,
@@ -487,6 +501,13 @@
                     for kill in 0..<kills {
                         let host = Int.random(in: 1...lab.hosts, using: &random)
                         let id = ids[host - 1]
+                        // The hosts' runners alive together have host keys of their own, so that none can take
+                        // another host's pid for one of its own. (Over time a key comes back: the kernel reuses a
+                        // freed PID namespace's inode number, and every host here shares one boot id.)
+                        let liveKeys = try Psql(url: lab.adminURL).int(
+                            "SELECT count(DISTINCT host_key) FROM runners WHERE id = ANY(CAST(:'ids' AS bigint[]))",
+                            ["ids": "{" + ids.map(String.init).joined(separator: ",") + "}"])
+                        #expect(liveKeys == Int64(lab.hosts), "the live runners \(ids) have a host key each")
                         // The kill moment is the scenario's input: half the time once the runner has a run in
                         // flight (the first kill always), else a random time into its work (runs in flight or not).
                         if kill == 0 || random.chance(0.5) {
@@ -562,12 +583,6 @@
                         $0.outcome == "interrupted" && $0.runnerID.map(killed.contains) == true
                     }
                     #expect(interruptedByKilled.isEmpty, "a SIGKILLed runner cannot have recorded runs as interrupted")
-                    let hostKeys = try Psql(url: lab.adminURL).int(
-                        "SELECT count(DISTINCT host_key) FROM runners WHERE host LIKE :'prefix'",
-                        ["prefix": lab.id + "-h%"])
-                    #expect(
-                        hostKeys == Int64(registrations.count),
-                        "each runner (in a PID namespace of its own) has a host key of its own")
                     let byHost = try Self.okRunsByHost(lab)
                     let invariants = try sandbox.expectInvariants(acknowledged: acknowledged)
                     let witness = try sandbox.expectWitness(log: log, jobs: witnessed)
