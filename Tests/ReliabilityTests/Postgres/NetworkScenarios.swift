@@ -173,7 +173,7 @@
             }
 
             @Test(
-                "a host cut off for half a lease carries on: not declared dead, no self-fencing, its runs recorded by it",
+                "a host cut off for half a lease carries on: not declared dead, nothing abandoned or discarded, its runs recorded by it",
                 .timeLimit(ChaosMode.timeLimit(short: 4))
             )
             func briefPartition() async throws { try await Self.partition(.halfLease) }
