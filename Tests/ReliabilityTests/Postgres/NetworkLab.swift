@@ -91,15 +91,18 @@ struct NetworkLab: Sendable {
         ).first?.first?.int
     }
 
-    /// Waits until host `n`'s runner has registered; fails early if it exits.
+    /// Waits until host `n`'s runner has registered (with an id above `previous`: a runner restarted on a
+    /// host whose last one was killed and not yet declared dead); fails early if it exits.
     @discardableResult
-    func waitRegistered(_ runner: ChildProcess, host n: Int, timeout: Duration = .seconds(30)) async throws -> Int64 {
+    func waitRegistered(
+        _ runner: ChildProcess, host n: Int, after previous: Int64 = 0, timeout: Duration = .seconds(30)
+    ) async throws -> Int64 {
         try await waitFor("the runner of host \(n) registers", timeout: timeout) {
             if let status = runner.poll() {
                 throw HarnessError(
                     "the runner of host \(n) exited (\(status)) before registering\n\(runner.transcript())")
             }
-            return try? runnerID(host: n)
+            return (try? runnerID(host: n)).flatMap { $0 > previous ? $0 : nil }
         }
     }
 
