@@ -31,6 +31,11 @@
                     kind: .unavailable, backend: "PostgreSQL", code: 0, message: "the connection was closed",
                     description: "PostgreSQL at \(url.redacted): the connection was closed")
             }
+            if let what = tlsFailure(error, url: url) {
+                return JobStoreError(
+                    kind: .unavailable, backend: "PostgreSQL", code: 0, message: what,
+                    description: "PostgreSQL at \(url.redacted): \(what)")
+            }
             guard let error = error as? PSQLError else { return error }
             if let state = sqlState(error) {
                 let message = error.serverInfo?[.message] ?? "error"
@@ -52,7 +57,9 @@
             switch error.code {
             case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .poolClosed:
                 what = error.underlying.map { "cannot reach the server (\($0))" } ?? "the connection was closed"
-            case .sslUnsupported, .failedToAddSSLHandler: what = "TLS was required but is not available"
+            case .sslUnsupported: what = "the server does not support TLS (sslmode=\(url.sslMode))"
+            case .failedToAddSSLHandler:
+                what = "cannot start TLS (sslmode=\(url.sslMode))" + (error.underlying.map { ": \($0)" } ?? "")
             case .unsupportedAuthMechanism, .authMechanismRequiresPassword, .saslError:
                 what = "authentication failed (set the password in PGPASSWORD or ~/.pgpass)"
             case .queryCancelled: what = "the query was cancelled"
@@ -61,6 +68,40 @@
             return JobStoreError(
                 kind: .unavailable, backend: "PostgreSQL", code: 0, message: what,
                 description: "PostgreSQL at \(url.redacted): \(what)")
+        }
+
+        /// What went wrong in the TLS handshake, in one line that names `sslmode` (and `sslrootcert`,
+        /// when the certificate is not trusted); nil when `error` is not a TLS failure.
+        static func tlsFailure(_ error: any Error, url: PostgresURL) -> String? {
+            if let error = error as? PSQLError {
+                return error.underlying.flatMap { tlsFailure($0, url: url) }
+            }
+            let mode = "sslmode=\(url.sslMode)"
+            if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+                return "the server's certificate does not name \(url.host) (\(mode))"
+            }
+            guard case .handshakeFailed(let failure) = error as? NIOSSLError else { return nil }
+            // BoringSSL's reasons read "error:1000007d:SSL routines:OPENSSL_internal:CERTIFICATE_VERIFY_FAILED at FILE:LINE".
+            let reasons: [String]
+            switch failure {
+            case .sslError(let stack), .unknownError(let stack):
+                reasons = stack.map { entry in
+                    let parts = entry.description.split(separator: ":")
+                    guard let library = parts.firstIndex(of: "OPENSSL_internal"), library + 1 < parts.endIndex,
+                        let reason = parts[library + 1].split(separator: " ").first
+                    else { return entry.description }
+                    return String(reason.lowercased().map { $0 == "_" ? " " : $0 })
+                }
+            default:
+                reasons = ["\(failure)"]
+            }
+            if reasons.contains("certificate verify failed") {
+                let roots = url.sslRootCert.map { "sslrootcert \($0)" } ?? "the system's trust roots"
+                // BoringSSL says no more: an unknown CA, an expired certificate, one not for a server…
+                return "the server's certificate is not trusted (\(mode)): it does not verify against \(roots)"
+            }
+            return
+                "the TLS handshake failed (\(mode)): \(reasons.isEmpty ? "\(failure)" : reasons.joined(separator: "; "))"
         }
 
         /// None: PostgreSQL's autovacuum does what SQLite's checkpoints and `optimize` do.

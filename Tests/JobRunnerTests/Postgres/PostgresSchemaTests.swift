@@ -43,11 +43,70 @@
                 ({ try PostgresURL(database: "d", sslMode: "sometimes") }, "sslmode"),
                 ({ try PostgresURL("postgres://u@h/d?sslmode=sometimes") }, "not a PostgreSQL URL: unknown sslmode"),
                 ({ try PostgresURL("postgres://u@h/d?pool_size=500") }, "not a PostgreSQL URL: pool_size"),
+                ({ try PostgresURL("postgres://u@h/d?sslmode=VERIFY-FULL") }, "unknown sslmode 'VERIFY-FULL'"),
+                ({ try PostgresURL("postgres://u@h/d?sslcert=/c.pem") }, "sslcert and sslkey go together"),
+                ({ try PostgresURL(database: "d", sslKey: "/k.pem") }, "sslcert and sslkey go together"),
+                ({ try PostgresURL("postgres://u@h/d?sslpassword=x") }, "unknown parameter 'sslpassword' (known: host"),
             ]
             for (make, words) in refusals {
                 let error = #expect(throws: PostgresURL.ParseError.self) { try make() }
                 #expect(error?.description.contains(words) == true, "\(String(describing: error)) lacks \(words)")
+                #expect(error?.description.contains("\n") == false)
             }
+        }
+
+        @Test("sslmode as libpq has it; sslrootcert, sslcert and sslkey parsed, kept by redacted (paths are no secret)")
+        func tlsParameters() throws {
+            let url = try PostgresURL(
+                "postgres://app:s%40cret@db.example/jobs?sslmode=verify-full&sslrootcert=/etc/pg%20ca.pem"
+                    + "&sslcert=/c.pem&sslkey=/k.pem&schema=jobrunner")
+            #expect(url.sslMode == "verify-full")
+            #expect(url.sslRootCert == "/etc/pg ca.pem")
+            #expect(url.sslCert == "/c.pem")
+            #expect(url.sslKey == "/k.pem")
+            #expect(
+                url.redacted
+                    == "postgresql://app@db.example:5432/jobs?sslmode=verify-full&sslrootcert=/etc/pg%20ca.pem"
+                    + "&sslcert=/c.pem&sslkey=/k.pem&schema=jobrunner")
+            let again = try PostgresURL(url.redacted)
+            #expect(
+                [again.sslMode, again.sslRootCert, again.sslCert, again.sslKey] == [
+                    "verify-full", "/etc/pg ca.pem", "/c.pem", "/k.pem",
+                ])
+            let fields = try PostgresURL(
+                host: "db.example", user: "app", password: "s@cret", database: "jobs", sslMode: "verify-full",
+                schema: "jobrunner", sslRootCert: "/etc/pg ca.pem", sslCert: "/c.pem", sslKey: "/k.pem")
+            #expect(fields == url)
+            // The default mode is not spelled out; a socket URL reads as before.
+            let socket = "postgresql://postgres@/jobrunner?host=/tmp/pg/socket&port=54329"
+            #expect(try PostgresURL(socket).redacted == socket)
+            #expect(
+                try PostgresURL("postgres://u@h/d?sslmode=prefer&sslrootcert=").redacted == "postgresql://u@h:5432/d")
+
+            let modes: [(String, PostgresURL.TLSMode?)] = [
+                ("sslmode=disable", nil), ("sslmode=allow", .prefer), ("sslmode=prefer", .prefer), ("", .prefer),
+                ("sslmode=require", .require(.none)),
+                ("sslmode=require&sslrootcert=/ca.pem", .require(.noHostnameVerification)),
+                ("sslmode=verify-ca", .require(.noHostnameVerification)),
+                ("sslmode=verify-full", .require(.fullVerification)),
+            ]
+            for (query, mode) in modes {
+                #expect(try PostgresURL("postgres://u@h/d?" + query).tlsMode() == mode, "\(query)")
+            }
+        }
+
+        @Test("certificate files are read when connecting: a missing one is named then, in one line")
+        func certificateFilesAreReadWhenConnecting() throws {
+            let url = try PostgresURL("postgres://u:pw@h/d?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem")
+            let error = #expect(throws: PostgresURL.ParseError.self) { try url.connectionConfiguration() }
+            #expect(error?.description == "sslrootcert /nonexistent/ca.pem: no such file")
+            #expect(throws: PostgresURL.ParseError.self) { try url.clientConfiguration() }
+            // Modes that verify nothing do not read it; a Unix socket has no TLS.
+            var prefer = url
+            prefer.sslMode = "prefer"
+            _ = try prefer.connectionConfiguration()
+            _ = try PostgresURL("postgres://u@/d?host=/tmp/s&sslmode=verify-ca&sslrootcert=/nonexistent")
+                .connectionConfiguration()
         }
 
         @Test("the library opens a store from a configuration given field by field")
