@@ -33,6 +33,13 @@ struct JobCtl: AsyncParsableCommand {
 
     /// Parses, runs, and turns every error into one line on stderr and a documented exit status.
     static func main() async {
+        // Not even the program's name: the runtime could not find the arguments (seen under an
+        // LD_PRELOAD library that moves `environ`, from which Swift on Linux finds them). Acting on
+        // an empty command line would do something the user did not ask for.
+        guard CommandLine.argc >= 1 else {
+            printError("cannot read the command line: the runtime found no arguments, not even the program's name")
+            Foundation.exit(usageFailure)
+        }
         // Swift repairs invalid UTF-8 in arguments silently (U+FFFD); refuse it instead of storing
         // something other than what the user typed.
         for index in 1..<Int(CommandLine.argc) {

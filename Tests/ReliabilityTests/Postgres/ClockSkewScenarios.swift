@@ -360,6 +360,33 @@
 
             // MARK: Skew
 
+            /// libfaketime preloaded directly (not through the shell, see ``SkewedHost``) moves `environ`,
+            /// and Swift then finds no arguments at all: jobctl refuses in one line (exit 64) instead of
+            /// trapping, and does nothing.
+            @Test("jobctl that cannot find its own arguments refuses in one line instead of trapping")
+            func noArgumentsFound() async throws {
+                let faketime = try Self.libfaketime()
+                try await Sandbox.with("pg-no-arguments", store: .postgres) { sandbox in
+                    let child = try sandbox.spawn(
+                        sandbox.jobctlPath, [Array("list".utf8)],
+                        environment: ["LD_PRELOAD": faketime, "FAKETIME": "+0s", "FAKETIME_SHARED": nil],
+                        label: "no-arguments")
+                    sandbox.onCleanup {
+                        for path in ["/dev/shm/faketime_shm_\(child.pid)", "/dev/shm/sem.faketime_sem_\(child.pid)"] {
+                            try? FileManager.default.removeItem(atPath: path)
+                        }
+                    }
+                    guard await child.waitForExit(timeout: .seconds(60)) else {
+                        child.killAndReap()
+                        throw HarnessError("jobctl under libfaketime did not exit within 60 s")
+                    }
+                    let result = child.result()
+                    #expect(result.status == .exited(64), "\(result)")
+                    #expect(result.stderrLines.count == 1, "\(result)")
+                    #expect(result.stderr.contains("cannot read the command line"), "\(result)")
+                }
+            }
+
             /// libfaketime's preload library (Debian's `faketime` package), or a failure saying how to get it.
             static func libfaketime() throws -> String {
                 let candidates = [
