@@ -150,12 +150,22 @@ public final class JobRunner: Service {
     /// This host, under the configured name.
     var host: HostIdentity { HostIdentity.current.named(configuration.host) }
 
-    func register() async throws -> Int64 {
+    /// Registers this runner in the database and renews its lease from then.
+    ///
+    /// With `limit`, a registration that does not answer in time throws ``DeadlineExceeded`` (it may
+    /// still commit later: a row nobody renews, declared dead once its lease has run out).
+    func register(within limit: Duration? = nil) async throws -> Int64 {
         let registration = RunnerRegistration(
             host: host, pid: getpid(), lease: configuration.lease, queues: configuration.queues,
             concurrency: configuration.concurrency)
         let (now, mono) = (clock.now(), ContinuousClock.now)
-        let id = try await backend.registerRunner(registration, now: now)
+        let backend = self.backend
+        let id =
+            if let limit {
+                try await withDeadline(limit) { try await backend.registerRunner(registration, now: now) }
+            } else {
+                try await backend.registerRunner(registration, now: now)
+            }
         _ = lease.renewed(at: now, mono: mono, now: clock.now())
         logger.info(
             "runner started",

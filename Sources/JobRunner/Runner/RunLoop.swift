@@ -96,7 +96,8 @@ extension JobRunner {
                     }
                 }
                 // 4. Sleep until the next due time (if a slot is free), a wake-up, or a deadline.
-                let deadline = state.wakeDeadline(concurrency: configuration.concurrency, claiming: !fenced)
+                let deadline = state.wakeDeadline(
+                    concurrency: configuration.concurrency, claiming: !fenced, now: clock.now())
                 if control.consumePendingWake() { continue }
                 control.publish(.idle(nextDue: deadline))
                 // Other processes' commits are reported only while waiting: not this loop's own writes.

@@ -117,14 +117,20 @@ struct RunLoopState {
 
     /// When the loop must wake next without being woken (nil: only when woken). While it may not
     /// claim (`claiming` false: the runner fenced itself), the next due time does not wake it.
-    func wakeDeadline(concurrency: Int, claiming: Bool = true) -> UnixMicros? {
+    ///
+    /// A backoff that has run out by `now` sets no deadline. While the runner was fenced, nothing
+    /// cleared it (only a claim does), and a deadline in the past made the loop spin without ever
+    /// suspending. The loop runs on the store's actor, so every other store call (the heartbeat
+    /// that would lift the fence among them) waited behind it for good: a runner thawed after a
+    /// SIGSTOP past its lease, whose claim in flight failed, never registered again (D22).
+    func wakeDeadline(concurrency: Int, claiming: Bool = true, now: UnixMicros) -> UnixMicros? {
         var deadline: UnixMicros?
         if let drainDeadline {
             deadline = forceDeadline ?? drainDeadline
         } else if claiming, inFlight.count < concurrency {
             deadline = nextDue
         }
-        if let backoff = backoffUntil {
+        if let backoff = backoffUntil, backoff > now {
             // The next due time is stale while claims are backing off: wait for the backoff.
             deadline = draining ? min(deadline ?? backoff, backoff) : backoff
         }

@@ -17,7 +17,10 @@ extension JobRunner {
             do {
                 let beatID = identity.id
                 let (beganAt, beganMono) = (clock.now(), ContinuousClock.now)
-                let beat = try await backend.heartbeat(runnerID: beatID, now: beganAt)
+                let backend = self.backend
+                let beat = try await withDeadline(storeCallLimit) {
+                    try await backend.heartbeat(runnerID: beatID, now: beganAt)
+                }
                 if !beat.alive {
                     await reregister(identity, deadID: beatID)
                 } else if lease.renewed(at: beganAt, mono: beganMono, now: clock.now()) {
@@ -43,6 +46,15 @@ extension JobRunner {
             if let alive = try? await backend.liveRunnerCount(now: clock.now()) { metrics.runnersAlive.record(alive) }
         }
     }
+
+    /// How long the heartbeat and a registration may take before the runner gives up on them and
+    /// tries again at the next beat: a quarter of the lease, at least a second.
+    ///
+    /// A statement can hang for good on a connection that died in a way its driver never notices (a
+    /// half-open TCP connection, whose peer vanished without a reset). Unbounded, the heartbeat loop
+    /// would wait on it forever: the runner would never renew its lease or register again, and its
+    /// fence would never lift.
+    var storeCallLimit: Duration { max(configuration.lease / 4, .seconds(1)) }
 
     /// Applies the history retention each time the heartbeat says it is due, in short transactions
     /// between the main loop's claims (see ``JobStore/applyRetention(_:now:batchSize:)``).
@@ -81,7 +93,7 @@ extension JobRunner {
             )
         }
         do {
-            identity.finishReregistering(newID: try await register())
+            identity.finishReregistering(newID: try await register(within: storeCallLimit))
             control.liftFence()
         } catch {
             logger.warning("registering again failed; retrying", metadata: ["error": "\(error)"])

@@ -113,20 +113,28 @@ struct RunLoopStateTests {
     func wakeDeadlines() {
         var state = RunLoopState()
         state.nextDue = Self.t0 + 500_000
-        #expect(state.wakeDeadline(concurrency: 1) == Self.t0 + 500_000)
+        #expect(state.wakeDeadline(concurrency: 1, now: Self.t0) == Self.t0 + 500_000)
         // A fenced runner does not claim: due work does not wake it (a heartbeat's renewal does).
-        #expect(state.wakeDeadline(concurrency: 1, claiming: false) == nil)
+        #expect(state.wakeDeadline(concurrency: 1, claiming: false, now: Self.t0) == nil)
         state.inFlight[1] = Self.claim(1)
-        #expect(state.wakeDeadline(concurrency: 1) == nil)
+        #expect(state.wakeDeadline(concurrency: 1, now: Self.t0) == nil)
         state.holdClaims(for: .milliseconds(50), at: Self.t0)
-        #expect(state.wakeDeadline(concurrency: 1) == Self.t0 + 50_000)
-        #expect(state.wakeDeadline(concurrency: 1, claiming: false) == Self.t0 + 50_000, "finishes still retry")
+        #expect(state.wakeDeadline(concurrency: 1, now: Self.t0) == Self.t0 + 50_000)
+        #expect(
+            state.wakeDeadline(concurrency: 1, claiming: false, now: Self.t0) == Self.t0 + 50_000,
+            "finishes still retry")
+        // Once the backoff has run out, a fenced runner waits to be woken: a deadline in the past
+        // would make its loop spin (D22), and no claim comes to clear the backoff.
+        #expect(state.wakeDeadline(concurrency: 1, claiming: false, now: Self.t0 + 50_000) == nil)
+        #expect(state.wakeDeadline(concurrency: 1, claiming: false, now: Self.t0 + 60_000) == nil)
+        state.inFlight = [:]
+        #expect(state.wakeDeadline(concurrency: 1, now: Self.t0 + 60_000) == Self.t0 + 500_000)
         var draining = RunLoopState()
         draining.nextDue = Self.t0 + 1
         draining.inFlight[1] = Self.claim(1)
         _ = draining.apply(.draining(grace: .seconds(2)), at: Self.t0, drainTimeout: .seconds(30))
-        #expect(draining.wakeDeadline(concurrency: 4) == Self.t0 + 2_000_000)
+        #expect(draining.wakeDeadline(concurrency: 4, now: Self.t0) == Self.t0 + 2_000_000)
         draining.recordingFailed(at: Self.t0)
-        #expect(draining.wakeDeadline(concurrency: 4) == Self.t0 + 100_000)
+        #expect(draining.wakeDeadline(concurrency: 4, now: Self.t0) == Self.t0 + 100_000)
     }
 }
