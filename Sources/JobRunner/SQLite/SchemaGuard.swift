@@ -37,13 +37,27 @@ enum SchemaGuard {
         if !sidecarExists(path) {
             do {
                 return try inspect(path: path, immutable: true, busyTimeout: busyTimeout, migrations: migrations)
-            } catch is SQLiteError {
-                // Confirmed below.
+            } catch let error as SQLiteError {
+                // Confirmed below, unless the header says WAL: a read-only open of a WAL database
+                // creates its `-wal` and `-shm` files, and a WAL database without them is not being
+                // written (its writer would hold the `-wal` open), so the immutable verdict stands.
+                // Seen with random bytes after a SQLite header, whose byte 19 was 2 (1 file in 256).
+                if headerSaysWAL(path) && !sidecarExists(path) { throw error }
             } catch  where !sidecarExists(path) {
                 throw error
             } catch {}
         }
         return try inspect(path: path, immutable: false, busyTimeout: busyTimeout, migrations: migrations)
+    }
+
+    /// Whether the file starts with a SQLite header whose read version (byte 19) is 2: WAL mode.
+    private static func headerSaysWAL(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 20)
+        let count = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 20) }
+        return count == 20 && header.starts(with: Array("SQLite format 3\0".utf8)) && header[19] == 2
     }
 
     private static func sidecarExists(_ path: String) -> Bool {
