@@ -41,6 +41,28 @@
 
             /// Three witness commands of `seconds` each, due every second: a runner has one in flight most
             /// of the time.
+            /// ``addLoad(_:log:)`` and ``addLongJobs(_:log:seconds:)``, then a runner on every host, each
+            /// registered (its id in `ids`): where N1, N3 and N4 start.
+            static func startLoadedHosts(
+                _ sandbox: Sandbox, _ lab: NetworkLab, log: String, longSeconds: Double = 3
+            ) async throws -> (
+                acknowledged: Set<String>, witnessed: Set<String>, runners: [ChildProcess], ids: [Int64]
+            ) {
+                var (acknowledged, witnessed) = try await addLoad(sandbox, log: log)
+                let long = try await addLongJobs(sandbox, log: log, seconds: longSeconds)
+                acknowledged.formUnion(long)
+                witnessed.formUnion(long)
+                var runners: [ChildProcess] = []
+                for host in 1...lab.hosts {
+                    runners.append(try lab.startRunner(host: host, leaseFlags))
+                }
+                var ids: [Int64] = []
+                for (index, runner) in runners.enumerated() {
+                    ids.append(try await lab.waitRegistered(runner, host: index + 1))
+                }
+                return (acknowledged, witnessed, runners, ids)
+            }
+
             static func addLongJobs(_ sandbox: Sandbox, log: String, seconds: Double = 3) async throws -> Set<String> {
                 let names = (0..<3).map { "long-\($0)" }
                 for name in names {
@@ -70,18 +92,10 @@
                 let span = ChaosMode.span(short: .seconds(5), long: .seconds(60))
                 try await NetworkLab.with("net-three-hosts") { sandbox, lab in
                     let log = sandbox.root + "/witness.log"
-                    var (acknowledged, witnessed) = try await Self.addLoad(sandbox, log: log)
                     // Long runs, so that the runner killed below surely has one in flight.
-                    let long = try await Self.addLongJobs(sandbox, log: log)
-                    acknowledged.formUnion(long)
-                    witnessed.formUnion(long)
-                    var runners: [ChildProcess] = []
-                    for host in 1...lab.hosts {
-                        runners.append(try lab.startRunner(host: host, Self.leaseFlags))
-                    }
-                    for (index, runner) in runners.enumerated() {
-                        try await lab.waitRegistered(runner, host: index + 1)
-                    }
+                    let hosts = try await Self.startLoadedHosts(sandbox, lab, log: log)
+                    let (acknowledged, witnessed) = (hosts.acknowledged, hosts.witnessed)
+                    var runners = hosts.runners
                     try await waitUntil("every host ran command jobs", timeout: .seconds(60)) {
                         try Self.okRunsByHost(lab).allSatisfy { $0 >= 5 }
                     }
@@ -384,18 +398,8 @@
                 let restarts = ChaosMode.count(short: 1, long: 5)
                 try await NetworkLab.with("net-restart-\(mode)") { sandbox, lab in
                     let log = sandbox.root + "/witness.log"
-                    var (acknowledged, witnessed) = try await Self.addLoad(sandbox, log: log)
-                    let long = try await Self.addLongJobs(sandbox, log: log)
-                    acknowledged.formUnion(long)
-                    witnessed.formUnion(long)
-                    var runners: [ChildProcess] = []
-                    var ids: [Int64] = []
-                    for host in 1...lab.hosts {
-                        runners.append(try lab.startRunner(host: host, Self.leaseFlags))
-                    }
-                    for (index, runner) in runners.enumerated() {
-                        ids.append(try await lab.waitRegistered(runner, host: index + 1))
-                    }
+                    let (acknowledged, witnessed, runners, ids) = try await Self.startLoadedHosts(
+                        sandbox, lab, log: log)
                     let probe = try sandbox.probe()
                     var reconnectSeconds: [Double] = []
                     var restartSeconds: [Double] = []
@@ -478,18 +482,9 @@
                 )
                 try await NetworkLab.with("net-kill-storm") { sandbox, lab in
                     let log = sandbox.root + "/witness.log"
-                    var (acknowledged, witnessed) = try await Self.addLoad(sandbox, log: log)
-                    let long = try await Self.addLongJobs(sandbox, log: log, seconds: 2)
-                    acknowledged.formUnion(long)
-                    witnessed.formUnion(long)
-                    var runners: [ChildProcess] = []
-                    var ids: [Int64] = []
-                    for host in 1...lab.hosts {
-                        runners.append(try lab.startRunner(host: host, Self.leaseFlags))
-                    }
-                    for (index, runner) in runners.enumerated() {
-                        ids.append(try await lab.waitRegistered(runner, host: index + 1))
-                    }
+                    let hosts = try await Self.startLoadedHosts(sandbox, lab, log: log, longSeconds: 2)
+                    let (acknowledged, witnessed) = (hosts.acknowledged, hosts.witnessed)
+                    var (runners, ids) = (hosts.runners, hosts.ids)
                     try await waitUntil("every host ran command jobs", timeout: .seconds(60)) {
                         try Self.okRunsByHost(lab).allSatisfy { $0 >= 5 }
                     }
