@@ -13,8 +13,11 @@ import Synchronization
 /// nobody, so claims and finishes go on while it copies.
 ///
 /// Should the background checkpoint fall behind (the log reaches ``fallbackFactor`` times the
-/// threshold, for example while the checkpointer's file system stalls), the writer checkpoints inline
-/// as SQLite would, so the log stays bounded.
+/// threshold, or half the size limit if that is less, for example while the disk stalls in the
+/// checkpoint's sync), the writer waits for the checkpoint in progress and then checkpoints inline,
+/// as SQLite's own automatic checkpoint would: that commit's caller waits for the disk, and the log
+/// stays under the size limit. (A checkpoint run by another process on the same file is not waited
+/// for: the writer's inline checkpoint is then skipped, as SQLite's would be.)
 ///
 /// A reader that holds a snapshot (an analyst's `sqlite3` session) keeps every checkpoint from copying
 /// what was committed after its snapshot, so the log grows for as long as it holds on. Once the log is
@@ -59,6 +62,10 @@ final class BackgroundCheckpointer: Sendable {
     private let state = Mutex<State>(.open(nil))
     private let completed = Atomic<Int>(0)
     private let shrinks = Atomic<Int>(0)
+    private let inlined = Atomic<Int>(0)
+    /// Run inside each background checkpoint before it copies: tests set it to simulate a disk
+    /// whose syncs stall.
+    let slowDiskForTesting = Mutex<(@Sendable () -> Void)?>(nil)
     /// True while an attempt to shrink the log is queued or waiting to be retried.
     private let shrinking = Atomic<Bool>(false)
     /// False from the moment the log is found over the size limit until the checkpointer has copied
@@ -91,6 +98,10 @@ final class BackgroundCheckpointer: Sendable {
     /// Times the log was emptied after it had grown over the size limit (for tests and diagnostics).
     var completedShrinks: Int { shrinks.load(ordering: .relaxed) }
 
+    /// Commits that checkpointed inline because the background checkpoint had fallen behind (for
+    /// tests and diagnostics).
+    var inlineCheckpoints: Int { inlined.load(ordering: .relaxed) }
+
     /// Installs the WAL hook on `connection` (the writer), replacing SQLite's automatic checkpoint.
     /// The connection keeps this object alive for as long as the hook can fire.
     func install(on connection: Connection) {
@@ -117,9 +128,14 @@ final class BackgroundCheckpointer: Sendable {
             guard backlogCopied.load(ordering: .acquiring) else { return }
         }
         if pages >= fallback, let writer {
-            // The background checkpoint has not kept up: bound the log as SQLite itself would.
-            // Busy (the background one is running) is fine: the log is being copied already.
-            sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            // The background checkpoint has not kept up (its sync stalls, or this writer outpaces
+            // it): wait for the one in progress, then copy the rest here, as SQLite's own automatic
+            // checkpoint would. Holding the checkpointer's lock keeps the next background checkpoint
+            // from taking SQLite's checkpoint lock in between, which would make this one busy.
+            inlined.add(1, ordering: .relaxed)
+            state.withLock { _ in
+                _ = sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            }
             return
         }
         let last = queuedAtPages.load(ordering: .relaxed)
@@ -138,6 +154,7 @@ final class BackgroundCheckpointer: Sendable {
 
     private func passiveCheckpoint() {
         withConnection { handle in
+            slowDiskForTesting.withLock { $0 }?()
             // Copies what no reader still needs; never waits for a lock (busy is not an error here).
             let rc = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             if rc == SQLITE_OK { completed.add(1, ordering: .relaxed) }

@@ -28,6 +28,8 @@ final class Connection {
         var readOnly = false
         /// The size in bytes the write-ahead log is brought back under (see ``JobStore/Configuration/walSizeLimit``).
         var walSizeLimit: Int64 = JobStore.Configuration.defaultWALSizeLimit
+        /// The SQLite VFS to open the file with, by name; nil for the default one.
+        var vfs: String?
     }
 
     /// Opens (creating if needed, with mode 0600) the database at `path`.
@@ -47,7 +49,8 @@ final class Connection {
         let millis = Int32(clamping: options.busyTimeout.microseconds / 1000)
         let db: OpaquePointer
         do {
-            db = try Connection.openInWALMode(path: path, flags: flags, busyMillis: millis, readOnly: options.readOnly)
+            db = try Connection.openInWALMode(
+                path: path, vfs: options.vfs, flags: flags, busyMillis: millis, readOnly: options.readOnly)
         } catch {
             throw Connection.explainWriteFailure(error, path: path)
         }
@@ -75,6 +78,7 @@ final class Connection {
     /// `SQLITE_BUSY` here the handle is closed and the open retried until the busy timeout.
     private static func openInWALMode(
         path: String,
+        vfs: String?,
         flags: Int32,
         busyMillis: Int32,
         readOnly: Bool
@@ -83,7 +87,7 @@ final class Connection {
         clock_gettime(CLOCK_MONOTONIC, &start)
         while true {
             var db: OpaquePointer?
-            let rc = sqlite3_open_v2(path, &db, flags, nil)
+            let rc = sqlite3_open_v2(path, &db, flags, vfs)
             guard rc == SQLITE_OK, let db else {
                 let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
                 sqlite3_close_v2(db)

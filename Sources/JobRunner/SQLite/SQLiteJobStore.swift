@@ -44,6 +44,7 @@ package actor SQLiteJobStore: JobStoreBackend {
                     options.busyTimeout = configuration.busyTimeout
                     options.synchronous = configuration.synchronous
                     options.walSizeLimit = max(1 << 20, Int64(configuration.walSizeLimit))
+                    options.vfs = configuration.vfs
                     let connection = try Connection(path: path, options: options)
                     try Migrator().migrate(connection, now: clock.now())
                     connection.moveCheckpointsToBackground()
@@ -451,13 +452,20 @@ extension JobStore {
         /// The size in bytes the write-ahead log (the `-wal` file) is kept under: 64 MiB by default
         /// (``defaultWALSizeLimit``); values below 1 MiB count as 1 MiB.
         ///
-        /// In steady state the log stays under it. A reader that holds a snapshot (a `sqlite3` session
-        /// left in a transaction, a database browser) makes the log grow for as long as it holds on,
-        /// whatever the limit; once it lets go, the store's background checkpointer copies the backlog
-        /// and the log is cut back under the limit within a few seconds (it retries at most every 2 s).
+        /// Without a reader that holds a snapshot, the log stays under it at every commit, however
+        /// slow the disk: should the background checkpoint fall behind, the commit that brings the log
+        /// to half the limit (at most 8,000 pages) waits for it, as SQLite's own automatic checkpoint
+        /// makes a commit wait. (A checkpoint run by another process on the same file is not waited
+        /// for.) A reader that holds a snapshot (a `sqlite3` session left in a transaction, a database
+        /// browser) makes the log grow for as long as it holds on, whatever the limit; once it lets
+        /// go, the store's background checkpointer copies the backlog and the log is cut back under
+        /// the limit within a few seconds (it retries at most every 2 s).
         public var walSizeLimit: Int
         /// The default ``walSizeLimit``: 64 MiB.
         public static let defaultWALSizeLimit: Int64 = 64 << 20
+        /// The SQLite VFS the store's connections use, by name; nil for SQLite's default. Tests use
+        /// one whose syncs stall.
+        var vfs: String?
 
         /// Creates a configuration.
         public init(

@@ -23,6 +23,9 @@ extension JobStore {
     var backgroundCheckpoints: Int { get async { await sqlite.backgroundCheckpoints } }
 
     var backgroundShrinks: Int { get async { await sqlite.backgroundShrinks } }
+
+    /// The store's background checkpointer, reachable while the store's executor is busy.
+    var backgroundCheckpointer: BackgroundCheckpointer? { get async { await sqlite.backgroundCheckpointer } }
 }
 
 extension SQLiteJobStore {
@@ -43,4 +46,6 @@ extension SQLiteJobStore {
     var backgroundCheckpoints: Int { connection.backgroundCheckpoints }
 
     var backgroundShrinks: Int { connection.backgroundShrinks }
+
+    var backgroundCheckpointer: BackgroundCheckpointer? { connection.backgroundCheckpointer }
 }
