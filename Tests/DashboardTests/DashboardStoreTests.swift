@@ -60,50 +60,51 @@
         #if PostgreSQL
             @Test("serve on PostgreSQL: the API equals --json, /metrics equals status, the pages load")
             func serveOnPostgres() async throws {
-                let url = try PostgresDatabase.create()
-                defer { PostgresDatabase.drop(url) }
-                let fixture = try await DashboardFixture(database: url)
-                let (server, base) = try await fixture.serve()
-                defer { server.killAndReap() }
-                for (api, command) in [
-                    ("/api/status", ["status", "--json"]), ("/api/jobs", ["list", "--json"]),
-                    ("/api/job?name=failing-job", ["show", "failing-job", "--json"]),
-                    ("/api/history?limit=30", ["history", "--limit", "30", "--json"]),
-                    ("/api/queues", ["queue", "list", "--json"]),
-                ] {
-                    let answer = try await fixture.get(base + api)
-                    #expect(answer.status == 200, "\(api): \(answer.body)")
-                    #expect(answer.body == (try await fixture.jsonOutput(command)), "\(api) differs from --json")
-                }
-                // History by keyset on PostgreSQL: the next links walk to history --json; a page
-                // after a run lists the runs right after it.
-                let walked = try await DashboardAPITests.walkPages(fixture, base, "/api/history?limit=2")
-                let whole = try JSONSerialization.jsonObject(
-                    with: Data(try await fixture.jsonOutput(["history", "--limit", "1000", "--json"]).utf8))
-                #expect(NSArray(array: walked.elements).isEqual(to: whole as? [Any] ?? []))
-                #expect(walked.pages > 2)
-                let ids = (whole as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
-                let jobIDs = try await {
-                    let text = try await fixture.jsonOutput(["history", "failing-job", "--limit", "1000", "--json"])
-                    return (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] ?? [])
-                        .compactMap { $0["id"] as? Int }
-                }()
-                #expect(ids.count > 4 && jobIDs.count >= 3)
-                let after = try await fixture.get(base + "/job?name=failing-job&limit=1&after=\(jobIDs[2])")
-                let shown = after.body.components(separatedBy: "<tr data-run=\"").dropFirst().compactMap {
-                    Int($0.prefix { $0 != "\"" })
-                }
-                #expect(shown == [jobIDs[1]], "the run right after \(jobIDs[2])")
-                let metrics = try await fixture.get(base + "/metrics")
-                let status = try await fixture.jsonObject(["status", "--json"])
-                for (outcome, count) in status["runs"] as? [String: Int] ?? [:] where outcome != "total" {
-                    #expect(
-                        metrics.body.contains("jobrunner_runs_total{outcome=\"\(outcome)\"} \(count)\n"), "\(outcome)")
-                }
-                for page in ["/", "/jobs", "/job?name=failing-job", "/runners", "/queues"] {
-                    let answer = try await fixture.get(base + page)
-                    #expect(answer.status == 200, "\(page): \(answer.body)")
-                    #expect(answer.body.contains("</html>"))
+                try await PostgresDatabase.with { url in
+                    let fixture = try await DashboardFixture(database: url)
+                    let (server, base) = try await fixture.serve()
+                    defer { server.killAndReap() }
+                    for (api, command) in [
+                        ("/api/status", ["status", "--json"]), ("/api/jobs", ["list", "--json"]),
+                        ("/api/job?name=failing-job", ["show", "failing-job", "--json"]),
+                        ("/api/history?limit=30", ["history", "--limit", "30", "--json"]),
+                        ("/api/queues", ["queue", "list", "--json"]),
+                    ] {
+                        let answer = try await fixture.get(base + api)
+                        #expect(answer.status == 200, "\(api): \(answer.body)")
+                        #expect(answer.body == (try await fixture.jsonOutput(command)), "\(api) differs from --json")
+                    }
+                    // History by keyset on PostgreSQL: the next links walk to history --json; a page
+                    // after a run lists the runs right after it.
+                    let walked = try await DashboardAPITests.walkPages(fixture, base, "/api/history?limit=2")
+                    let whole = try JSONSerialization.jsonObject(
+                        with: Data(try await fixture.jsonOutput(["history", "--limit", "1000", "--json"]).utf8))
+                    #expect(NSArray(array: walked.elements).isEqual(to: whole as? [Any] ?? []))
+                    #expect(walked.pages > 2)
+                    let ids = (whole as? [[String: Any]] ?? []).compactMap { $0["id"] as? Int }
+                    let jobIDs = try await {
+                        let text = try await fixture.jsonOutput(["history", "failing-job", "--limit", "1000", "--json"])
+                        return (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] ?? [])
+                            .compactMap { $0["id"] as? Int }
+                    }()
+                    #expect(ids.count > 4 && jobIDs.count >= 3)
+                    let after = try await fixture.get(base + "/job?name=failing-job&limit=1&after=\(jobIDs[2])")
+                    let shown = after.body.components(separatedBy: "<tr data-run=\"").dropFirst().compactMap {
+                        Int($0.prefix { $0 != "\"" })
+                    }
+                    #expect(shown == [jobIDs[1]], "the run right after \(jobIDs[2])")
+                    let metrics = try await fixture.get(base + "/metrics")
+                    let status = try await fixture.jsonObject(["status", "--json"])
+                    for (outcome, count) in status["runs"] as? [String: Int] ?? [:] where outcome != "total" {
+                        #expect(
+                            metrics.body.contains("jobrunner_runs_total{outcome=\"\(outcome)\"} \(count)\n"),
+                            "\(outcome)")
+                    }
+                    for page in ["/", "/jobs", "/job?name=failing-job", "/runners", "/queues"] {
+                        let answer = try await fixture.get(base + page)
+                        #expect(answer.status == 200, "\(page): \(answer.body)")
+                        #expect(answer.body.contains("</html>"))
+                    }
                 }
             }
         #endif
@@ -124,6 +125,19 @@
                 }
                 let query = server[range].hasSuffix("?") ? "?" : ""
                 return server.replacingCharacters(in: range, with: "/" + name + query)
+            }
+
+            /// Runs `body` with a database of its own, dropped afterwards whatever happens. The psql
+            /// calls wait for a process: they run off the cooperative pool.
+            static func with(_ body: (String) async throws -> Void) async throws {
+                let url = try await offThePool { try create() }
+                do {
+                    try await body(url)
+                } catch {
+                    await offThePool { drop(url) }
+                    throw error
+                }
+                await offThePool { drop(url) }
             }
 
             static func drop(_ url: String) {

@@ -41,7 +41,7 @@ struct NetworkLab: Sendable {
     static func with(
         _ name: String, hosts: Int = 3, _ body: (Sandbox, NetworkLab) async throws -> Void
     ) async throws {
-        try skipUnlessPermitted(name)
+        try await skipUnlessPermitted(name)
         try await Sandbox.with(name) { sandbox in
             let id = "jr" + String(UInt32.random(in: 0...0xFFFFF), radix: 16)
             let net = Int.random(in: 160...223)
@@ -51,11 +51,13 @@ struct NetworkLab: Sendable {
             // Undone in reverse: the server first (its processes), then the namespaces.
             sandbox.onCleanup { _ = Self.script(["down", id, "\(hosts)"]) }
             sandbox.onCleanup { _ = Self.script(["pg-stop", lab.directory]) }
-            try lab.checked(["up", id, "\(net)", "\(hosts)"])
+            try await lab.checked(["up", id, "\(net)", "\(hosts)"])
             let addresses = (1...hosts).map { "10.\(net).\($0).1" }.joined(separator: ",")
-            try lab.checked(["pg-start", lab.directory, "\(port)", addresses])
-            try Psql(url: TestPostgres.replacingDatabase(in: lab.adminURL, with: "postgres")).run(
-                "CREATE DATABASE jobrunner ENCODING 'UTF8' TEMPLATE template0;")
+            try await lab.checked(["pg-start", lab.directory, "\(port)", addresses])
+            let maintenance = Psql(url: TestPostgres.replacingDatabase(in: lab.adminURL, with: "postgres"))
+            try await offThePool {
+                try maintenance.run("CREATE DATABASE jobrunner ENCODING 'UTF8' TEMPLATE template0;")
+            }
             sandbox.useDatabase(lab.adminURL)
             defer { sandbox.forgetDatabase() }
             try await body(sandbox, lab)
@@ -64,8 +66,8 @@ struct NetworkLab: Sendable {
 
     /// Skips the test (with the reason printed) where network namespaces cannot be made: not root, no
     /// CAP_NET_ADMIN, no PostgreSQL server binaries. RELIABILITY_NO_NETNS=1 acts as if (to check this path).
-    static func skipUnlessPermitted(_ name: String) throws {
-        let check = Self.script(["check"])
+    static func skipUnlessPermitted(_ name: String) async throws {
+        let check = await offThePool { Self.script(["check"]) }
         if check.status != 0 || ChaosMode.environment["RELIABILITY_NO_NETNS"] == "1" {
             let reason = check.status != 0 ? check.output : "RELIABILITY_NO_NETNS=1 is set"
             print("[reliability] network scenario \(name) skipped: \(reason)")
@@ -107,17 +109,17 @@ struct NetworkLab: Sendable {
     }
 
     /// Cuts host `n` off (its veth down, from this side) or brings it back.
-    func link(host n: Int, up: Bool) throws { try checked(["link", id, "\(n)", up ? "up" : "down"]) }
+    func link(host n: Int, up: Bool) async throws { try await checked(["link", id, "\(n)", up ? "up" : "down"]) }
 
     /// `pg_ctl restart -m MODE`; returns how long it took.
-    func restartServer(mode: String) throws -> Duration {
+    func restartServer(mode: String) async throws -> Duration {
         let started = ContinuousClock.now
-        try checked(["pg-restart", directory, mode])
+        try await checked(["pg-restart", directory, mode])
         return ContinuousClock.now - started
     }
 
-    private func checked(_ arguments: [String]) throws {
-        let result = Self.script(arguments)
+    private func checked(_ arguments: [String]) async throws {
+        let result = await offThePool { Self.script(arguments) }
         guard result.status == 0 else {
             throw HarnessError("network \(arguments.joined(separator: " ")) exited \(result.status): \(result.output)")
         }

@@ -250,7 +250,7 @@
 
                 // Cut host 2 off, while its long runs are in flight (host 2 cannot record anything once cut off,
                 // so what the store holds as running right after the cut was in flight at the cut).
-                try lab.link(host: victim, up: false)
+                try await lab.link(host: victim, up: false)
                 let cutAt = ContinuousClock.now
                 let inFlightAtCut = try victimRuns.filter { try probe.run(id: $0)?.outcome == "running" }
                 try #require(
@@ -268,7 +268,7 @@
                 }
                 // The partition's length is the scenario's input.
                 try await Task.sleep(until: cutAt + cut.length)
-                try lab.link(host: victim, up: true)
+                try await lab.link(host: victim, up: true)
                 let cutFor = ContinuousClock.now - cutAt
                 let healed = try probe.lastRunID()
 
@@ -390,7 +390,7 @@
                 arguments: ["fast", "immediate"]
             )
             func serverRestart(mode: String) async throws {
-                try NetworkLab.skipUnlessPermitted("net-restart-\(mode)")
+                try await NetworkLab.skipUnlessPermitted("net-restart-\(mode)")
                 try await Self.restartUnderLoad(mode: mode)
             }
 
@@ -408,7 +408,7 @@
                             try ids.allSatisfy { try probe.runCount(outcome: "ok", runner: $0) >= 5 }
                         }
                         let mark = try probe.lastRunID()
-                        let took = try lab.restartServer(mode: mode)
+                        let took = try await lab.restartServer(mode: mode)
                         restartSeconds.append(took.seconds)
                         let back = ContinuousClock.now
                         var reconnected: Set<Int> = []

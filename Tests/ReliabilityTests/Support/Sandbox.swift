@@ -19,12 +19,13 @@ extension Sandbox {
             throw HarnessError("the witness command \(PackageLayout.witness) is missing or not executable")
         }
         let sandbox = try Sandbox("rel-\(name)", exportsDatabase: true)
+        // Clean-up waits for processes (a lab's server stopping, its namespaces going): off the pool.
         do {
             let result = try await body(sandbox)
-            sandbox.cleanup()
+            await offThePool { sandbox.cleanup() }
             return result
         } catch {
-            sandbox.cleanup()
+            await offThePool { sandbox.cleanup() }
             throw error
         }
     }

@@ -35,12 +35,18 @@ extension Sandbox {
         case .sqlite:
             return try await with(name, body)
         case .postgres:
-            let database = try TestPostgres.createDatabase()
-            defer { TestPostgres.dropDatabase(database) }
-            return try await with(name) { sandbox in
-                sandbox.useDatabase(database)
-                defer { sandbox.forgetDatabase() }
-                return try await body(sandbox)
+            let database = try await offThePool { try TestPostgres.createDatabase() }
+            do {
+                let result = try await with(name) { sandbox in
+                    sandbox.useDatabase(database)
+                    defer { sandbox.forgetDatabase() }
+                    return try await body(sandbox)
+                }
+                await offThePool { TestPostgres.dropDatabase(database) }
+                return result
+            } catch {
+                await offThePool { TestPostgres.dropDatabase(database) }
+                throw error
             }
         }
     }
