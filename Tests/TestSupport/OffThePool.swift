@@ -7,6 +7,7 @@ import Foundation
 /// blocking calls on it at once stop every other task of the test process for as long as they last.
 /// Seen: a network lab's `initdb` and a `CREATE DATABASE` through psql froze the PostgreSQL tests for
 /// over 5 s, and the server closed their open transactions at its idle-in-transaction timeout.
+@discardableResult
 package func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread { continuation.resume(with: Result(catching: body)) }.start()
@@ -14,6 +15,7 @@ package func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T)
 }
 
 /// ``offThePool(_:)`` for work that cannot fail.
+@discardableResult
 package func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         Thread { continuation.resume(returning: body()) }.start()
