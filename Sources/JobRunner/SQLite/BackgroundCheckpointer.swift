@@ -35,6 +35,9 @@ import Synchronization
 /// Related SQLite documentation: <https://www.sqlite.org/wal.html#automatic_checkpoint>,
 /// <https://www.sqlite.org/c3ref/wal_hook.html>, <https://www.sqlite.org/wal.html#avoiding_excessively_large_wal_files>.
 final class BackgroundCheckpointer: Sendable {
+    /// Set on the queues background checkpoints run on: `DispatchQueue.getSpecific(key:)` tells
+    /// code that SQLite calls back (a VFS in tests) whether it runs in one.
+    static let queueKey = DispatchSpecificKey<Bool>()
     /// Log pages that start a background checkpoint: SQLite's own automatic checkpoint threshold.
     static let threshold: Int32 = 1000
     /// Log pages, as a multiple of the threshold, at which the writer checkpoints inline.
@@ -63,9 +66,6 @@ final class BackgroundCheckpointer: Sendable {
     private let completed = Atomic<Int>(0)
     private let shrinks = Atomic<Int>(0)
     private let inlined = Atomic<Int>(0)
-    /// Run inside each background checkpoint before it copies: tests set it to simulate a disk
-    /// whose syncs stall.
-    let slowDiskForTesting = Mutex<(@Sendable () -> Void)?>(nil)
     /// True while an attempt to shrink the log is queued or waiting to be retried.
     private let shrinking = Atomic<Bool>(false)
     /// False from the moment the log is found over the size limit until the checkpointer has copied
@@ -85,6 +85,7 @@ final class BackgroundCheckpointer: Sendable {
         self.path = path
         self.options = options
         queue = DispatchQueue(label: "JobRunner checkpointer \(path)", qos: .utility)
+        queue.setSpecific(key: Self.queueKey, value: true)
         // Each frame of the log is a page and a 24-byte header.
         let frames = max(Int64(16), options.walSizeLimit / Int64(max(512, pageSize) + 24))
         limitPages = Int32(clamping: frames)
@@ -154,7 +155,6 @@ final class BackgroundCheckpointer: Sendable {
 
     private func passiveCheckpoint() {
         withConnection { handle in
-            slowDiskForTesting.withLock { $0 }?()
             // Copies what no reader still needs; never waits for a lock (busy is not an error here).
             let rc = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
             if rc == SQLITE_OK { completed.add(1, ordering: .relaxed) }

@@ -1,4 +1,5 @@
 import CSQLite
+import Dispatch
 import Foundation
 import Synchronization
 import TestSupport
@@ -108,19 +109,22 @@ struct WALSizeTests {
             try await store.rawExecute("CREATE TABLE ballast (b BLOB)")
             let checkpointer = try #require(await store.backgroundCheckpointer)
             let progress = StallProgress()
-            // The first sync of this database's log stalls, inside the background checkpoint (which
-            // holds SQLite's checkpoint lock meanwhile), until a commit waits for that checkpoint, or
-            // until the writer below has finished without waiting (which fails the test), or 30 s.
+            // The first sync of this database's log in a background checkpoint (on the checkpointer's
+            // queue, holding SQLite's checkpoint lock meanwhile) stalls until a commit waits for that
+            // checkpoint, or until the writer below has finished without waiting (which fails the
+            // test), or 10 s. The writer's own syncs (its inline checkpoint, the log's header when it
+            // starts the log over) never stall: the stall waits for the writer.
             StallingSyncVFS.stall.withLock { stall in
                 stall = { file in
                     guard file == path + "-wal",
+                        DispatchQueue.getSpecific(key: BackgroundCheckpointer.queueKey) == true,
                         progress.stalled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
                     else { return }
-                    let deadline = ContinuousClock.now + .seconds(30)
+                    let deadline = ContinuousClock.now + .seconds(10)
                     while checkpointer.inlineCheckpoints == 0, !progress.writesDone.load(ordering: .acquiring),
                         ContinuousClock.now < deadline
                     {
-                        sched_yield()
+                        usleep(1000)  // polls the two conditions; the stall itself is the fault injected
                     }
                 }
             }
