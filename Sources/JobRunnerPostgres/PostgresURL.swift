@@ -16,7 +16,9 @@
     /// `sslcert=` with `sslkey=` (a client certificate and its unencrypted key, PEM). See ``sslMode``
     /// for what each mode checks. The password never appears in ``redacted``, which is what logs,
     /// errors and `JOB_DATABASE` show.
-    public struct PostgresURL: Sendable, Equatable {
+    public struct PostgresURL: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible,
+        CustomReflectable
+    {
         public var user: String
         public var password: String?
         /// A host name, or a Unix socket directory (starting with `/`).
@@ -205,6 +207,25 @@
             let query = parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&")
             if host.hasPrefix("/") { return "postgresql://\(user)@/\(database)" + query }
             return "postgresql://\(user)@\(host):\(port)/\(database)" + query
+        }
+
+        /// ``redacted``: a URL printed by mistake (`"\(url)"`, `print(url)`, a log's interpolation)
+        /// shows no password.
+        public var description: String { redacted }
+
+        /// ``redacted``, named as this type.
+        public var debugDescription: String { "PostgresURL(\(redacted))" }
+
+        /// The fields, with the password replaced by `<redacted>`, for `dump` and debuggers.
+        public var customMirror: Mirror {
+            Mirror(
+                self,
+                children: [
+                    "user": user, "password": password.map { _ in "<redacted>" } as Any, "host": host, "port": port,
+                    "database": database, "sslMode": sslMode, "sslRootCert": sslRootCert as Any,
+                    "sslCert": sslCert as Any, "sslKey": sslKey as Any, "schema": schema as Any, "poolSize": poolSize,
+                ],
+                displayStyle: .struct)
         }
 
         /// A query value percent-encoded where it could be misread (`&`, `=`, `%`, `#`, spaces…).

@@ -19,6 +19,14 @@
             #expect(url.host == "db.example")
             #expect(url.port == 6543)
             #expect(!url.redacted.contains("cret"))
+            // Printed by mistake, the URL shows no password either.
+            var dumped = ""
+            dump(url, to: &dumped)
+            for shown in ["\(url)", String(describing: url), String(reflecting: url), dumped] {
+                #expect(!shown.contains("cret"), "\(shown)")
+                #expect(shown.contains("db.example"), "\(shown)")
+            }
+            #expect(dumped.contains("<redacted>"))
         }
 
         @Test func refusesOtherSchemes() {
