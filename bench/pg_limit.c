@@ -1,19 +1,25 @@
 /*
  * bench/pg_limit.c — the PostgreSQL reference of `jobctl bench --db postgres://…`: the SQL a JobRunner
  * runner sends per claim and per finish (Sources/JobRunnerPostgres/PostgresJobStore+Claim.swift),
- * statement for statement, with the same batching, sent from C through libpq with nothing else in
- * between: no handler, no worker tasks, no event loop. It claims up to --batch due jobs in one
- * transaction, then records all of them in one finish transaction, until none is due. What JobRunner
- * reaches against it is the fraction the issue holds it to.
+ * statement for statement, with the same arguments and the same batch, sent from C through libpq with
+ * nothing else in between: no handler, no worker tasks, no event loop. It claims up to --batch due
+ * jobs, then records all of them in one finish transaction, until none is due. What JobRunner reaches
+ * against it is the fraction the issue holds it to.
  *
  * Each of --clients processes registers a runner row of its own, as a runner does. Values are bound
  * parameters (PQexecParams: the extended protocol's unnamed statements, as postgres-nio sends them).
  * The jobs are what the benchmark added: one-shot `tick` handler jobs in queue `default`, so the
  * finish's "after run" values are a one-shot's (done, nothing next).
  *
- * The SQL is the store's as of the commit that batched claims and finishes (a peek, then the claim
- * transaction with one unnest insert per batch; the finish in four statements); --per-run sends the
- * store's SQL from before that commit (one insert per claimed run, four statements per finished run).
+ * The SQL is the store's since the claim moved into the server (migrations 6 and 8):
+ *  - a claim is one statement outside a transaction, `jobrunner_claim(runner, now, queues, handlers,
+ *    slots, misfire grace, lead)`, with the arguments a `jobctl bench --runner-child` passes: every
+ *    queue (NULL), its registered handlers (bench-probe, prune-history, tick), the free slots (the
+ *    batch), the default misfire grace (1 s) and PostgreSQL's default claim lead (100 ms);
+ *  - a finish is one transaction of two statements (BEGIN, the runs recorded with the totals and the
+ *    jobs read and locked, the jobs written, COMMIT).
+ * --per-run sends the store's SQL from before claims and finishes were batched (commit afd08c3: a
+ * client-side claim transaction with one insert per claimed run, four statements per finished run).
  *
  * Build: bench/build-pg-reference (cc -O2 … -lpq). Prints one JSON line: runs, seconds, runs/s.
  */
@@ -26,12 +32,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* JobRow.jobColumns (Sources/JobRunner/Storage/StoreRow.swift). */
 #define JOB_COLUMNS \
     "id, name, queue, kind, handler, command, working_directory, payload, schedule_kind, schedule, run_at, " \
     "interval_us, fixed_delay, cron, time_zone, anchor_at, initial_delay_us, timeout_us, max_retries, backoff_us, " \
     "jitter_us, misfire, state, state_reason, next_run_at, occurrence_at, attempt, trigger_at, running_run_id, " \
     "run_count, ok_count, failed_count, last_outcome, last_started_at, last_finished_at, created_at, updated_at, " \
-    "abandoned_streak, environment"
+    "abandoned_streak, environment, on_failure"
+
+/* The handlers a `jobctl bench --runner-child` registers (JobRegistry.names: sorted). */
+#define RUNNER_HANDLERS "{bench-probe,prune-history,tick}"
+/* JobRunnerConfiguration's default misfire grace, and PostgresJobStore's default claim lead (µs). */
+#define MISFIRE_GRACE_US "1000000"
+#define CLAIM_LEAD_US "100000"
 
 static const char *conninfo;
 static int batch = 256;
@@ -97,71 +110,66 @@ typedef struct {
     char run_id[24], job_id[24], job_name[128], queue[64], attempt[16], scheduled_for[24], started_at[24];
 } claim_t;
 
-/* One claim transaction, as PostgresJobStore.claim with one eligible queue (`default`, not paused,
- * limit 1000). Returns the number of runs claimed into `out`. */
-static int claim(PGconn *c, const char *runner, claim_t *out) {
+/* One claim, as PostgresJobStore.claim: one call of the server's claim function, outside a
+ * transaction (the function's statement commits alone). Its rows: one per run claimed (the run's id,
+ * occurrence, scheduled time, whether triggered, and the job's columns), then one last row (the runner
+ * alive, the next due time, whether some occurrence needs the client's misfire arithmetic). Returns
+ * the number of runs claimed into `out`. */
+static int claim_function(PGconn *c, const char *runner, claim_t *out) {
+    char now[24], slots[16];
+    snprintf(now, sizeof now, "%lld", (long long)now_us());
+    snprintf(slots, sizeof slots, "%d", batch);
+    const char *p[] = {runner, now, NULL, RUNNER_HANDLERS, slots, MISFIRE_GRACE_US, CLAIM_LEAD_US};
+    PGresult *r = q(c,
+        "SELECT c.end_alive, c.end_next_due, c.end_resolve, c.claim_run_id, c.claim_occurrence,\n"
+        "    c.claim_scheduled_for, c.claim_triggered, " JOB_COLUMNS "\n"
+        "FROM jobrunner_claim($1, $2, $3::text[], $4::text[],\n"
+        "    $5, $6, $7) AS c\n"
+        "CROSS JOIN LATERAL (SELECT (c.claim_job).*) AS j",
+        7, p);
+    int rows = PQntuples(r), n = 0, ended = 0;
+    for (int i = 0; i < rows; i++) {
+        if (PQgetisnull(r, i, 3)) {
+            /* The last row. The jobs are one-shots due now: nothing needs the client's claim. */
+            if (strcmp(PQgetvalue(r, i, 0), "t") != 0) die(c, "runner not running");
+            if (strcmp(PQgetvalue(r, i, 2), "t") == 0) die(c, "the reference does not resolve misfires");
+            ended = 1;
+            continue;
+        }
+        if (n >= batch) die(c, "more claims than slots");
+        if (strcmp(PQgetvalue(r, i, 6), "t") == 0) die(c, "the reference does not handle triggers");
+        claim_t *k = &out[n++];
+        snprintf(k->run_id, sizeof k->run_id, "%s", PQgetvalue(r, i, 3));
+        snprintf(k->scheduled_for, sizeof k->scheduled_for, "%s", PQgetvalue(r, i, 5));
+        snprintf(k->job_id, sizeof k->job_id, "%s", PQgetvalue(r, i, 7 + 0));
+        snprintf(k->job_name, sizeof k->job_name, "%s", PQgetvalue(r, i, 7 + 1));
+        snprintf(k->queue, sizeof k->queue, "%s", PQgetvalue(r, i, 7 + 2));
+        snprintf(k->attempt, sizeof k->attempt, "%s", PQgetvalue(r, i, 7 + 26));
+        /* Claim.startedAt: max(now, scheduled for). */
+        snprintf(k->started_at, sizeof k->started_at, "%s",
+                 atoll(k->scheduled_for) > atoll(now) ? k->scheduled_for : now);
+    }
+    PQclear(r);
+    if (!ended) die(c, "the claim function returned no last row");
+    return n;
+}
+
+/* One claim transaction as the store sent it before afd08c3 (--per-run), with one eligible queue
+ * (`default`, not paused, limit 1000). Returns the number of runs claimed into `out`. */
+static int claim_per_run(PGconn *c, const char *runner, claim_t *out) {
     char now[24], slots[16];
     const char *handlers = "{tick}";
-    /* PostgresJobStore.claim: no peek when woken for the due time the last claim answered. */
-    static long long told = -1;
-    if (!per_run && !(told >= 0 && now_us() >= told)) {
-        /* PostgresJobStore.peek: anything claimable now? (outside a transaction, no locks) */
-        char queue0[64] = "";
-        {
-            const char *p[] = {NULL, runner};
-            PGresult *r = q(c,
-                "SELECT r.state, q.name FROM runners r\n"
-                "LEFT JOIN queues q ON NOT q.paused\n"
-                "    AND ($1::text[] IS NULL OR q.name = ANY($1))\n"
-                "WHERE r.id = $2\n"
-                "ORDER BY q.name COLLATE \"C\"",
-                2, p);
-            if (PQntuples(r) != 1 || PQgetisnull(r, 0, 1)) die(c, "expected one queue");
-            snprintf(queue0, sizeof queue0, "%s", PQgetvalue(r, 0, 1));
-            PQclear(r);
-        }
-        char queues0[80];
-        snprintf(queues0, sizeof queues0, "{%s}", queue0);
-        const char *p[] = {queue0, handlers, queues0, handlers};
-        PGresult *r = q(c,
-            "SELECT (SELECT next_run_at FROM jobs WHERE queue = $1 AND state = 'active' AND running_run_id IS NULL "
-            "AND next_run_at IS NOT NULL AND (kind = 'command' OR handler = ANY($2)) ORDER BY next_run_at LIMIT 1), "
-            "(SELECT trigger_at FROM jobs WHERE trigger_at IS NOT NULL AND running_run_id IS NULL AND queue = ANY($3) "
-            "AND (kind = 'command' OR handler = ANY($4)) ORDER BY trigger_at LIMIT 1)",
-            4, p);
-        long long t = now_us();
-        int due = 0;
-        for (int col = 0; col <= 1; col++)
-            if (!PQgetisnull(r, 0, col) && atoll(PQgetvalue(r, 0, col)) <= t) due = 1;
-        PQclear(r);
-        if (!due) return 0;
-    }
     q0(c, "BEGIN", 0, NULL);
     int free_places = 0, limit = 0;
     char queue[64] = "";
-    if (!per_run) {
-        /* The fence and the queues in one statement. */
-        const char *p[] = {NULL, runner};
-        PGresult *r = q(c,
-            "SELECT r.state, q.name, q.concurrency FROM runners r\n"
-            "LEFT JOIN queues q ON NOT q.paused\n"
-            "    AND ($1::text[] IS NULL OR q.name = ANY($1))\n"
-            "WHERE r.id = $2\n"
-            "ORDER BY q.name COLLATE \"C\"\n"
-            "FOR SHARE OF r",
-            2, p);
-        if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "running") != 0) die(c, "runner not running");
-        snprintf(queue, sizeof queue, "%s", PQgetvalue(r, 0, 1));
-        limit = atoi(PQgetvalue(r, 0, 2));
-        PQclear(r);
-    } else {
+    {
         const char *p[] = {runner};
         PGresult *r = q(c, "SELECT state FROM runners WHERE id = $1 FOR SHARE", 1, p);
         if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 0), "running") != 0) die(c, "runner not running");
         PQclear(r);
     }
     snprintf(now, sizeof now, "%lld", (long long)now_us());
-    if (per_run) {
+    {
         const char *p[] = {NULL};
         PGresult *r = q(c,
             "SELECT name, concurrency FROM queues\n"
@@ -176,23 +184,21 @@ static int claim(PGconn *c, const char *runner, claim_t *out) {
     char queues[80];
     snprintf(queues, sizeof queues, "{%s}", queue);
     free_places = limit;
-    if (per_run) {
-        {
-            const char *p[] = {"1246908757", queue};
-            q0(c, "SELECT pg_advisory_xact_lock($1, hashtext($2))", 2, p);
-        }
-        {
-            const char *p[] = {queues};
-            PGresult *r = q(c,
-                "SELECT queue, count(*) FROM runs\n"
-                "WHERE outcome = 'running' AND queue = ANY($1) GROUP BY queue",
-                1, p);
-            for (int i = 0; i < PQntuples(r); i++) free_places -= atoi(PQgetvalue(r, i, 1));
-            PQclear(r);
-        }
-        if (free_places < 0) free_places = 0;
+    {
+        const char *p[] = {"1246908757", queue};
+        q0(c, "SELECT pg_advisory_xact_lock($1, hashtext($2))", 2, p);
     }
-    int want = per_run ? (batch < free_places ? batch : free_places) : batch;
+    {
+        const char *p[] = {queues};
+        PGresult *r = q(c,
+            "SELECT queue, count(*) FROM runs\n"
+            "WHERE outcome = 'running' AND queue = ANY($1) GROUP BY queue",
+            1, p);
+        for (int i = 0; i < PQntuples(r); i++) free_places -= atoi(PQgetvalue(r, i, 1));
+        PQclear(r);
+    }
+    if (free_places < 0) free_places = 0;
+    int want = batch < free_places ? batch : free_places;
     snprintf(slots, sizeof slots, "%d", batch);
     {
         const char *p[] = {now, queues, handlers, slots};
@@ -209,41 +215,15 @@ static int claim(PGconn *c, const char *runner, claim_t *out) {
     if (want > 0) {
         char lim[16];
         snprintf(lim, sizeof lim, "%d", want);
-        const char *p[] = {queue, now, handlers, "{}", lim};
-        const char *p_old[] = {queue, now, handlers, lim};
-        PGresult *r = per_run ? q(c,
+        const char *p[] = {queue, now, handlers, lim};
+        PGresult *r = q(c,
             "SELECT " JOB_COLUMNS " FROM jobs\n"
             "WHERE queue = $1 AND state = 'active' AND running_run_id IS NULL\n"
             "    AND next_run_at IS NOT NULL AND next_run_at <= $2\n"
             "    AND (kind = 'command' OR handler = ANY($3))\n"
             "ORDER BY next_run_at LIMIT $4 FOR NO KEY UPDATE SKIP LOCKED",
-            4, p_old)
-            : q(c,
-            "SELECT " JOB_COLUMNS " FROM jobs\n"
-            "WHERE queue = $1 AND state = 'active' AND running_run_id IS NULL\n"
-            "    AND next_run_at IS NOT NULL AND next_run_at <= $2\n"
-            "    AND (kind = 'command' OR handler = ANY($3))\n"
-            "    AND NOT (id = ANY($4))\n"
-            "ORDER BY next_run_at LIMIT $5 FOR NO KEY UPDATE SKIP LOCKED",
-            5, p);
+            4, p);
         int rows = PQntuples(r);
-        if (!per_run && rows > 0) {
-            /* The queue has candidates: its free places, under its advisory lock. */
-            {
-                const char *p2[] = {"1246908757", queue};
-                q0(c, "SELECT pg_advisory_xact_lock($1, hashtext($2))", 2, p2);
-            }
-            {
-                const char *p2[] = {queues};
-                PGresult *r2 = q(c,
-                    "SELECT queue, count(*) FROM runs\n"
-                    "WHERE outcome = 'running' AND queue = ANY($1) GROUP BY queue",
-                    1, p2);
-                for (int i = 0; i < PQntuples(r2); i++) free_places -= atoi(PQgetvalue(r2, i, 1));
-                PQclear(r2);
-            }
-            if (free_places < 0) free_places = 0;
-        }
         job_t *jobs = calloc(rows ? rows : 1, sizeof *jobs);
         for (int i = 0; i < rows; i++) {
             snprintf(jobs[i].id, sizeof jobs[i].id, "%s", PQgetvalue(r, i, 0));
@@ -255,63 +235,6 @@ static int claim(PGconn *c, const char *runner, claim_t *out) {
         }
         PQclear(r);
         if (rows > free_places) rows = free_places; /* what does not fit stays unclaimed */
-        if (!per_run && rows > 0) {
-            /* PostgresJobStore.insertClaims: the batch in one statement. */
-            buf_t ids = {0}, names = {0}, queues_ = {0}, attempts = {0}, scheduled = {0}, occurrences = {0},
-                  triggered = {0};
-            buf_t *all[] = {&ids, &names, &queues_, &attempts, &scheduled, &occurrences, &triggered};
-            for (int k = 0; k < 7; k++) put(all[k], "{");
-            for (int i = 0; i < rows; i++) {
-                element(&ids, jobs[i].id);
-                element(&names, jobs[i].name);
-                element(&queues_, jobs[i].queue);
-                element(&attempts, jobs[i].attempt);
-                element(&scheduled, jobs[i].occurrence);
-                element(&occurrences, jobs[i].occurrence);
-                element(&triggered, "false");
-            }
-            for (int k = 0; k < 7; k++) put(all[k], "}");
-            const char *p2[] = {ids.s, names.s, queues_.s, attempts.s, scheduled.s, occurrences.s, triggered.s, now,
-                                runner};
-            PGresult *w = q(c,
-                "WITH c AS (\n"
-                "    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[],\n"
-                "        $4::int[], $5::bigint[], $6::bigint[], $7::boolean[])\n"
-                "        WITH ORDINALITY AS c(job_id, job_name, queue, attempt, scheduled_for, occurrence, triggered, ord)\n"
-                "),\n"
-                "r AS (\n"
-                "    INSERT INTO runs (job_id, job_name, queue, attempt, scheduled_for, started_at, runner_id,\n"
-                "        outcome, triggered)\n"
-                "    SELECT job_id, job_name, queue, attempt, scheduled_for, $8, $9, 'running', triggered\n"
-                "    FROM c ORDER BY ord\n"
-                "    RETURNING id, job_id\n"
-                ")\n"
-                "UPDATE jobs SET running_run_id = r.id, last_started_at = $8,\n"
-                "    trigger_at = CASE WHEN c.triggered THEN NULL ELSE jobs.trigger_at END,\n"
-                "    occurrence_at = CASE WHEN c.triggered THEN jobs.occurrence_at ELSE c.occurrence END\n"
-                "FROM r JOIN c ON c.job_id = r.job_id\n"
-                "WHERE jobs.id = r.job_id\n"
-                "RETURNING r.id, jobs.id",
-                9, p2);
-            if (PQntuples(w) != rows) die(c, "batched claim returned too few rows");
-            for (int i = 0; i < rows; i++) {
-                claim_t *k = &out[n++];
-                snprintf(k->run_id, sizeof k->run_id, "%s", PQgetvalue(w, i, 0));
-                const char *job = PQgetvalue(w, i, 1);
-                int j = 0;
-                while (j < rows && strcmp(jobs[j].id, job) != 0) j++;
-                if (j == rows) die(c, "unknown job in claim");
-                snprintf(k->job_id, sizeof k->job_id, "%s", jobs[j].id);
-                snprintf(k->job_name, sizeof k->job_name, "%s", jobs[j].name);
-                snprintf(k->queue, sizeof k->queue, "%s", jobs[j].queue);
-                snprintf(k->attempt, sizeof k->attempt, "%s", jobs[j].attempt);
-                snprintf(k->scheduled_for, sizeof k->scheduled_for, "%s", jobs[j].occurrence);
-                snprintf(k->started_at, sizeof k->started_at, "%s", now);
-            }
-            PQclear(w);
-            for (int k = 0; k < 7; k++) free(all[k]->s);
-            rows = 0; /* written */
-        }
         for (int i = 0; i < rows; i++) {
             const char *p2[] = {jobs[i].id, jobs[i].name, jobs[i].queue, jobs[i].attempt, jobs[i].occurrence, now,
                                 runner, "false", jobs[i].occurrence};
@@ -342,21 +265,7 @@ static int claim(PGconn *c, const char *runner, claim_t *out) {
         }
         free(jobs);
     }
-    if (!per_run && free_places - n > 0) {
-        /* PostgresJobStore.dueTimes: one statement, names bound. */
-        const char *p[] = {queue, handlers, queues, handlers};
-        PGresult *r = q(c,
-            "SELECT (SELECT next_run_at FROM jobs WHERE queue = $1 AND state = 'active' AND running_run_id IS NULL "
-            "AND next_run_at IS NOT NULL AND (kind = 'command' OR handler = ANY($2)) ORDER BY next_run_at LIMIT 1), "
-            "(SELECT trigger_at FROM jobs WHERE trigger_at IS NOT NULL AND running_run_id IS NULL AND queue = ANY($3) "
-            "AND (kind = 'command' OR handler = ANY($4)) ORDER BY trigger_at LIMIT 1)",
-            4, p);
-        told = -1;
-        for (int col = 0; col <= 1; col++)
-            if (!PQgetisnull(r, 0, col) && (told < 0 || atoll(PQgetvalue(r, 0, col)) < told))
-                told = atoll(PQgetvalue(r, 0, col));
-        PQclear(r);
-    } else if (per_run && free_places - n > 0) {
+    if (free_places - n > 0) {
         {
             const char *p[] = {queue, handlers};
             q0(c,
@@ -380,26 +289,29 @@ static int claim(PGconn *c, const char *runner, claim_t *out) {
     return n;
 }
 
-/* One finish transaction, as PostgresJobStore.finish/record for `ok` runs of one-shot jobs, in run
- * id order (the claim's order already). */
+static int claim(PGconn *c, const char *runner, claim_t *out) {
+    return per_run ? claim_per_run(c, runner, out) : claim_function(c, runner, out);
+}
+
+/* Finished runs are recorded in run id order (the claim's order already). */
 static int cmp_run(const void *a, const void *b) {
     long long x = atoll(((const claim_t *)a)->run_id), y = atoll(((const claim_t *)b)->run_id);
     return x < y ? -1 : x > y;
 }
 
-/* PostgresJobStore.finish since claims and finishes are batched: four statements per batch. */
+/* PostgresJobStore.finish for `ok` runs of one-shot jobs: one transaction of two statements
+ * (recordRuns: the runs fenced and recorded, the totals, the jobs read and locked in id order;
+ * updateJobs: the jobs written), four round trips with BEGIN and COMMIT, whatever the batch. */
 static void finish_batched(PGconn *c, const char *runner, claim_t *runs, int n) {
-    char finished[24], shard[8];
-    snprintf(shard, sizeof shard, "%lld", atoll(runner) % 16);
+    char finished[24];
     qsort(runs, n, sizeof *runs, cmp_run);
     buf_t ids = {0}, runners = {0}, outcomes = {0}, fin = {0}, exits = {0}, has_exit = {0}, errors = {0},
-          has_error = {0}, outputs = {0}, has_output = {0}, shards = {0}, job_ids = {0}, zeros = {0}, ones = {0},
-          states = {0}, falses = {0}, scheduled = {0};
+          has_error = {0}, outputs = {0}, has_output = {0}, job_ids = {0}, zeros = {0}, ones = {0}, states = {0},
+          falses = {0}, scheduled = {0};
     buf_t *all[] = {&ids, &runners, &outcomes, &fin, &exits, &has_exit, &errors, &has_error, &outputs,
-                    &has_output, &shards, &job_ids, &zeros, &ones, &states, &falses, &scheduled};
+                    &has_output, &job_ids, &zeros, &ones, &states, &falses, &scheduled};
     int count = (int)(sizeof all / sizeof *all);
     for (int k = 0; k < count; k++) put(all[k], "{");
-    q0(c, "BEGIN", 0, NULL);
     for (int i = 0; i < n; i++) {
         snprintf(finished, sizeof finished, "%lld", (long long)now_us());
         element(&ids, runs[i].run_id);
@@ -412,7 +324,6 @@ static void finish_batched(PGconn *c, const char *runner, claim_t *runs, int n) 
         element(&has_error, "false");
         element(&outputs, "");
         element(&has_output, "false");
-        element(&shards, shard);
         element(&job_ids, runs[i].job_id);
         element(&zeros, "0");
         element(&ones, "1");
@@ -421,38 +332,39 @@ static void finish_batched(PGconn *c, const char *runner, claim_t *runs, int n) 
         element(&scheduled, runs[i].scheduled_for);
     }
     for (int k = 0; k < count; k++) put(all[k], "}");
+    q0(c, "BEGIN", 0, NULL);
     {
         const char *p[] = {ids.s, runners.s, outcomes.s, fin.s, exits.s, has_exit.s, errors.s, has_error.s,
                            outputs.s, has_output.s};
         PGresult *r = q(c,
-            "UPDATE runs SET outcome = c.outcome, finished_at = c.finished_at,\n"
-            "    exit_code = CASE WHEN c.has_exit THEN c.exit_code END,\n"
-            "    error = CASE WHEN c.has_error THEN c.error END,\n"
-            "    output_bytes = CASE WHEN c.has_output THEN c.output END\n"
-            "FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[],\n"
-            "    $5::int[], $6::boolean[], $7::text[], $8::boolean[],\n"
-            "    $9::bytea[], $10::boolean[])\n"
-            "    AS c(id, runner_id, outcome, finished_at, exit_code, has_exit, error, has_error, output,\n"
-            "        has_output)\n"
-            "WHERE runs.id = c.id AND runs.outcome = 'running' AND runs.runner_id = c.runner_id\n"
-            "RETURNING runs.id",
+            "WITH recorded AS (\n"
+            "    UPDATE runs SET outcome = c.outcome, finished_at = c.finished_at,\n"
+            "        exit_code = CASE WHEN c.has_exit THEN c.exit_code END,\n"
+            "        error = CASE WHEN c.has_error THEN c.error END,\n"
+            "        output_bytes = CASE WHEN c.has_output THEN c.output END\n"
+            "    FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[],\n"
+            "        $5::int[], $6::boolean[], $7::text[], $8::boolean[],\n"
+            "        $9::bytea[], $10::boolean[])\n"
+            "        AS c(id, runner_id, outcome, finished_at, exit_code, has_exit, error, has_error, output,\n"
+            "            has_output)\n"
+            "    WHERE runs.id = c.id AND runs.outcome = 'running' AND runs.runner_id = c.runner_id\n"
+            "    RETURNING runs.id AS recorded_run_id, runs.job_id AS recorded_job_id,\n"
+            "        runs.runner_id AS recorded_runner_id, runs.outcome AS recorded_outcome\n"
+            "),\n"
+            "totals AS (\n"
+            "    INSERT INTO run_totals (outcome, shard, count)\n"
+            "    SELECT recorded_outcome, (recorded_runner_id % 16)::smallint, count(*) FROM recorded\n"
+            "    GROUP BY 1, 2 ORDER BY 1, 2\n"
+            "    ON CONFLICT (outcome, shard) DO UPDATE SET count = run_totals.count + excluded.count\n"
+            ")\n"
+            "SELECT recorded_run_id, " JOB_COLUMNS "\n"
+            "FROM recorded JOIN jobs ON jobs.id = recorded_job_id\n"
+            "ORDER BY jobs.id FOR NO KEY UPDATE OF jobs",
             10, p);
         if (PQntuples(r) != n) die(c, "finish fenced");
-        PQclear(r);
-    }
-    {
-        const char *p[] = {outcomes.s, shards.s};
-        q0(c,
-            "INSERT INTO run_totals (outcome, shard, count)\n"
-            "SELECT outcome, shard, count(*) FROM unnest($1::text[], $2::smallint[]) AS t(outcome, shard)\n"
-            "GROUP BY outcome, shard ORDER BY outcome, shard\n"
-            "ON CONFLICT (outcome, shard) DO UPDATE SET count = run_totals.count + excluded.count",
-            2, p);
-    }
-    {
-        const char *p[] = {job_ids.s};
-        PGresult *r = q(c, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", 1, p);
-        if (PQntuples(r) != n) die(c, "jobs missing");
+        /* updateJobs writes only jobs still in flight with the run just recorded. */
+        for (int i = 0; i < n; i++)
+            if (strcmp(PQgetvalue(r, i, 1 + 28), PQgetvalue(r, i, 0)) != 0) die(c, "job not ours");
         PQclear(r);
     }
     {
