@@ -1,10 +1,11 @@
 #if PostgreSQL
-    import JobRunnerPostgres
     import Logging
     import PostgresNIO
+    import Synchronization
     import Testing
 
     @testable import JobRunner
+    @testable import JobRunnerPostgres
 
     /// What only the PostgreSQL store does: a finish retried after a lost commit acknowledgement, and
     /// the server's clock.
@@ -94,5 +95,32 @@
                 await store.close()
             }
         }
+
+        @Test("a step of this host's wall clock after a measurement moves the database clock by nothing")
+        func wallClockStepMovesNothing() async throws {
+            try await PostgresTestServer.withDatabase { url in
+                let store = try await PostgresJobStore.open(url: url)
+                let step = WallClockStep()
+                let clock = DatabaseClock(wall: { SystemJobClock().now() + step.micros.load(ordering: .relaxed) })
+                try await clock.measure(store.client, samples: 3, logger: Self.logger)
+                for jump: Int64 in [300_000_000, -300_000_000] {  // 5 min forward, then back
+                    let before = clock.now()
+                    step.micros.store(jump, ordering: .relaxed)
+                    let after = clock.now()
+                    #expect(
+                        after >= before && after - before < 1_000_000, "a \(jump) µs step moved it \(after - before) µs"
+                    )
+                    #expect(
+                        abs(clock.offsetMicroseconds + jump) < 1_000_000,
+                        "the offset reads \(clock.offsetMicroseconds) µs")
+                }
+                await store.close()
+            }
+        }
+    }
+
+    /// How far a test has stepped the wall clock it gives a ``DatabaseClock``.
+    private final class WallClockStep: Sendable {
+        let micros = Atomic<Int64>(0)
     }
 #endif
