@@ -553,27 +553,13 @@
         let name: String
         let seconds: Int
         let library: String
-        /// Where the offset is read from instead of `FAKETIME`, if set: libfaketime's
-        /// `FAKETIME_TIMESTAMP_FILE`, read again once a second (`FAKETIME_CACHE_DURATION=1`), so that a
-        /// test can step the host's wall clock while its processes run (N6). `seconds` is then the
-        /// offset the file holds when this value is made.
-        var offsetFile: String? = nil
 
         var micros: Int64 { Int64(seconds) * 1_000_000 }
 
-        /// Whether its processes run with libfaketime.
-        var isFaked: Bool { seconds != 0 || offsetFile != nil }
-
         var environment: [String: String?] {
-            guard isFaked else {
+            guard seconds != 0 else {
                 return [
                     "LD_PRELOAD": nil, "FAKETIME": nil, "FAKETIME_SHARED": nil, "FAKETIME_DONT_FAKE_MONOTONIC": nil,
-                ]
-            }
-            if let offsetFile {
-                return [
-                    "LD_PRELOAD": library, "FAKETIME": nil, "FAKETIME_TIMESTAMP_FILE": offsetFile,
-                    "FAKETIME_CACHE_DURATION": "1", "FAKETIME_SHARED": nil, "FAKETIME_DONT_FAKE_MONOTONIC": "1",
                 ]
             }
             return [
@@ -584,13 +570,13 @@
 
         /// The executable and arguments that start `executable arguments` on this host.
         func command(_ executable: String, _ arguments: [String]) -> (String, [[UInt8]]) {
-            let argv = isFaked ? ["-c", #"exec "$0" "$@""#, executable] + arguments : arguments
-            return (isFaked ? "/bin/sh" : executable, argv.map { Array($0.utf8) })
+            let argv = seconds == 0 ? arguments : ["-c", #"exec "$0" "$@""#, executable] + arguments
+            return (seconds == 0 ? executable : "/bin/sh", argv.map { Array($0.utf8) })
         }
 
         /// Removes libfaketime's shared memory objects of a process started here, at clean-up.
         func forget(_ pid: pid_t, in sandbox: Sandbox) {
-            guard isFaked else { return }
+            guard seconds != 0 else { return }
             sandbox.onCleanup {
                 for path in ["/dev/shm/faketime_shm_\(pid)", "/dev/shm/sem.faketime_sem_\(pid)"] {
                     try? FileManager.default.removeItem(atPath: path)
