@@ -90,7 +90,7 @@
             await store.start()
             do {
                 if let databaseClock {
-                    try await databaseClock.measure(client, samples: 5, logger: logger)
+                    try await databaseClock.measure(client, samples: 5, extra: 15, logger: logger)
                     await store.keepMeasuring(databaseClock)
                 }
                 try await store.migrate(now: store.clock.now())
@@ -120,7 +120,12 @@
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(30))
                     do {
-                        try await databaseClock.measure(client, samples: 3, logger: logger)
+                        let measured = try await databaseClock.measure(client, samples: 3, logger: logger)
+                        if let moved = measured.moved, abs(moved) >= 100_000 {
+                            logger.notice(
+                                "the database server's clock moved against this host's",
+                                metadata: ["clock.moved_us": "\(moved)", "clock.within_us": "\(measured.window.width)"])
+                        }
                     } catch {
                         logger.debug("could not read the server's clock; keeping the last offset")
                     }

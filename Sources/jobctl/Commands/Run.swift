@@ -5,6 +5,10 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
+#if PostgreSQL
+    import JobRunnerPostgres
+#endif
+
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a runner in the foreground, logging each run to stderr.",
@@ -271,6 +275,15 @@ struct Run: AsyncParsableCommand {
         #endif
         let store = try await global.openStore(
             synchronous: SynchronousMode(rawValue: synchronous.uppercased()) ?? .normal, create: true)
+        #if PostgreSQL
+            // On PostgreSQL every time comes from the server's clock: how well this host reads it bounds
+            // how late its runs start and how two hosts' recorded times compare.
+            if let clock = store.clock as? DatabaseClock, let within = clock.uncertaintyMicroseconds {
+                logger.info(
+                    "measured the database server's clock",
+                    metadata: ["clock.offset_us": "\(clock.offsetMicroseconds)", "clock.within_us": "\(within)"])
+            }
+        #endif
         let leaseAndHeartbeat = try leaseAndHeartbeat()
         let runner = JobRunner(
             store: store,

@@ -119,6 +119,54 @@
         }
     }
 
+    @Suite("The database clock's window")
+    struct DatabaseClockWindowTests {
+        @Test("a reading brackets the offset by its round trip, and readings narrow it; a slow one cannot widen it")
+        func readingsNarrowTheWindow() {
+            let elapsed = ElapsedStub()
+            let clock = DatabaseClock(wall: { 0 }, elapsed: { elapsed.micros.load(ordering: .relaxed) })
+            // Sent at 0, the server read 1,000,000, received at 5,000: the offset is 995,000 to 1,000,000.
+            let first = OffsetWindow(sent: 0, server: 1_000_000, received: 5_000)
+            #expect(first == OffsetWindow(low: 994_999, high: 1_000_001))
+            #expect(clock.adopt(first, at: 5_000) == .init(window: first, moved: nil))
+            #expect(clock.uncertaintyMicroseconds == 5_002)
+            elapsed.micros.store(5_000, ordering: .relaxed)
+            #expect(clock.now() == 999_999, "the low end: as if the server answered as the reading came back")
+
+            // A quick reading a second later inside it narrows the window to its own (plus 21 µs of drift).
+            let quick = OffsetWindow(low: 997_000, high: 997_300)
+            elapsed.micros.store(1_005_000, ordering: .relaxed)
+            #expect(clock.adopt(quick, at: 1_005_000) == .init(window: quick, moved: nil))
+            #expect(clock.now() == 1_005_000 + 997_000)
+
+            // A slow reading 30 s later keeps the narrow window, widened by 20 ppm of 30 s on each side.
+            let slow = OffsetWindow(low: 900_000, high: 1_100_000)
+            let kept = clock.adopt(slow, at: 31_005_000)
+            #expect(kept == .init(window: OffsetWindow(low: 997_000 - 601, high: 997_300 + 601), moved: nil))
+            let widened: Int64 = 300 + 2 * 601
+            #expect(clock.uncertaintyMicroseconds == widened)
+
+            // A reading outside it (the server's clock stepped 50 s) starts again from that reading.
+            let stepped = OffsetWindow(low: 50_997_000, high: 50_997_400)
+            let moved = clock.adopt(stepped, at: 31_006_000)
+            #expect(moved == .init(window: stepped, moved: 50_997_000 - 996_399))
+            #expect(clock.uncertaintyMicroseconds == 400)
+        }
+
+        @Test("windows that do not meet have no intersection")
+        func disjointWindows() {
+            let window = OffsetWindow(low: 0, high: 10)
+            #expect(window.intersection(OffsetWindow(low: 10, high: 20)) == OffsetWindow(low: 10, high: 10))
+            #expect(window.intersection(OffsetWindow(low: 11, high: 20)) == nil)
+            #expect(window.intersection(OffsetWindow(low: -5, high: 3)) == OffsetWindow(low: 0, high: 3))
+        }
+    }
+
+    /// Microseconds on the stand-in for ``ContinuousClock`` a test gives a ``DatabaseClock``.
+    private final class ElapsedStub: Sendable {
+        let micros = Atomic<Int64>(0)
+    }
+
     /// How far a test has stepped the wall clock it gives a ``DatabaseClock``.
     private final class WallClockStep: Sendable {
         let micros = Atomic<Int64>(0)
