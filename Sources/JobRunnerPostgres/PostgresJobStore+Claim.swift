@@ -565,5 +565,23 @@
                     """, on: connection) == 1
             }
         }
+
+        package func recallable(runIDs: [Int64]) async throws -> [Int64] {
+            guard !runIDs.isEmpty else { return [] }
+            return try await read { connection in
+                var ids: [Int64] = []
+                for row in try await connection.rows(
+                    of: """
+                        SELECT r.id FROM runs r LEFT JOIN jobs j ON j.id = r.job_id LEFT JOIN queues q ON q.name = r.queue
+                        WHERE r.id = ANY(\(runIDs)) AND r.outcome = 'running' AND NOT r.triggered
+                            AND (j.id IS NULL OR j.state <> 'active' OR coalesce(q.paused, false))
+                        ORDER BY r.id
+                        """, logger: logger)
+                {
+                    ids.append(try row.decode(Int64.self))
+                }
+                return ids
+            }
+        }
     }
 #endif

@@ -3,8 +3,9 @@
     import PostgresNIO
 
     extension PostgresJobStore {
-        /// The channel operator actions notify (`add`, `trigger`, `resume`, queue changes, drains,
-        /// rescues), so that waiting runners look for work at once. Never claims or finishes: a
+        /// The channel operator actions notify (`add`, `trigger`, `resume`, `pause`, `stop`, `remove`,
+        /// queue changes, drains, rescues), so that waiting runners look for work, or recall runs
+        /// claimed ahead, at once. Never claims or finishes: a
         /// runner knows the next due time of what it finished itself, and a NOTIFY in every finish
         /// serialises commits on the server's notify queue.
         nonisolated var wakeChannel: String { url.schema.map { "jobrunner_wake_\($0)" } ?? "jobrunner_wake" }
@@ -174,6 +175,8 @@
                 try await execute(
                     "UPDATE jobs SET state = 'paused', state_reason = NULL, updated_at = \(now) WHERE id = \(job.id)",
                     on: connection)
+                // A runner holding a run of it claimed ahead of its due time recalls it.
+                try await notifyRunners(on: connection)
                 return try await reread(name, on: connection)
             }
         }
@@ -222,6 +225,7 @@
                         updated_at = \(now)
                     WHERE id = \(job.id)
                     """, on: connection)
+                try await notifyRunners(on: connection)
                 return try await reread(name, on: connection)
             }
         }
@@ -230,6 +234,7 @@
             try await write { connection in
                 let job = try await requireJob(name, on: connection)
                 try await execute("DELETE FROM jobs WHERE id = \(job.id)", on: connection)
+                try await notifyRunners(on: connection)
                 return job.runningRunID
             }
         }
@@ -272,7 +277,8 @@
                     "UPDATE queues SET paused = \(paused), updated_at = \(now) WHERE name = \(name) RETURNING 1",
                     on: connection)
                 if changed == 0 { throw JobRunnerError.queueNotFound(name) }
-                if !paused { try await notifyRunners(on: connection) }
+                // Resumed, runners look for its work; paused, they recall its runs claimed ahead.
+                try await notifyRunners(on: connection)
             }
         }
 

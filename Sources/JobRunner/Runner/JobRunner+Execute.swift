@@ -11,20 +11,23 @@ extension JobRunner {
     /// stopped (SIGSTOP, a paused VM).
     func execute(_ claimed: Claim, runnerID: Int64, claimedAt: ContinuousClock.Instant) async {
         // A run claimed ahead of its due time (the claim lead) waits for it. Cancelled meanwhile (a
-        // drain's grace over, a stop, a self-fence), it never starts.
+        // drain's grace over, a stop, a self-fence, a recall: its job paused, stopped or removed), it
+        // never starts.
         let ahead = Duration.microseconds(max(0, claimed.scheduledFor - clock.now()))
+        let waited: Bool
         if ahead > .zero {
-            do {
-                try await clock.sleep(until: claimed.scheduledFor)
-            } catch {
-                var completion = FinishedRun(claimed, runnerID: runnerID, outcome: .interrupted)
-                completion.error =
-                    control.fenceReason(claimed.runID)
-                    ?? "cancelled by drain or shutdown before its due time: not started"
-                completion.finishedAt = clock.now()
-                control.complete(completion)
-                return
-            }
+            waited = (try? await clock.sleep(until: claimed.scheduledFor)) != nil
+        } else {
+            waited = true
+        }
+        guard waited, control.begin(claimed.runID) else {
+            var completion = FinishedRun(claimed, runnerID: runnerID, outcome: .interrupted)
+            completion.error =
+                control.fenceReason(claimed.runID)
+                ?? "cancelled by drain or shutdown before its due time: not started"
+            completion.finishedAt = clock.now()
+            control.complete(completion)
+            return
         }
         // The run starts now, which may be a little after the claim (a burst claims many at once):
         // the run's deadline, its log line and the runner's metrics count from this moment, so that

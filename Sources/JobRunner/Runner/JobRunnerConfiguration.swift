@@ -29,8 +29,10 @@ public struct JobRunnerConfiguration: Sendable {
     ///
     /// A run claimed ahead waits in its runner and starts at its due time: the claim's cost is then
     /// not the run's lateness. Meanwhile it counts as in flight (in its queue's limit and in
-    /// `jobctl status`), and a `pause` or `stop` of its job does not recall it. At most 1 s, and at
-    /// most an eighth of the ``lease``.
+    /// `jobctl status`). A `pause`, `stop` or `remove` of its job, or a pause of its queue, recalls it
+    /// when the runner hears of it (another process's change: a notification on PostgreSQL, the
+    /// file on SQLite): it is recorded `interrupted`, not started. At most 1 s, and at most an eighth
+    /// of the ``lease``.
     public var claimLead: Duration?
     /// How many bytes of a command's output are kept in the history (the tail).
     public var outputLimit: Int

@@ -24,8 +24,11 @@ final class RunnerControl: Sendable {
         /// Set while the runner is fenced: the grace its commands get between SIGTERM and SIGKILL,
         /// and why their runs were stopped.
         var fence: (grace: Duration, reason: String)?
-        /// Why the runs a fence cancelled were stopped, by run id, until their workers read it.
+        /// Why the runs a fence or a recall cancelled were stopped, by run id, until their workers
+        /// read it.
         var fenced: [Int64: String] = [:]
+        /// The runs in flight that have begun: past the wait for their due time, no longer recallable.
+        var begun: Set<Int64> = []
         /// Run ids the database holds as this runner's, from the last heartbeat, not yet reconciled.
         var heldByDatabase: (runnerID: Int64, runIDs: [Int64])?
     }
@@ -134,7 +137,37 @@ final class RunnerControl: Sendable {
         state.withLock { s in
             s.runs[runID] = nil
             s.fenced[runID] = nil
+            s.begun.remove(runID)
         }
+    }
+
+    /// Marks the run begun, as it is about to start; false if a fence or a recall stopped it first
+    /// (it must not start).
+    func begin(_ runID: Int64) -> Bool {
+        state.withLock { s in
+            guard s.fenced[runID] == nil else { return false }
+            s.begun.insert(runID)
+            return true
+        }
+    }
+
+    /// The runs in flight that have not begun: claimed ahead of their due time, waiting for it.
+    var waitingRunIDs: [Int64] {
+        state.withLock { s in s.runs.keys.filter { !s.begun.contains($0) && s.fenced[$0] == nil }.sorted() }
+    }
+
+    /// Stops those of `runIDs` that have not begun, with `reason`, and returns them; a run that has
+    /// begun goes on.
+    func recall(_ runIDs: [Int64], reason: String) -> [Int64] {
+        let tasks = state.withLock { s -> [(Int64, Task<Void, Never>)] in
+            runIDs.compactMap { id in
+                guard let task = s.runs[id], !s.begun.contains(id), s.fenced[id] == nil else { return nil }
+                s.fenced[id] = reason
+                return (id, task)
+            }
+        }
+        for (_, task) in tasks { task.cancel() }
+        return tasks.map(\.0)
     }
 
     /// Cancels every run in flight: commands get `grace` between SIGTERM and SIGKILL. `announce`

@@ -173,7 +173,27 @@ extension JobRunner {
         if let order = try? await backend.takeDrainOrder(runnerID: identity.id, now: clock.now()) {
             control.beginDrain(grace: order.grace)
         }
+        await recallWaitingRuns()
     }
+
+    /// Recalls the runs claimed ahead of their due time (the claim lead) that the claim would no
+    /// longer take: their job paused, stopped or removed, or their queue paused, since the claim.
+    /// Each is recorded `interrupted`, not started, and its job rescheduled as after any interrupted
+    /// run (a paused job runs that occurrence once resumed).
+    func recallWaitingRuns() async {
+        let waiting = control.waitingRunIDs
+        guard !waiting.isEmpty, let recallable = try? await backend.recallable(runIDs: waiting),
+            !recallable.isEmpty
+        else { return }
+        let recalled = control.recall(recallable, reason: Self.recallReason)
+        if !recalled.isEmpty {
+            logger.info(
+                "recalled runs claimed ahead of their due time", metadata: ["runs": "\(recalled.map(String.init))"])
+        }
+    }
+
+    static let recallReason =
+        "recalled before its due time, not started: its job was paused, stopped or removed, or its queue paused, after the claim"
 
     func retrying(_ what: String, _ body: @Sendable () async throws -> Void) async throws {
         var attempt = 0

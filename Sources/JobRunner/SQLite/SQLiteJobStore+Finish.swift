@@ -82,4 +82,17 @@ extension SQLiteJobStore {
             [.integer(runID), .integer(runnerID)]
         ) == 1
     }
+
+    package func recallable(runIDs: [Int64]) throws -> [Int64] {
+        guard !runIDs.isEmpty else { return [] }
+        return try connection.all(
+            """
+            SELECT r.id FROM runs r LEFT JOIN jobs j ON j.id = r.job_id LEFT JOIN queues q ON q.name = r.queue
+            WHERE r.id IN (SELECT value FROM json_each(?)) AND r.outcome = 'running' AND NOT r.triggered
+                AND (j.id IS NULL OR j.state <> 'active' OR coalesce(q.paused, 0) <> 0)
+            ORDER BY r.id
+            """,
+            [.text("[" + runIDs.map(String.init).joined(separator: ",") + "]")]
+        ) { $0.int64(0) }
+    }
 }

@@ -116,6 +116,10 @@ package protocol JobStoreBackend: Actor {
     func recordProcessGroup(runID: Int64, runnerID: Int64, pgid: Int32, leaderStart: Int64?) async throws -> Bool
     /// Whether a run is still this (live) runner's to execute.
     func isStillClaimed(runID: Int64, runnerID: Int64) async throws -> Bool
+    /// Of `runIDs` (runs claimed ahead of their due time, not begun), those still `running` that the
+    /// claim would not take now: their job was paused, stopped or removed since, or their queue
+    /// paused. The runner recalls them instead of starting them.
+    func recallable(runIDs: [Int64]) async throws -> [Int64]
 }
 
 extension JobStoreBackend {

@@ -50,4 +50,39 @@ extension BackendConformance {
             #expect(cron.claims.first?.startedAt == start + s(60))
         }
     }
+
+    /// The runs claimed ahead that the claim would no longer take are recallable: their job paused,
+    /// stopped or removed, or their queue paused, since the claim. Others are not, nor a run that
+    /// ended, nor one not asked about.
+    static func recallableRuns(_ factory: BackendFactory) async throws {
+        try await withHarness(factory) { h in
+            for name in ["kept", "paused", "stopped", "removed", "queued", "ended"] {
+                try await h.add(
+                    job(name, queue: name == "queued" ? "side" : "default", initialDelay: .seconds(10)))
+            }
+            let runner = try await h.register()
+            h.advance(to: start + s(10) - 50_000)
+            let batch = try await h.claim(runner, lead: .milliseconds(100))
+            let runs = Dictionary(uniqueKeysWithValues: batch.claims.map { ($0.jobName, $0) })
+            #expect(runs.count == 6)
+            let ids = batch.claims.map(\.runID)
+            #expect(try await h.backend.recallable(runIDs: ids).isEmpty, "nothing changed since the claim")
+
+            _ = try await h.backend.pause("paused")
+            _ = try await h.backend.stop("stopped")
+            _ = try await h.backend.remove("removed")
+            try await h.backend.setQueuePaused("side", true)
+            _ = try await h.backend.pause("ended")
+            let ended = try #require(runs["ended"])
+            h.advance(to: start + s(10))
+            #expect(try await h.finish(ended, runner: runner))
+
+            let recallable = try await h.backend.recallable(runIDs: ids)
+            let expected = ["paused", "stopped", "removed", "queued"].compactMap { runs[$0]?.runID }.sorted()
+            #expect(recallable == expected)
+            #expect(try await h.backend.recallable(runIDs: []).isEmpty)
+            let kept = try #require(runs["kept"])
+            #expect(try await h.backend.recallable(runIDs: [kept.runID]).isEmpty)
+        }
+    }
 }

@@ -52,6 +52,7 @@ enum BackendConformance {
         },
         Check("claim: queues and handlers outside the scope are left alone", claimRespectsScope),
         Check("claim: a lead claims runs due within it, to start at their due time", claimAhead),
+        Check("recall: runs claimed ahead whose job or queue was paused, stopped or removed since", recallableRuns),
         Check("finish: history, counters and next occurrence in one step", finishRecordsScheduleAndHistory),
         Check("finish: another instance never sees half a finish", finishIsAtomicForOtherInstances),
         Check("fencing: a runner declared dead claims nothing and its late results change nothing", fencing),

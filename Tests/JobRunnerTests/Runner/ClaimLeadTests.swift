@@ -15,9 +15,9 @@ struct ClaimLeadTests {
     }
 
     /// A job due at ``due`` whose handler records the clock's time at entry.
-    static func setUp(_ store: JobStore, clock: ManualJobClock, entries: Entries) async throws
-        -> JobRunner
-    {
+    static func setUp(
+        _ store: JobStore, clock: ManualJobClock, entries: Entries, watchOtherProcesses: Bool = false
+    ) async throws -> JobRunner {
         try await store.add(JobDefinition(name: "soon", action: .handler("entry"), schedule: .after(.seconds(10))))
         var registry = JobRegistry()
         registry.register("entry") { _ in
@@ -26,6 +26,8 @@ struct ClaimLeadTests {
         }
         var configuration = manualRunnerConfiguration()
         configuration.claimLead = .milliseconds(100)
+        // Other processes' commits reach the runner through inotify, not through the manual clock.
+        if watchOtherProcesses { configuration.changePollInterval = .milliseconds(40) }
         return JobRunner(
             store: store, registry: registry, configuration: configuration, clock: clock, logger: quietLogger)
     }
@@ -84,6 +86,60 @@ struct ClaimLeadTests {
             #expect(run.outcome == .interrupted)
             #expect(run.error?.contains("before its due time") == true)
         }
+    }
+
+    @Test("a run claimed ahead whose job is paused before its due time is recalled, not started; it runs once resumed")
+    func recalledWhenPausedBeforeItsDueTime() async throws {
+        let clock = ManualJobClock(now: newYear2026)
+        let entries = Entries()
+        try await withTemporaryDatabase(clock: clock) { store, path in
+            let runner = try await Self.setUp(store, clock: clock, entries: entries, watchOtherProcesses: true)
+            // The operator's connection: another process's commits are what wake a runner.
+            let other = try await JobStore.open(path: path, clock: clock)
+            try await withRunner(runner) { events in
+                let runID = try await Self.claimAhead(clock, events)
+                _ = try await other.pause("soon")
+                let recalled = await events.finished(1)
+                #expect(recalled.first?.outcome == .interrupted)
+                #expect(entries.times.withLock { $0.isEmpty }, "the handler never ran")
+                let run = try #require(try await store.run(id: runID))
+                #expect(run.outcome == .interrupted)
+                #expect(run.error?.contains("recalled before its due time, not started") == true, "\(run)")
+                let job = try #require(try await store.job(named: "soon"))
+                #expect(job.state == .paused)
+                #expect(job.nextRunAt == Self.due, "the occurrence is kept for when the job is resumed")
+
+                // Resumed before its due time, it is claimed ahead again and runs at its time, once.
+                _ = try await other.resume("soon")
+                let again = await events.next { if case .claimed = $0 { true } else { false } }
+                guard case .claimed(let second, _) = again else { throw ClaimMissing() }
+                #expect(second != runID)
+                await clock.waitUntilSleeping(count: 2)
+                clock.advance(to: Self.due)
+                #expect(await events.finished(1).first?.outcome == .ok)
+            }
+            #expect(entries.times.withLock { $0 } == [Self.due])
+            #expect(try await store.history(HistoryQuery(job: "soon")).map(\.outcome).sorted { $0.rawValue < $1.rawValue } == [.interrupted, .ok])
+        }
+    }
+
+    @Test("a run that has begun is not recalled: a pause lets it finish")
+    func begunRunsAreNotRecalled() {
+        let control = RunnerControl()
+        #expect(control.begin(7))
+        #expect(control.recall([7], reason: "test").isEmpty, "a run not in flight has no task to stop")
+        let task = Task<Void, Never> {}
+        control.track(8, task)
+        control.track(9, task)
+        #expect(control.waitingRunIDs == [8, 9])
+        #expect(control.begin(8))
+        #expect(control.waitingRunIDs == [9])
+        #expect(control.recall([8, 9], reason: "paused") == [9], "8 has begun; 9 waits")
+        #expect(!control.begin(9), "a recalled run must not start")
+        #expect(control.fenceReason(9) == "paused")
+        #expect(control.waitingRunIDs.isEmpty)
+        control.untrack(8)
+        control.untrack(9)
     }
 
     @Test("the lead is bounded by 1 s and an eighth of the lease; none by default on SQLite")

@@ -149,4 +149,8 @@ actor FaultyBackend: JobStoreBackend {
     func isStillClaimed(runID: Int64, runnerID: Int64) async throws -> Bool {
         try await inner.isStillClaimed(runID: runID, runnerID: runnerID)
     }
+
+    func recallable(runIDs: [Int64]) async throws -> [Int64] {
+        try await inner.recallable(runIDs: runIDs)
+    }
 }
