@@ -4,7 +4,12 @@ import JobRunner
 struct Pause: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pause a job: it keeps its schedule but does not run until resumed.",
-        discussion: "Example: jobctl pause rotate"
+        discussion: """
+            A run in flight is left to finish; a run claimed ahead of its due time that has not begun \
+            (PostgreSQL's claim lead) is recalled, recorded interrupted, and runs once the job is resumed.
+
+            Example: jobctl pause rotate
+            """
     )
 
     @OptionGroup var global: GlobalOptions

@@ -18,7 +18,7 @@ struct Remove: AsyncParsableCommand {
         print("removed \(Output.cell(name, limit: 80))")
         if let inFlight {
             print(
-                "its run \(inFlight) in flight was not stopped: it goes on to its end, is recorded in the history, and holds its queue slot until then"
+                "its run \(inFlight) in flight was not stopped: it goes on to its end, is recorded in the history, and holds its queue slot until then (a run claimed ahead of its due time that has not begun is recalled instead)"
             )
         }
     }

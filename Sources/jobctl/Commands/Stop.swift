@@ -6,8 +6,9 @@ struct Stop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Stop a job: no further runs.",
         discussion: """
-            A run in flight is left to finish; --wait waits for it (up to --timeout). `jobctl resume` \
-            reschedules a stopped job from now.
+            A run in flight is left to finish; --wait waits for it (up to --timeout). A run claimed \
+            ahead of its due time that has not begun (PostgreSQL's claim lead) is recalled, recorded \
+            interrupted. `jobctl resume` reschedules a stopped job from now.
 
             Example: jobctl stop rotate --wait --timeout 1m
             """
