@@ -42,6 +42,9 @@ package struct BenchSettings: Sendable {
     package var storeWorkers: Int = 256
     /// Side by side: runner processes in the lateness scenario.
     package var storeLatenessRunners: Int = 3
+    /// Side by side: the runner processes' claim lead, or `nil` for the store's default (100 ms on
+    /// PostgreSQL, none on SQLite).
+    package var claimLead: Duration? = nil
 
     package static let full = BenchSettings(
         quick: false, throughputJobs: 100_000, periodicJobs: 100, periodicSeconds: 5, workers: 256,

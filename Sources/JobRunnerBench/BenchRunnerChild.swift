@@ -12,7 +12,7 @@ import Logging
 /// SIGTERM or SIGINT it drains, then writes those entries to the samples file, one run a line:
 /// `scheduled_for started_at` (Unix microseconds; the handler's entry on this host's wall clock).
 package enum BenchRunnerChild {
-    package static func run(store: JobStore, workers: Int, samplesFile: String?) async throws {
+    package static func run(store: JobStore, workers: Int, claimLead: Duration?, samplesFile: String?) async throws {
         let recorder = StartRecorder(capacity: 1 << 16)
         var registry = JobRegistry()
         registry.register("bench-probe", recorder.handler)
@@ -20,7 +20,7 @@ package enum BenchRunnerChild {
         logger.logLevel = .warning
         let runner = JobRunner(
             store: store, registry: registry,
-            configuration: JobRunnerConfiguration(concurrency: workers, drainTimeout: .seconds(30)),
+            configuration: JobRunnerConfiguration(concurrency: workers, drainTimeout: .seconds(30), claimLead: claimLead),
             logger: logger)
         let sources = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)

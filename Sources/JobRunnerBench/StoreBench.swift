@@ -42,7 +42,8 @@ enum StoreBench {
                     [
                         context.jobctl, "bench", "--runner-child", "--child-db", database.location, "--workers",
                         "\(workers)", "--child-samples", samples,
-                    ], errors: errors)
+                    ] + (context.settings.claimLead.map { ["--claim-lead", "\($0.microseconds)us"] } ?? []),
+                    errors: errors)
                 runners.append(Runner(child: child, samples: samples, errors: errors))
             }
             try await BenchWait.until(timeout: .seconds(60), "\(count) runner processes to register") {
@@ -274,6 +275,7 @@ enum StoreLatenessBench {
         run.parameters = [
             "jobs": "\(settings.latenessJobs) every \(DurationFormat.format(settings.latenessInterval)), spread phases",
             "duration": "\(settings.latenessSeconds)s", "runners": "\(settings.storeLatenessRunners) processes",
+            "claim_lead": settings.claimLead.map { DurationFormat.format($0) } ?? "the store's default",
         ]
         run.note(
             "started = handler entry in the runner process, after the claim committed; 'recorded' = started_at - scheduled_for"

@@ -218,6 +218,15 @@ struct ParsingTests: CommandLineParsing {
         expectUsageError(["run", "--claim-lead", "-5ms"], mentioning: "--claim-lead")
     }
 
+    @Test("bench --claim-lead: the runners' own default unless given; at most 1s")
+    func benchClaimLead() throws {
+        #expect(try parse(["bench"], as: Bench.self).settings.claimLead == nil)
+        #expect(
+            try parse(["bench", "--claim-lead", "500ms"], as: Bench.self).settings.claimLead == .milliseconds(500))
+        expectUsageError(["bench", "--claim-lead", "2s"], mentioning: "at most 1s")
+        expectUsageError(["bench", "--claim-lead", "soon"], mentioning: "--claim-lead")
+    }
+
     @Test("run --on-failure is one string split into words without a shell; a bad one is a usage error")
     func runOnFailure() throws {
         // Without a command of its own, the runner still rate-limits jobs' own commands at --alert-interval.

@@ -84,6 +84,12 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Lateness: periodic jobs every second, phases spread over it (default 1000).")
     var latenessJobs: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Side by side: the runner processes' claim lead, at most 1s (default: the store's, 100ms on PostgreSQL).",
+            valueName: "duration"))
+    var claimLead: String?
+
     @Flag(help: .hidden)
     var runnerChild = false
 
@@ -138,6 +144,14 @@ struct Bench: AsyncParsableCommand {
                 "--db: the benchmark makes its own SQLite files; --db takes a PostgreSQL URL (postgres://…)")
         }
         if runnerChild && childDb == nil { throw ValidationError("--runner-child needs --child-db") }
+        _ = try claimLeadDuration()
+    }
+
+    func claimLeadDuration() throws -> Duration? {
+        guard let claimLead else { return nil }
+        let lead = try Parse.duration(claimLead, flag: "--claim-lead")
+        guard lead <= .seconds(1) else { throw ValidationError("--claim-lead must be at most 1s; got \(claimLead)") }
+        return lead
     }
 
     var settings: BenchSettings {
@@ -151,6 +165,7 @@ struct Bench: AsyncParsableCommand {
         if let latenessRunners { settings.storeLatenessRunners = latenessRunners }
         if let latenessJobs { settings.latenessJobs = latenessJobs }
         if let workers { settings.storeWorkers = workers }
+        settings.claimLead = try? claimLeadDuration()
         return settings
     }
 
@@ -159,7 +174,8 @@ struct Bench: AsyncParsableCommand {
             // A runner process of the side-by-side scenarios, spawned by the benchmark.
             let store = try await Bench.open(childDb)
             try await BenchRunnerChild.run(
-                store: store, workers: workers ?? settings.storeWorkers, samplesFile: childSamples)
+                store: store, workers: workers ?? settings.storeWorkers, claimLead: try claimLeadDuration(),
+                samplesFile: childSamples)
             await Bench.close(store)
             return
         }
