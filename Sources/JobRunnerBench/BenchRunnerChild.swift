@@ -20,7 +20,8 @@ package enum BenchRunnerChild {
         logger.logLevel = .warning
         let runner = JobRunner(
             store: store, registry: registry,
-            configuration: JobRunnerConfiguration(concurrency: workers, drainTimeout: .seconds(30), claimLead: claimLead),
+            configuration: JobRunnerConfiguration(
+                concurrency: workers, drainTimeout: .seconds(30), claimLead: claimLead),
             logger: logger)
         let sources = [SIGTERM, SIGINT].map { number in
             signal(number, SIG_IGN)

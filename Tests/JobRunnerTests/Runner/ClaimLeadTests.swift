@@ -119,7 +119,9 @@ struct ClaimLeadTests {
                 #expect(await events.finished(1).first?.outcome == .ok)
             }
             #expect(entries.times.withLock { $0 } == [Self.due])
-            #expect(try await store.history(HistoryQuery(job: "soon")).map(\.outcome).sorted { $0.rawValue < $1.rawValue } == [.interrupted, .ok])
+            #expect(
+                try await store.history(HistoryQuery(job: "soon")).map(\.outcome).sorted { $0.rawValue < $1.rawValue }
+                    == [.interrupted, .ok])
         }
     }
 
