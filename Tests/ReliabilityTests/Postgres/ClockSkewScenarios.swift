@@ -174,40 +174,15 @@
                         )
                     }
 
-                    // A drain from the slow host ends every runner, each with exit 0.
+                    // A drain from the slow host ends every runner; then the judges.
                     let drainedAt = wallClockMicros()
-                    let drain = try await hosts[2].run(
-                        sandbox, ["--db", sandbox.database, "drain", "--json", "--timeout", "60s"],
-                        timeout: .seconds(90))
-                    #expect(drain.status == .exited(0), "drain from the slow host: \(drain)")
-                    for (runner, host) in zip(runners, hosts) {
-                        let status = try await runner.child.wait(timeout: .seconds(60))
-                        #expect(
-                            status == .exited(0),
-                            "the \(host.name) runner after the drain: \(runner.child.transcript())")
-                    }
-                    let endedAt = wallClockMicros()
-
-                    // The judges: invariants and witness log first.
-                    let invariants = try sandbox.expectInvariants(acknowledged: acknowledged)
-                    let witnessReport = try sandbox.expectWitness(log: log, jobs: witnessed)
-
-                    let probe = try sandbox.probe()
-                    let runs = try probe.runs()
-                    let runByID = Dictionary(uniqueKeysWithValues: runs.map { ($0.id, $0) })
-                    let notOK = runs.filter { $0.outcome != "ok" }
-                    #expect(notOK.isEmpty, "runs that did not end ok: \(notOK.prefix(5))")
-
-                    // Each occurrence claimed once (whatever its outcome), and no two runs of a job at once by
-                    // the server's times.
-                    let claims = Dictionary(grouping: runs.filter { !$0.triggered }) {
-                        "\($0.job) @ \($0.scheduledFor)"
-                    }.filter { $0.value.count > 1 }
-                    #expect(claims.isEmpty, "occurrences claimed more than once: \(claims.keys.sorted().prefix(5))")
-                    let (overlaps, smallestGap) = Self.expectNoOverlap(runs, runners: runners, hosts: hosts.map(\.name))
+                    let judged = try await Self.drainAndJudge(
+                        from: hosts[2], sandbox, runners: runners, hosts: hosts, acknowledged: acknowledged, log: log,
+                        witnessed: witnessed)
+                    let (endedAt, runs, runByID) = (judged.endedAt, judged.runs, judged.runByID)
 
                     // Nobody was declared dead: the runners are the three that started, all stopped cleanly.
-                    let stored = try probe.runners()
+                    let stored = try sandbox.probe().runners()
                     #expect(
                         stored.count == 3 && Set(stored.map(\.id)) == Set(runnerIDs)
                             && stored.allSatisfy { $0.state == "stopped" },
@@ -335,13 +310,13 @@
                             "heartbeat_samples": samples,
                             "oneshot_delay_s": hosts.map { String(format: "%.2f", oneShotDelay[$0.name] ?? 0) }
                                 .joined(separator: "/"),
-                            "cron_runs": cronTimes.count, "smallest_gap_ms": Self.ms(smallestGap),
+                            "cron_runs": cronTimes.count, "smallest_gap_ms": Self.ms(judged.smallestGap),
                             "declared_dead": stored.filter { $0.state == "dead" }.count,
                             "abandoned": runs.filter { $0.outcome == "abandoned" }.count, "warnings": warnings,
-                            "command_executions": witnessReport.executions, "lost": witnessReport.lost.count,
-                            "duplicated": witnessReport.duplicated.count + claims.count,
-                            "overlapping": witnessReport.overlapping.count + overlaps.count,
-                            "violations": invariants.violations.count,
+                            "command_executions": judged.witness.executions, "lost": judged.witness.lost.count,
+                            "duplicated": judged.witness.duplicated.count + judged.claimedTwice,
+                            "overlapping": judged.witness.overlapping.count + judged.overlaps,
+                            "violations": judged.invariants.violations.count,
                         ])
                 }
             }
@@ -373,6 +348,55 @@
                     #expect(result.stderrLines.count == 1, "\(result)")
                     #expect(result.stderr.contains("cannot read the command line"), "\(result)")
                 }
+            }
+
+            /// What ``drainAndJudge(from:_:runners:hosts:acknowledged:log:witnessed:)`` found.
+            struct Judged {
+                var endedAt: Int64
+                var invariants: InvariantReport
+                var witness: WitnessReport
+                var runs: [StoredRun]
+                var runByID: [Int64: StoredRun]
+                /// Occurrences claimed more than once.
+                var claimedTwice: Int
+                var overlaps: Int
+                var smallestGap: Int64
+            }
+
+            /// Drains every runner with `jobctl drain` from `host` and expects each to exit 0; then judges
+            /// what they did: the invariants, the witness log, every run `ok`, each occurrence claimed
+            /// once, and no two runs of one job at once (``expectNoOverlap(_:runners:hosts:)``).
+            static func drainAndJudge(
+                from host: SkewedHost, _ sandbox: Sandbox, runners: [RunnerProcess], hosts: [SkewedHost],
+                acknowledged: Set<String>, log: String, witnessed: Set<String>
+            ) async throws -> Judged {
+                let drain = try await host.run(
+                    sandbox, ["--db", sandbox.database, "drain", "--json", "--timeout", "60s"],
+                    timeout: .seconds(90))
+                #expect(drain.status == .exited(0), "drain from the \(host.name) host: \(drain)")
+                for (runner, host) in zip(runners, hosts) {
+                    let status = try await runner.child.wait(timeout: .seconds(60))
+                    #expect(
+                        status == .exited(0),
+                        "the \(host.name) runner after the drain: \(runner.child.transcript())")
+                }
+                let endedAt = wallClockMicros()
+
+                let invariants = try sandbox.expectInvariants(acknowledged: acknowledged)
+                let witness = try sandbox.expectWitness(log: log, jobs: witnessed)
+                let runs = try sandbox.probe().runs()
+                let notOK = runs.filter { $0.outcome != "ok" }
+                #expect(notOK.isEmpty, "runs that did not end ok: \(notOK.prefix(5))")
+                // Each occurrence claimed once (whatever its outcome).
+                let claims = Dictionary(grouping: runs.filter { !$0.triggered }) {
+                    "\($0.job) @ \($0.scheduledFor)"
+                }.filter { $0.value.count > 1 }
+                #expect(claims.isEmpty, "occurrences claimed more than once: \(claims.keys.sorted().prefix(5))")
+                let (overlaps, smallestGap) = expectNoOverlap(runs, runners: runners, hosts: hosts.map(\.name))
+                return Judged(
+                    endedAt: endedAt, invariants: invariants, witness: witness, runs: runs,
+                    runByID: Dictionary(uniqueKeysWithValues: runs.map { ($0.id, $0) }), claimedTwice: claims.count,
+                    overlaps: overlaps.count, smallestGap: smallestGap)
             }
 
             /// Expects no two runs of one job at once by their recorded times (the runners' reading of the

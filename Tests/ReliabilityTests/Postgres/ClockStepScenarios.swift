@@ -221,36 +221,12 @@
                         )
                     }
 
-                    // A drain from a steady host ends every runner, each with exit 0.
-                    let drain = try await hosts[0].run(
-                        sandbox, ["--db", sandbox.database, "drain", "--json", "--timeout", "60s"],
-                        timeout: .seconds(90))
-                    #expect(drain.status == .exited(0), "drain: \(drain)")
-                    for (runner, host) in zip(runners, hosts) {
-                        let status = try await runner.child.wait(timeout: .seconds(60))
-                        #expect(
-                            status == .exited(0),
-                            "the \(host.name) runner after the drain: \(runner.child.transcript())")
-                    }
-                    let endedAt = wallClockMicros()
-
-                    // The judges: invariants and witness log first.
-                    let invariants = try sandbox.expectInvariants(acknowledged: acknowledged)
-                    let witnessReport = try sandbox.expectWitness(log: log, jobs: witnessed)
+                    // A drain from a steady host ends every runner; then the judges.
+                    let judged = try await ClockSkew.drainAndJudge(
+                        from: hosts[0], sandbox, runners: runners, hosts: hosts, acknowledged: acknowledged, log: log,
+                        witnessed: witnessed)
+                    let (endedAt, runs, runByID) = (judged.endedAt, judged.runs, judged.runByID)
                     let probe = try sandbox.probe()
-                    let runs = try probe.runs()
-                    let runByID = Dictionary(uniqueKeysWithValues: runs.map { ($0.id, $0) })
-                    let notOK = runs.filter { $0.outcome != "ok" }
-                    #expect(notOK.isEmpty, "runs that did not end ok: \(notOK.prefix(5))")
-
-                    // Each occurrence claimed once, and no two runs of one job at once by the server's times.
-                    let claims = Dictionary(grouping: runs.filter { !$0.triggered }) {
-                        "\($0.job) @ \($0.scheduledFor)"
-                    }
-                    .filter { $0.value.count > 1 }
-                    #expect(claims.isEmpty, "occurrences claimed more than once: \(claims.keys.sorted().prefix(5))")
-                    let (overlaps, smallestGap) = ClockSkew.expectNoOverlap(
-                        runs, runners: runners, hosts: hosts.map(\.name))
 
                     // Nobody was declared dead: the runners are the three that started, all stopped cleanly, and
                     // none logged a rescue, a fence or a new registration.
@@ -407,11 +383,11 @@
                             "commands_began_early": beganEarly.count, "recorded_start_off": recordedOff.count,
                             "registrations": stored.count, "declared_dead": stored.filter { $0.state == "dead" }.count,
                             "abandoned": runs.filter { $0.outcome == "abandoned" }.count, "warnings": warnings,
-                            "command_executions": witnessReport.executions, "lost": witnessReport.lost.count,
-                            "duplicated": witnessReport.duplicated.count + claims.count,
-                            "overlapping": witnessReport.overlapping.count + overlaps.count,
-                            "smallest_gap_ms": ClockSkew.ms(smallestGap),
-                            "violations": invariants.violations.count,
+                            "command_executions": judged.witness.executions, "lost": judged.witness.lost.count,
+                            "duplicated": judged.witness.duplicated.count + judged.claimedTwice,
+                            "overlapping": judged.witness.overlapping.count + judged.overlaps,
+                            "smallest_gap_ms": ClockSkew.ms(judged.smallestGap),
+                            "violations": judged.invariants.violations.count,
                         ])
                 }
             }
