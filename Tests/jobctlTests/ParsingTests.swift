@@ -220,9 +220,9 @@ struct ParsingTests: CommandLineParsing {
 
     @Test("bench --claim-lead: the runners' own default unless given; at most 1s")
     func benchClaimLead() throws {
-        #expect(try parse(["bench"], as: Bench.self).settings.claimLead == nil)
+        #expect(try parse(["bench"], as: Bench.self).claimLeadDuration() == nil)
         #expect(
-            try parse(["bench", "--claim-lead", "500ms"], as: Bench.self).settings.claimLead == .milliseconds(500))
+            try parse(["bench", "--claim-lead", "500ms"], as: Bench.self).claimLeadDuration() == .milliseconds(500))
         expectUsageError(["bench", "--claim-lead", "2s"], mentioning: "at most 1s")
         expectUsageError(["bench", "--claim-lead", "soon"], mentioning: "--claim-lead")
     }
