@@ -9,6 +9,13 @@ import JobRunner
 #endif
 
 extension Parse {
+    /// A claim lead (`--claim-lead`): a duration of at most 1 s, the most the runner applies.
+    static func claimLead(_ text: String) throws -> Duration {
+        let lead = try duration(text, flag: "--claim-lead")
+        guard lead <= .seconds(1) else { throw ValidationError("--claim-lead must be at most 1s; got \(text)") }
+        return lead
+    }
+
     /// A point in the past for `--since`: a duration ago (`1h`, `30m`, `1h30m`, also `1h ago`), a local
     /// date (`2026-11-30`, its midnight) or local date and time (`2026-11-30 10:00`,
     /// `2026-11-30 10:00:30`, with a space or `T`), or an RFC 3339 instant.

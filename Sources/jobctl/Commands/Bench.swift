@@ -148,10 +148,7 @@ struct Bench: AsyncParsableCommand {
     }
 
     func claimLeadDuration() throws -> Duration? {
-        guard let claimLead else { return nil }
-        let lead = try Parse.duration(claimLead, flag: "--claim-lead")
-        guard lead <= .seconds(1) else { throw ValidationError("--claim-lead must be at most 1s; got \(claimLead)") }
-        return lead
+        try claimLead.map(Parse.claimLead)
     }
 
     var settings: BenchSettings {

@@ -195,8 +195,7 @@ struct Run: AsyncParsableCommand {
     /// clamped beyond the bounds the runner applies, so that what runs is what was asked for.
     func claimLeadDuration() throws -> Duration? {
         guard let claimLead else { return nil }
-        let lead = try Parse.duration(claimLead, flag: "--claim-lead")
-        guard lead <= .seconds(1) else { throw ValidationError("--claim-lead must be at most 1s; got \(claimLead)") }
+        let lead = try Parse.claimLead(claimLead)
         let lease = try leaseAndHeartbeat().lease
         guard lead <= lease / 8 else {
             throw ValidationError(
