@@ -183,22 +183,10 @@
 
                     // Nobody was declared dead: the runners are the three that started, all stopped cleanly.
                     let stored = try sandbox.probe().runners()
-                    #expect(
-                        stored.count == 3 && Set(stored.map(\.id)) == Set(runnerIDs)
-                            && stored.allSatisfy { $0.state == "stopped" },
-                        "runners at the end: \(stored)")
-                    var warnings = 0
+                    let warnings = Self.expectNobodyDeclaredDead(
+                        stored, runnerIDs: runnerIDs, runners: runners, hosts: hosts)
                     for (runner, host) in zip(runners, hosts) {
                         let lines = runner.child.stderr.split(separator: "\n").map(String.init)
-                        for needle in [
-                            "self-fencing", "dead runners", "registering again", "declaring no other runner dead",
-                        ] {
-                            let found = lines.filter { $0.contains(needle) }
-                            #expect(found.isEmpty, "the \(host.name) runner logged \"\(needle)\": \(found.prefix(2))")
-                        }
-                        warnings +=
-                            lines.filter { $0.contains(#""level":"warning""#) || $0.contains(#""level":"error""#) }
-                            .count
                         // Positive control: the runner process itself read the skewed time (its log lines
                         // carry Foundation's Date(), from clock_gettime(CLOCK_REALTIME)).
                         let times = lines.compactMap { JSONText.object($0)?["time"] as? String }.compactMap(Self.micros)
@@ -348,6 +336,31 @@
                     #expect(result.stderrLines.count == 1, "\(result)")
                     #expect(result.stderr.contains("cannot read the command line"), "\(result)")
                 }
+            }
+
+            /// Expects the runners at the end to be the three that registered, all stopped cleanly, none of
+            /// them having logged a fence, a rescue or a new registration. Returns how many warnings and
+            /// errors they logged.
+            static func expectNobodyDeclaredDead(
+                _ stored: [StoredRunner], runnerIDs: [Int64], runners: [RunnerProcess], hosts: [SkewedHost]
+            ) -> Int {
+                #expect(
+                    stored.count == 3 && Set(stored.map(\.id)) == Set(runnerIDs)
+                        && stored.allSatisfy { $0.state == "stopped" },
+                    "runners at the end: \(stored)")
+                var warnings = 0
+                for (runner, host) in zip(runners, hosts) {
+                    let lines = runner.child.stderr.split(separator: "\n").map(String.init)
+                    for needle in [
+                        "self-fencing", "dead runners", "registering again", "declaring no other runner dead",
+                    ] {
+                        let found = lines.filter { $0.contains(needle) }
+                        #expect(found.isEmpty, "the \(host.name) runner logged \"\(needle)\": \(found.prefix(2))")
+                    }
+                    warnings +=
+                        lines.filter { $0.contains(#""level":"warning""#) || $0.contains(#""level":"error""#) }.count
+                }
+                return warnings
             }
 
             /// What ``drainAndJudge(from:_:runners:hosts:acknowledged:log:witnessed:)`` found.

@@ -234,23 +234,8 @@
                     let hostOf = Dictionary(
                         uniqueKeysWithValues: stored.map { ($0.id, hostOfPID[$0.pid] ?? "unknown") })
                     let steppedIDs = Set(hostOf.filter { $0.value == "stepped" }.keys)
-                    #expect(
-                        stored.count == 3 && Set(stored.map(\.id)) == Set(runnerIDs)
-                            && stored.allSatisfy { $0.state == "stopped" },
-                        "runners at the end: \(stored)")
-                    var warnings = 0
-                    for (runner, host) in zip(runners, hosts) {
-                        let lines = runner.child.stderr.split(separator: "\n").map(String.init)
-                        for needle in [
-                            "self-fencing", "dead runners", "registering again", "declaring no other runner dead",
-                        ] {
-                            let found = lines.filter { $0.contains(needle) }
-                            #expect(found.isEmpty, "the \(host.name) runner logged \"\(needle)\": \(found.prefix(2))")
-                        }
-                        warnings +=
-                            lines.filter { $0.contains(#""level":"warning""#) || $0.contains(#""level":"error""#) }
-                            .count
-                    }
+                    let warnings = ClockSkew.expectNobodyDeclaredDead(
+                        stored, runnerIDs: runnerIDs, runners: runners, hosts: hosts)
 
                     // Positive control, the runner itself: its log times are the true ones until the step and
                     // stepped after it, and once stepped they stay so.
