@@ -78,8 +78,7 @@
                 let sent = elapsed()
                 var server: Int64 = 0
                 let rows = try await client.withConnection { connection in
-                    try await connection.rows(
-                        of: "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint", logger: logger)
+                    try await connection.rows(of: "SELECT \(unescaped: Self.serverMicrosSQL)", logger: logger)
                 }
                 for row in rows { server = try row.decode(Int64.self) }
                 let reading = OffsetWindow(sent: sent, server: server, received: elapsed())
@@ -109,6 +108,22 @@
                 return result
             }
         }
+
+        /// Logs a move of the offset of at least 100 ms, as a notice: the server's clock (or this
+        /// host's elapsed-time clock) was stepped, or they drifted apart beyond the allowance.
+        func report(_ measured: Measurement, logger: Logger) {
+            guard let moved = measured.moved, abs(moved) >= 100_000 else { return }
+            logger.notice(
+                "the database server's clock moved against this host's",
+                metadata: ["clock.moved_us": "\(moved)", "clock.within_us": "\(measured.window.width)"])
+        }
+
+        /// Microseconds on the clock that wall-clock changes do not move, to time a reading taken
+        /// in another statement (the heartbeat's).
+        func elapsedMicros() -> Int64 { elapsed() }
+
+        /// The server's clock in Unix microseconds, as an SQL expression.
+        static let serverMicrosSQL = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
 
         /// How fast the two clocks are assumed to drift apart at most, in parts per million, when a
         /// window is carried forward (quartz is within 50 ppm; NTP keeps both far closer).

@@ -27,6 +27,11 @@
         /// The statement's first two values are `$1` (now) and `$2` (the runner's id), as the look's
         /// ``liveRunnersSQL(lock:)`` expects; its first row carries the heartbeat's columns, and each
         /// row one live runner (one row of NULLs for none).
+        ///
+        /// It also reads the server's clock, one more reading for the ``DatabaseClock``: a step of the
+        /// server's clock (which on a host that steps its wall clock moves with it) is then followed
+        /// within one heartbeat, not at the next 30 s measurement, so that runners on several hosts
+        /// disagree about the time for one heartbeat interval at most.
         package func heartbeat(runnerID: Int64, now: UnixMicros) async throws -> Heartbeat {
             var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 8)
             sql.appendLiteral("WITH beat AS (UPDATE runners SET heartbeat_at = ")
@@ -43,10 +48,15 @@
                 """)
             Self.appendDueCount(to: &sql, now: now, limit: Self.heartbeatDueLimit)
             sql.appendLiteral(
-                "), \(Self.orphanedSQL)) AS h LEFT JOIN LATERAL (\(Self.liveRunnersSQL(lock: false))) AS r ON true")
+                """
+                ), \(Self.orphanedSQL), \(DatabaseClock.serverMicrosSQL)) AS h \
+                LEFT JOIN LATERAL (\(Self.liveRunnersSQL(lock: false))) AS r ON true
+                """)
             let query = PostgresQuery(stringInterpolation: sql)
-            let rows = try await read { connection in
-                try await all(query, on: connection) { row in
+            let databaseClock = self.databaseClock
+            let (rows, sent, received) = try await read { connection in
+                let sent = databaseClock?.elapsedMicros()
+                let rows = try await all(query, on: connection) { row in
                     (
                         beat: Heartbeat(
                             alive: try row.int64(0) == 1,
@@ -56,11 +66,18 @@
                         due: Int(try row.int64(4)),
                         look: RescueLook(
                             orphaned: try row.bool(5),
-                            runner: try row.optionalInt64(6).map { _ in try Self.liveRunner(row, at: 6) })
+                            runner: try row.optionalInt64(7).map { _ in try Self.liveRunner(row, at: 7) }),
+                        server: try row.int64(6)
                     )
                 }
+                return (rows, sent, databaseClock?.elapsedMicros())
             }
             guard let first = rows.first else { return Heartbeat(alive: false, drain: nil) }
+            if let databaseClock, let sent, let received {
+                let measured = databaseClock.adopt(
+                    OffsetWindow(sent: sent, server: first.server, received: received), at: received)
+                databaseClock.report(measured, logger: logger)
+            }
             heartbeatDueCount = (now: now, limit: Self.heartbeatDueLimit, count: first.due)
             heartbeatLook = (now: now, runnerID: runnerID, rows: rows.map(\.look))
             return first.beat

@@ -30,6 +30,9 @@
         /// The clock for timestamps of operator calls and, by default, the runner's: the server's
         /// (``DatabaseClock``) unless another was given (a `ManualJobClock` in tests).
         public nonisolated let clock: any JobClock
+        /// ``clock`` when it is the server's, which the store keeps measuring (every 30 s, and in
+        /// every heartbeat).
+        nonisolated let databaseClock: DatabaseClock?
         /// The connection pool; `package` so that tests can look at the schema.
         package nonisolated let client: PostgresClient
         let logger: Logger
@@ -50,6 +53,7 @@
         private init(url: PostgresURL, clock: any JobClock, client: PostgresClient, logger: Logger) {
             self.url = url
             self.clock = clock
+            databaseClock = clock as? DatabaseClock
             self.client = client
             self.logger = logger
         }
@@ -84,7 +88,9 @@
             var poolLogger = logger
             poolLogger.logLevel = max(logger.logLevel, .warning)
             let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: poolLogger)
-            let databaseClock = clock == nil ? DatabaseClock() : nil
+            // A clock given is used as it is, unless it is a database clock (tests give one whose
+            // elapsed time they step): that one is measured like the default.
+            let databaseClock = clock == nil ? DatabaseClock() : clock as? DatabaseClock
             let store = PostgresJobStore(
                 url: url, clock: clock ?? databaseClock ?? SystemJobClock(), client: client, logger: logger)
             await store.start()
@@ -121,11 +127,7 @@
                     try? await Task.sleep(for: .seconds(30))
                     do {
                         let measured = try await databaseClock.measure(client, samples: 3, logger: logger)
-                        if let moved = measured.moved, abs(moved) >= 100_000 {
-                            logger.notice(
-                                "the database server's clock moved against this host's",
-                                metadata: ["clock.moved_us": "\(moved)", "clock.within_us": "\(measured.window.width)"])
-                        }
+                        databaseClock.report(measured, logger: logger)
                     } catch {
                         logger.debug("could not read the server's clock; keeping the last offset")
                     }

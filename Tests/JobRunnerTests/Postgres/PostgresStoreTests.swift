@@ -117,6 +117,54 @@
                 await store.close()
             }
         }
+
+        @Test("a heartbeat reads the server's clock: a step is followed within one heartbeat, and logged")
+        func heartbeatFollowsAClockStep() async throws {
+            try await PostgresTestServer.withDatabase { url in
+                let step = ElapsedStub()
+                let clock = DatabaseClock(elapsed: {
+                    DatabaseClock.continuousMicros() + step.micros.load(ordering: .relaxed)
+                })
+                let notices = NoticeLog()
+                let logger = Logger(label: "test") { _ in notices }
+                let store = try await PostgresJobStore.open(url: url, clock: clock, logger: logger)
+                #expect(store.databaseClock === clock, "a database clock given is the one measured")
+                let runner = try await store.registerRunner(
+                    RunnerRegistration(
+                        host: HostIdentity(name: "h", bootID: "b", pidNamespace: "n"), pid: 1, lease: .seconds(60),
+                        queues: nil, concurrency: 1),
+                    now: clock.now())
+
+                // The clock that wall-clock changes do not move steps 5 s forward: to the store that is a
+                // step of the server's clock 5 s back, which only a new reading can show.
+                step.micros.store(5_000_000, ordering: .relaxed)
+                let ahead = try await Self.serverMicros(store)
+                #expect(clock.now() - ahead > 4_000_000, "before the heartbeat the clock reads 5 s ahead")
+
+                #expect(try await store.heartbeat(runnerID: runner, now: clock.now()).alive)
+                let ours = clock.now()
+                let server = try await Self.serverMicros(store)
+                #expect(ours <= server && server - ours < 1_000_000, "after it, \(ours - server) µs from the server")
+                let moved = notices.messages.filter {
+                    $0.message == "the database server's clock moved against this host's"
+                }
+                #expect(moved.count == 1)
+                let movedBy = try #require(moved.first?.metadata["clock.moved_us"].flatMap { Int64("\($0)") })
+                #expect(movedBy < -4_000_000 && movedBy > -6_000_000, "logged a move of \(movedBy) µs")
+                await store.close()
+            }
+        }
+
+        /// The server's `clock_timestamp()` in Unix microseconds.
+        static func serverMicros(_ store: PostgresJobStore) async throws -> Int64 {
+            var server: Int64 = 0
+            for try await value in try await store.client.query(
+                "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint", logger: logger
+            ).decode(Int64.self) {
+                server = value
+            }
+            return server
+        }
     }
 
     @Suite("The database clock's window")
@@ -165,6 +213,26 @@
     /// Microseconds on the stand-in for ``ContinuousClock`` a test gives a ``DatabaseClock``.
     private final class ElapsedStub: Sendable {
         let micros = Atomic<Int64>(0)
+    }
+
+    /// The messages logged at notice level or above, with their metadata.
+    private struct NoticeLog: LogHandler {
+        private final class Store: Sendable {
+            let logged = Mutex<[(message: String, metadata: Logger.Metadata)]>([])
+        }
+        private let store = Store()
+        var messages: [(message: String, metadata: Logger.Metadata)] { store.logged.withLock { $0 } }
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .notice
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            store.logged.withLock { $0.append((event.message.description, event.metadata ?? [:])) }
+        }
     }
 
     /// How far a test has stepped the wall clock it gives a ``DatabaseClock``.
