@@ -349,8 +349,11 @@ enum StoreLatenessBench {
                 throw error
             }
             let (entries, offsets) = try await StoreBench.stopRunnersWithOffsets(runners)
-            let handler = entries.filter { $0.scheduledFor >= first && $0.scheduledFor < end }
-                .map { Double($0.startedAt - $0.scheduledFor) / 1000 }
+            let measured = entries.filter { $0.scheduledFor >= first && $0.scheduledFor < end }
+            let handler = measured.map { Double($0.startedAt - $0.scheduledFor) / 1000 }
+            for episode in lateEpisodes(measured, over: 20_000) {
+                context.progress("store-lateness: \(kind.label): \(episode)")
+            }
             let history = try await store.history(HistoryQuery(limit: .max))
             let window = history.filter { $0.scheduledFor >= first && $0.scheduledFor < end }
             let recorded = window.map { Double($0.lateness) / 1000 }
@@ -364,6 +367,38 @@ enum StoreLatenessBench {
             await StoreBench.close(context, store)
             await context.discard(database)
             throw error
+        }
+    }
+}
+
+extension StoreLatenessBench {
+    /// The runs that started more than `threshold` µs late, in episodes: runs due within 500 ms
+    /// of each other are one. Each is described with its first due time (UTC, to set beside
+    /// `bench/hiccup-probe` and `bench/fsync-probe`), its count and its worst lateness.
+    static func lateEpisodes(
+        _ entries: [(scheduledFor: UnixMicros, startedAt: UnixMicros)], over threshold: Int64
+    ) -> [String] {
+        let late = entries.filter { $0.startedAt - $0.scheduledFor > threshold }.sorted {
+            $0.scheduledFor < $1.scheduledFor
+        }
+        var episodes: [(first: UnixMicros, last: UnixMicros, count: Int, worst: Int64)] = []
+        for entry in late {
+            let lateness = entry.startedAt - entry.scheduledFor
+            if let current = episodes.last, entry.scheduledFor - current.last <= 500_000 {
+                episodes[episodes.count - 1] = (
+                    current.first, entry.scheduledFor, current.count + 1, max(current.worst, lateness)
+                )
+            } else {
+                episodes.append((entry.scheduledFor, entry.scheduledFor, 1, lateness))
+            }
+        }
+        return episodes.map { episode in
+            let millis = episode.first / 1000 % 86_400_000
+            let at = String(
+                format: "%02lld:%02lld:%02lld.%03lld", millis / 3_600_000, millis / 60_000 % 60, millis / 1000 % 60,
+                millis % 1000)
+            return "runs due from \(at) UTC over \(Double(episode.last - episode.first) / 1000) ms: "
+                + "\(episode.count) started over \(threshold / 1000) ms late, the worst \(Double(episode.worst) / 1000) ms"
         }
     }
 }
