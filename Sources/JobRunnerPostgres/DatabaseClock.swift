@@ -17,8 +17,9 @@
     /// of the windows it has read (each older one widened by 20 ppm of its age for drift), and reads
     /// the low end of it: it is never ahead of the server's clock, and behind it by at most the
     /// window's width (``uncertaintyMicroseconds``), which a slow round trip cannot widen again. The
-    /// store measures at open (until the window is 1 ms wide, at most 20 readings) and every 30 s
-    /// after (three readings). A reading that falls outside the window means that one of the two
+    /// store measures at open (until the window is 1 ms wide, at most 20 readings), every 30 s
+    /// after (three readings), and reads the server's clock in every heartbeat's statement (one
+    /// reading, timed around the statement). A reading that falls outside the window means that one of the two
     /// clocks moved (a step of the server's clock, drift beyond the allowance): the clock then
     /// starts again from that reading.
     public final class DatabaseClock: JobClock {
