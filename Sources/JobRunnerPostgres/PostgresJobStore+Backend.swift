@@ -2,7 +2,6 @@
     package import JobRunner
     import Logging
     import PostgresNIO
-    import Synchronization
 
     extension PostgresJobStore: JobStoreBackend {
         package nonisolated var databaseName: String { url.redacted }
@@ -118,14 +117,20 @@
     /// Wakes a runner on the notifications that operator actions send (``PostgresJobStore/wakeChannel``).
     ///
     /// The feed holds one connection outside the pool (a pooler in transaction mode would never
-    /// deliver them). After it (re)connects it reports one change, since notifications sent while it
-    /// was away are lost; a runner also looks at every heartbeat, so a lost one only delays.
+    /// deliver them). Each time its `LISTEN` takes effect, the first time included, it reports one
+    /// change: what was sent before (while the runner registered and the feed connected, or while it
+    /// was away) is lost, and the runner's look that follows finds it. A runner also looks at every
+    /// heartbeat, but a job added just as a runner starts would otherwise wait for that, up to a
+    /// second past its due time.
+    ///
+    /// Notifications are reported whether the runner waits or not (`arm` and `disarm` change
+    /// nothing): they come only from operator actions, never from the runner's own claims and
+    /// finishes, so one that arrives during a claim is news, which a pending wake keeps.
     final class PostgresChangeFeed: StoreChangeFeed {
         let url: PostgresURL
         let channel: String
         let retry: Duration
         let logger: Logger
-        private let armed = Atomic<Bool>(false)
 
         init(url: PostgresURL, channel: String, retry: Duration, logger: Logger) {
             self.url = url
@@ -134,11 +139,10 @@
             self.logger = logger
         }
 
-        func arm() { armed.store(true, ordering: .releasing) }
-        func disarm() { armed.store(false, ordering: .releasing) }
+        func arm() {}
+        func disarm() {}
 
         func run(onChange: @escaping @Sendable () async -> Void) async {
-            var first = true
             while !Task.isCancelled {
                 do {
                     let configuration = try url.connectionConfiguration()
@@ -146,11 +150,8 @@
                         configuration: configuration, id: 0, logger: logger)
                     do {
                         try await connection.listen(on: channel) { notifications in
-                            if !first { await onChange() }  // what was sent while the feed was away
-                            first = false
-                            for try await _ in notifications where armed.load(ordering: .acquiring) {
-                                await onChange()
-                            }
+                            await onChange()  // what was sent before the LISTEN took effect
+                            for try await _ in notifications { await onChange() }
                         }
                     } catch {
                         try? await connection.close()

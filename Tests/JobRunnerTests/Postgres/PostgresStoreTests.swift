@@ -155,6 +155,27 @@
             }
         }
 
+        @Test("the change feed reports once its LISTEN takes effect, then every notification, waiting or not")
+        func changeFeedReportsFromItsStart() async throws {
+            try await PostgresTestServer.withDatabase { url in
+                let store = try await PostgresJobStore.open(url: url)
+                let feed = store.changeFeed(pollInterval: .seconds(1), clock: store.clock)
+                let reports = BackendConformance.Mailbox<Void>()
+                let task = Task { await feed.run { reports.post(()) } }
+                // Nothing changed: the first report says the feed listens, so that what was sent before
+                // (a job added as a runner starts) is looked for.
+                #expect(await reports.next(within: .seconds(10)) != nil, "no report once the feed listened")
+                // A runner disarms the feed while it claims; an operator's add then is still news.
+                feed.disarm()
+                _ = try await store.add(
+                    JobDefinition(name: "added", action: .handler("h"), schedule: .at(1)), replace: false)
+                #expect(await reports.next(within: .seconds(10)) != nil, "an add during a claim was not reported")
+                task.cancel()
+                await task.value
+                await store.close()
+            }
+        }
+
         /// The server's `clock_timestamp()` in Unix microseconds.
         static func serverMicros(_ store: PostgresJobStore) async throws -> Int64 {
             var server: Int64 = 0
