@@ -35,6 +35,7 @@ enum SchemaGuard {
         // open, which waits for that writer (and creates nothing next to a file that is not a
         // database). A verdict on a sound file stands, unless a writer appeared meanwhile.
         if !sidecarExists(path) {
+            let before = FileState(path)
             do {
                 return try inspect(path: path, immutable: true, busyTimeout: busyTimeout, migrations: migrations)
             } catch let error as SQLiteError {
@@ -42,12 +43,41 @@ enum SchemaGuard {
                 // creates its `-wal` and `-shm` files, and a WAL database without them is not being
                 // written (its writer would hold the `-wal` open), so the immutable verdict stands.
                 // Seen with random bytes after a SQLite header, whose byte 19 was 2 (1 file in 256).
-                if headerSaysWAL(path) && !sidecarExists(path) { throw error }
+                // But a database being created is written once outside WAL: its first page, which
+                // switches it to WAL, under a `-journal` that is gone again before its `-wal` exists.
+                // An immutable read during that write can fail; the file has changed since, so the
+                // failure is confirmed below like any other.
+                if headerSaysWAL(path) && !sidecarExists(path) && FileState(path) == before { throw error }
             } catch  where !sidecarExists(path) {
                 throw error
             } catch {}
         }
         return try inspect(path: path, immutable: false, busyTimeout: busyTimeout, migrations: migrations)
+    }
+
+    /// What changes when a file is written: its identity, size and times of change.
+    private struct FileState: Equatable {
+        var device: UInt64 = 0
+        var inode: UInt64 = 0
+        var size: Int64 = -1
+        var modified = timespec()
+        var changed = timespec()
+
+        init(_ path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            modified = info.st_mtim
+            changed = info.st_ctim
+        }
+
+        static func == (a: FileState, b: FileState) -> Bool {
+            a.device == b.device && a.inode == b.inode && a.size == b.size
+                && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
+                && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
+        }
     }
 
     /// Whether the file starts with a SQLite header whose read version (byte 19) is 2: WAL mode.
