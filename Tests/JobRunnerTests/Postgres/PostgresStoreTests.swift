@@ -84,12 +84,7 @@
                 #expect(abs(clock.offsetMicroseconds) < 1_000_000)
                 for _ in 0..<20 {
                     let ours = clock.now()
-                    var server: Int64 = 0
-                    for try await value in try await store.client.query(
-                        "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint", logger: Self.logger
-                    ).decode(Int64.self) {
-                        server = value
-                    }
+                    let server = try await Self.serverMicros(store)
                     #expect(ours <= server, "the database clock read \(ours - server) µs ahead of the server")
                 }
                 await store.close()
@@ -180,7 +175,7 @@
         static func serverMicros(_ store: PostgresJobStore) async throws -> Int64 {
             var server: Int64 = 0
             for try await value in try await store.client.query(
-                "SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint", logger: logger
+                "SELECT \(unescaped: DatabaseClock.serverMicrosSQL)", logger: logger
             ).decode(Int64.self) {
                 server = value
             }
